@@ -1,0 +1,169 @@
+"""The ``planner`` command: validate, synth, plan, check.
+
+Every user-caused problem ends in a clear message and a non-zero exit status,
+never a traceback. Messages a planner reads are in Chinese (with English in
+parentheses where a term may be unfamiliar).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from planner.errors import PlannerError
+
+log = logging.getLogger("planner")
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_FATAL = 2
+
+DESCRIPTION = """\
+点对点返岗包车规划工具 (point-to-point return-to-work charter planner)
+
+常用步骤 (usual steps):
+  1. planner validate 情景文件.toml      检查数据：逐行列出问题（文件、行、列）
+  2. planner plan 情景文件.toml --out 目录   生成包车计划并自动校验
+  3. planner check 目录 --scenario 情景文件.toml   独立复核已有计划
+  planner synth ...                      生成合成（虚构）演示数据
+
+示例 (example):
+  planner validate scenarios/demo-wanzhou.toml
+  planner plan scenarios/demo-wanzhou.toml --out out/demo
+"""
+
+
+def _progress(msg: str) -> None:
+    print(f"  … {msg}", file=sys.stderr, flush=True)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from planner.loader import load_and_validate
+
+    sc, result = load_and_validate(args.scenario, progress=_progress)
+    print(result.report_text(max_per_code=args.max_lines))
+    if args.rejected_dir:
+        out = Path(args.rejected_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in result.rejected.items():
+            if len(frame):
+                frame.to_csv(out / f"rejected_{name}.csv", index=False, encoding="utf-8-sig")
+        print(f"被拒绝的行已写入 (rejected rows written to) {out}")
+    if result.ok:
+        print(f"情景 {sc.name}：数据无误 (scenario is clean)")
+        return EXIT_OK
+    return EXIT_PROBLEMS
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from planner.synth import load_inputs, synthesize
+
+    t0 = time.perf_counter()
+    inputs = load_inputs(Path(args.geodata))
+    counties = args.counties.split(",") if args.counties else None
+    data = synthesize(
+        *inputs,
+        seed=args.seed,
+        total_workers=args.workers,
+        counties=counties,
+        window_start=date.fromisoformat(args.start),
+        window_end=date.fromisoformat(args.end),
+        n_factories=args.factories,
+        progress=_progress,
+    )
+    data.write(Path(args.out))
+    dt = time.perf_counter() - t0
+    print(f"已生成 {len(data.workers):,} 名虚构务工人员、{len(data.factories):,} 家企业，用时 {dt:.1f} 秒 → {args.out}")
+    return EXIT_OK
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from planner.pipeline import run_plan
+
+    report = run_plan(
+        args.scenario,
+        Path(args.out),
+        check=not args.no_check,
+        processes=args.processes,
+        progress=_progress,
+    )
+    print(report.text())
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from planner.check import check_plan_dir
+    from planner.scenario import load_scenario
+
+    sc = load_scenario(args.scenario)
+    report = check_plan_dir(Path(args.plan_dir), sc, progress=_progress)
+    print(report.text(max_per_rule=args.max_lines))
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``planner`` command."""
+    p = argparse.ArgumentParser(
+        prog="planner",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="显示调试日志 (debug logging)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="命令")
+
+    v = sub.add_parser("validate", help="检查情景数据 (validate a scenario's data)")
+    v.add_argument("scenario", help="情景文件 (.toml)")
+    v.add_argument("--max-lines", type=int, default=50, help="每类问题最多列出几行 (default 50)")
+    v.add_argument("--rejected-dir", help="把被拒绝的行写入此目录 (write rejected rows here)")
+    v.set_defaults(func=_cmd_validate)
+
+    s = sub.add_parser("synth", help="生成合成（虚构）数据 (generate synthetic data)")
+    s.add_argument("--out", required=True, help="输出目录 (output folder)")
+    s.add_argument("--workers", type=int, default=15_000, help="务工人员总数 (total workers)")
+    s.add_argument("--counties", help="区县代码，逗号分隔；缺省为全市38个区县 (county codes)")
+    s.add_argument("--seed", type=int, default=2020, help="随机种子 (seed)")
+    s.add_argument("--factories", type=int, help="企业数量 (number of factories)")
+    s.add_argument("--start", default="2020-02-14", help="规划起始日 (window start)")
+    s.add_argument("--end", default="2020-03-15", help="规划结束日 (window end)")
+    s.add_argument("--geodata", default="geodata", help="地理数据目录 (geodata folder)")
+    s.set_defaults(func=_cmd_synth)
+
+    pl = sub.add_parser("plan", help="生成包车计划 (plan the charters)")
+    pl.add_argument("scenario", help="情景文件 (.toml)")
+    pl.add_argument("--out", required=True, help="计划输出目录 (plan folder)")
+    pl.add_argument("--no-check", action="store_true", help="不自动校验 (skip the checker)")
+    pl.add_argument("--processes", type=int, default=None, help="并行进程数 (worker processes)")
+    pl.set_defaults(func=_cmd_plan)
+
+    c = sub.add_parser("check", help="独立校验一份计划 (check a plan)")
+    c.add_argument("plan_dir", help="计划目录 (plan folder)")
+    c.add_argument("--scenario", required=True, help="情景文件 (.toml)")
+    c.add_argument("--max-lines", type=int, default=20, help="每条规则最多列出几条 (default 20)")
+    c.set_defaults(func=_cmd_check)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``planner`` console command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except PlannerError as exc:
+        print(f"错误 (error): {exc}", file=sys.stderr)
+        return EXIT_FATAL
+    except KeyboardInterrupt:
+        print("已中断 (interrupted)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

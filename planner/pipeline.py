@@ -1,0 +1,110 @@
+"""The main job: scenario -> validated tables -> problem -> solver -> plan -> checker."""
+
+from __future__ import annotations
+
+import logging
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from planner.loader import load_and_validate
+from planner.plan_writer import write_plan
+from planner.solve.problem import build_problem
+from planner.solve.solver import solve
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PlanReport:
+    """What ``planner plan`` tells the user at the end."""
+
+    out: Path
+    summary: dict
+    check_text: str = ""
+    check_ok: bool | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the plan was written and (if run) the checker found nothing."""
+        return self.check_ok is not False
+
+    def text(self) -> str:
+        """A short report in Chinese, with the key numbers."""
+        s = self.summary
+        w = s["workers"]
+        d = s["departures"]
+        lb = s["lower_bound"]
+        lines = [
+            f"计划已写入 (plan written to) {self.out}",
+            f"务工人员 读入 {w['read']:,}：已安排 {w['planned']:,}，未安排 {w['unassigned']:,}",
+        ]
+        for k, v in w["unassigned_by_reason"].items():
+            lines.append(f"    未安排原因 {k}: {v:,}")
+        lines.append(
+            f"发车：大巴 {d['coach']:,}（乡镇直达 {d['direct_coach']:,}，枢纽 {d['hub_coach']:,}），"
+            f"专列车厢 {d['train_carriage']:,}，接驳车 {d['feeder']:,}"
+        )
+        lines.append(
+            f"大巴发车下界 (lower bound) {lb['coach_departures']:,}，差距 (gap) {lb['gap']:,}（{lb['gap_pct']}%）"
+        )
+        lines.append(f"座位使用 {s['seats']['used']:,}/{s['seats']['allowed']:,}，每车平均村数 {s['mean_villages_per_vehicle']}")
+        lines.append("用时 (wall time, s): " + ", ".join(f"{k} {v}" for k, v in s["wall_time_s"].items()))
+        lines += self.notes
+        if self.check_ok is True:
+            lines.append("校验通过 (checker: no violations)")
+        elif self.check_ok is False:
+            lines.append("校验发现问题 (checker found violations):")
+            lines.append(self.check_text)
+        return "\n".join(lines)
+
+
+def run_plan(
+    scenario_path: str | Path,
+    out: Path,
+    *,
+    check: bool = True,
+    processes: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> PlanReport:
+    """Plan a scenario into ``out`` and (by default) check the result."""
+    say = progress or (lambda _m: None)
+    wall: dict[str, float] = {}
+    t = time.perf_counter()
+    sc, val = load_and_validate(scenario_path, progress=progress)
+    notes = []
+    if not val.ok:
+        rej = sum(len(f) for f in val.rejected.values())
+        notes.append(
+            f"注意：输入数据有 {rej:,} 行被拒绝，这些人员列为 rejected_input；运行 planner validate 查看详情"
+        )
+    wall["load"] = time.perf_counter() - t
+    t = time.perf_counter()
+    p = build_problem(sc, val.tables)
+    res = solve(p, progress=progress)
+    wall.update(res.wall_time_s)
+    wall["solve_total"] = time.perf_counter() - t
+    t = time.perf_counter()
+    say("写出计划文件 (writing plan files)")
+    rejected = val.rejected.get("workers")
+    n_read = val.counts["workers"]["read"]
+    summ = write_plan(out, p, res, rejected, n_read, wall)
+    wall["write"] = time.perf_counter() - t
+    report = PlanReport(out=out, summary=summ, notes=notes)
+    if check:
+        from planner.check import check_plan_dir
+
+        t = time.perf_counter()
+        say("独立校验计划 (checking the plan)")
+        chk = check_plan_dir(out, sc, progress=progress)
+        wall["check"] = time.perf_counter() - t
+        report.check_ok = chk.ok
+        report.check_text = chk.text(max_per_rule=10)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    summ["wall_time_s"] = {k: round(v, 2) for k, v in wall.items()}
+    summ["peak_memory_mb"] = round(peak_mb, 1)
+    (out / "summary.json").write_text(__import__("json").dumps(summ, ensure_ascii=False, indent=2), encoding="utf-8")
+    return report

@@ -1,0 +1,399 @@
+"""The scenario file: which data files, which planning window, which rules.
+
+A scenario is a TOML file validated with pydantic. Unknown keys are errors (a
+misspelt rule must never silently fall back to its default). Every rule of the
+February 2020 notices is a named parameter whose default is the 2020 value, so
+a county planner changes only what differs locally. ``docs/scenario.md``
+documents every key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from datetime import date, time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from planner.errors import ScenarioError
+
+OccupancyRule = Literal["half_seats", "one_per_two_seats", "one_per_row", "all_seats"]
+RiskLevel = Literal["low", "medium", "high", "closed"]
+Crs = Literal["wgs84", "gcj02", "bd09"]
+HealthProof = Literal["certificate", "green_code"]
+
+RECEIVING_PROVINCES = ("广东", "浙江", "福建", "江苏", "上海")
+SYNTH_TABLES = ("workers", "factories", "fleet", "train_services", "risk_calendar")
+
+
+class _Strict(BaseModel):
+    """Base model: unknown keys are errors, values are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileSpec(_Strict):
+    """One input file: its path and how to read it."""
+
+    path: Path = Field(description="File path, relative to the scenario file.")
+    crs: Crs = Field("wgs84", description="Coordinate system of positions in the file.")
+    sheet: str | None = Field(None, description="Sheet name for an Excel workbook (default: first).")
+    layer: str | None = Field(None, description="Layer name for a GeoPackage (default: first).")
+    encoding: str | None = Field(
+        None, description="Text encoding of a CSV; default: detect UTF-8, UTF-8 with BOM or GB18030."
+    )
+
+
+def _file_spec(value: object) -> object:
+    """Accept a bare string as shorthand for ``{path = "..."}``."""
+    if isinstance(value, str):
+        return {"path": value}
+    return value
+
+
+class DataFiles(_Strict):
+    """The data files of a scenario. Paths are relative to the scenario file."""
+
+    villages: FileSpec = Field(description="Villages: codes, names, township, county, position.")
+    hubs: FileSpec = Field(description="County terminals and railway stations of the origin.")
+    factories: FileSpec | None = Field(None, description="Omit when [synth] generates them.")
+    workers: FileSpec | None = Field(None, description="Omit when [synth] generates them.")
+    fleet: FileSpec | None = Field(None, description="Omit when [synth] generates it.")
+    vehicle_types: FileSpec = Field(description="Seat layouts of coaches, feeder buses and carriages.")
+    train_services: FileSpec | None = Field(None, description="Special trains with chartered carriages.")
+    risk_calendar: FileSpec | None = Field(None, description="Destination risk levels by day; omit for all low.")
+    counties: FileSpec = Field(description="County polygons of the origin (GeoPackage or GeoJSON).")
+    stations: FileSpec | None = Field(None, description="Destination railway stations.")
+    receiving_counties: FileSpec | None = Field(
+        None,
+        description="County polygons of the receiving provinces: checks risk-calendar codes and "
+        "gives factories without county_code their county.",
+    )
+
+    _coerce = field_validator(
+        "villages",
+        "hubs",
+        "factories",
+        "workers",
+        "fleet",
+        "vehicle_types",
+        "train_services",
+        "risk_calendar",
+        "counties",
+        "stations",
+        "receiving_counties",
+        mode="before",
+    )(_file_spec)
+
+
+class Window(_Strict):
+    """The planning window: the first and last day a charter may depart."""
+
+    start: date = Field(description="First day a charter may depart.")
+    end: date = Field(description="Last day a charter may depart.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.end < self.start:
+            msg = f"window.end ({self.end}) is before window.start ({self.start})"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def days(self) -> list[date]:
+        """Every day of the window, in order."""
+        from datetime import timedelta
+
+        n = (self.end - self.start).days + 1
+        return [self.start + timedelta(days=i) for i in range(n)]
+
+
+class Synth(_Strict):
+    """Generate workers, factories, fleet, train services and risk calendar from a seed.
+
+    Used by scenarios whose personal data cannot be shipped (the full municipality):
+    the files are generated on first use and cached outside git.
+    """
+
+    seed: int = Field(2020, description="Same seed, same data, byte for byte.")
+    total_workers: int = Field(15_000, gt=0, description="Workers to generate across the counties.")
+    counties: list[str] | None = Field(None, description="County codes; omit for all 38.")
+    n_factories: int | None = Field(None, gt=0, description="Factories; default scales with workers.")
+    cache_dir: Path = Field(Path(".cache/synth"), description="Relative to the scenario file.")
+    geodata_dir: Path = Field(Path("../geodata"), description="Relative to the scenario file.")
+
+
+class Occupancy(_Strict):
+    """Which seats may be sold, by the risk level of the destination (交运明电〔2020〕56号)."""
+
+    low: OccupancyRule = Field("half_seats", description="Rule for trips to low-risk destinations.")
+    medium: OccupancyRule = Field("half_seats", description="Rule for trips to medium-risk destinations.")
+    high: OccupancyRule = Field("half_seats", description="Rule for trips to high-risk destinations.")
+    low_relaxed_from: date | None = Field(
+        None,
+        description="From this day, trips to low-risk areas use low_relaxed_rule (28 Feb 2020 in practice).",
+    )
+    low_relaxed_rule: OccupancyRule = Field("all_seats", description="See low_relaxed_from.")
+    coach_isolation_rows: int = Field(2, ge=0, description="Last rows of a coach kept empty (留观区).")
+    carriage_isolation_rows: int = Field(2, ge=0, description="Last rows of a carriage kept empty.")
+    feeder_isolation_rows: int = Field(0, ge=0, description="Last rows of a feeder bus kept empty.")
+    fever_threshold_c: float = Field(37.3, description="Temperature at or above which a worker is taken off.")
+
+    def rule_for(self, level: RiskLevel, day: date) -> OccupancyRule:
+        """The occupancy rule for a destination at ``level`` on ``day``."""
+        if level == "low":
+            if self.low_relaxed_from is not None and day >= self.low_relaxed_from:
+                return self.low_relaxed_rule
+            return self.low
+        if level == "medium":
+            return self.medium
+        return self.high
+
+
+class Drivers(_Strict):
+    """Driver working-time rules for coaches (long-distance passenger transport rules)."""
+
+    max_continuous_day_h: float = Field(4.0, gt=0, description="Longest driving stretch by day.")
+    max_continuous_night_h: float = Field(2.0, gt=0, description="Longest stretch touching the night.")
+    night_start: time = Field(time(22, 0), description="Start of night driving (continuous limit 2 h).")
+    night_end: time = Field(time(6, 0), description="End of night driving.")
+    min_rest_min: int = Field(20, ge=0, description="Rest after a continuous driving stretch.")
+    max_driving_per_24h_h: float = Field(8.0, gt=0, description="Per driver, any 24 h.")
+    no_driving_start: time = Field(time(2, 0), description="Coaches stop (02:00-05:00).")
+    no_driving_end: time = Field(time(5, 0), description="End of the night stop.")
+    second_driver_km: float = Field(400.0, gt=0, description="One-way trips beyond this need two drivers.")
+    second_driver_km_expressway: float = Field(
+        600.0, gt=0, description="The limit on expressways (reported; trips use second_driver_km)."
+    )
+    expressway_share_for_higher_limit: float = Field(
+        1.0, ge=0, le=1, description="Share of expressway at or above which the 600 km limit applies."
+    )
+
+
+class Fleet(_Strict):
+    """How vehicles are used."""
+
+    empty_return: bool = Field(True, description="A coach returns empty to its home county (车籍地).")
+    turnaround_h: float = Field(
+        8.0, ge=0, description="Unloading, disinfection and the drivers' rest at the destination."
+    )
+    rest_after_return_h: float = Field(8.0, ge=0, description="Drivers' rest before the coach leaves again.")
+    coach_depart_time: time = Field(time(8, 0), description="Earliest departure of a hub charter.")
+    latest_coach_depart_time: time = Field(time(18, 0), description="Latest departure of a charter.")
+    direct_first_pickup_time: time = Field(time(7, 0), description="First pick-up of a township-direct coach.")
+    pickup_dwell_min: int = Field(10, ge=0, description="Stop at each pick-up point.")
+    max_pickup_stops: int = Field(6, ge=1, description="Pick-up points of one township-direct coach.")
+    max_drop_factories: int = Field(3, ge=1, description="K: factories a coach may drop at.")
+    drop_radius_km: float = Field(30.0, gt=0, description="R: those factories lie within R km of each other.")
+    drop_dwell_min: int = Field(20, ge=0, description="Time at each factory gate.")
+    direct_min_fill: float = Field(
+        1.0, gt=0, le=1, description="A township goes direct when it fills this share of a coach."
+    )
+
+
+class Feeders(_Strict):
+    """Feeder buses from villages to hubs."""
+
+    max_ride_h: float = Field(2.0, gt=0, description="Longest feeder ride a worker may sit.")
+    first_depart_time: time = Field(time(5, 30), description="Earliest feeder departure of a day.")
+    dwell_min: int = Field(5, ge=0, description="Boarding time at a village.")
+
+
+class Groups(_Strict):
+    """Family groups (people who travel together)."""
+
+    hold_if_member_ineligible: bool = Field(
+        False,
+        description="True: the whole group waits when one member cannot travel; "
+        "False: the eligible members travel together.",
+    )
+
+
+class Hub(_Strict):
+    """Hub operations."""
+
+    transfer_min: int = Field(60, ge=0, description="Checks and temperature between two legs.")
+
+
+class Travel(_Strict):
+    """Travel times when no road network is given: great-circle x detour factor / speed."""
+
+    detour_factor: float = Field(1.3, ge=1.0, description="Road km per great-circle km.")
+    detour_factor_by_county: dict[str, float] = Field(
+        default_factory=dict, description="County code -> factor (mountain counties wind more)."
+    )
+    coach_speed_kmh: float = Field(75.0, gt=0, description="Average coach speed while driving.")
+    feeder_speed_kmh: float = Field(35.0, gt=0, description="Feeder bus and in-county pick-up speed.")
+    station_to_factory_speed_kmh: float = Field(40.0, gt=0, description="Employer bus from the station.")
+
+    def factor(self, county_code: str) -> float:
+        """Detour factor for trips starting in ``county_code``."""
+        return self.detour_factor_by_county.get(county_code, self.detour_factor)
+
+
+class ProofRule(_Strict):
+    """One kind of health proof accepted by a receiving province, valid for some days."""
+
+    certificate: int | None = Field(7, description="Days a 健康申报证明 is valid; omit to refuse it.")
+    green_code: int | None = Field(7, description="Days a green health code is valid; omit to refuse it.")
+
+    def valid_days(self, proof: str) -> int | None:
+        """Days ``proof`` stays valid in this province, or None when it is not recognised."""
+        if proof == "certificate":
+            return self.certificate
+        if proof == "green_code":
+            return self.green_code
+        return None
+
+
+def _default_health() -> dict[str, ProofRule]:
+    return {p: ProofRule() for p in RECEIVING_PROVINCES}
+
+
+class Health(_Strict):
+    """Which health proofs each receiving province recognises, and for how many days."""
+
+    provinces: dict[str, ProofRule] = Field(
+        default_factory=_default_health, description="Province (short name) -> proofs and days valid."
+    )
+    unknown_province: Literal["refuse", "accept"] = Field(
+        "refuse", description="A destination province not listed above."
+    )
+
+
+class Costs(_Strict):
+    """Money, for reporting; the objective is lexicographic (see docs/planner.md)."""
+
+    coach_yuan_per_km: float = Field(6.0, ge=0, description="Cost per coach-km (unknown in 2020).")
+    subsidy_yuan_per_coach: float = Field(4000.0, ge=0, description="Subsidy per coach (Sichuan 3,000-6,000).")
+
+
+class Solver(_Strict):
+    """Solver settings."""
+
+    time_limit_s: float = Field(10.0, gt=0, description="Time limit for each CP-SAT packing model.")
+    seed: int = Field(1, description="Seed of the CP-SAT search.")
+    workers: int = Field(1, ge=1, description="Worker processes.")
+    wait_for_fuller_coach: bool = Field(
+        True, description="Hold a part-filled coach for later days when nobody on it is urgent."
+    )
+
+
+class Scenario(_Strict):
+    """A whole scenario. Load with :func:`load_scenario`."""
+
+    name: str = Field(description="Shown on every document.")
+    description: str = Field("", description="Free text.")
+    timezone: Literal["Asia/Shanghai"] = Field("Asia/Shanghai", description="All times are local.")
+    window: Window
+    data: DataFiles
+    synth: Synth | None = None
+    occupancy: Occupancy = Occupancy()
+    drivers: Drivers = Drivers()
+    fleet: Fleet = Fleet()
+    feeders: Feeders = Feeders()
+    groups: Groups = Groups()
+    hub: Hub = Hub()
+    travel: Travel = Travel()
+    health: Health = Health()
+    costs: Costs = Costs()
+    solver: Solver = Solver()
+
+    # Filled by load_scenario, not by the file.
+    source_path: Path | None = Field(None, exclude=True)
+    checksum: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _workers_known(self) -> Scenario:
+        missing = [
+            k for k in ("workers", "factories", "fleet") if getattr(self.data, k) is None
+        ]
+        if missing and self.synth is None:
+            msg = f"data.{missing[0]} is missing and there is no [synth] section to generate it"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder the scenario's relative paths are resolved against."""
+        return self.source_path.parent if self.source_path else Path.cwd()
+
+    def resolve(self, path: Path) -> Path:
+        """Resolve a path from the scenario file against its folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    def file_specs(self) -> dict[str, FileSpec]:
+        """Every data file of the scenario with an absolute path.
+
+        Tables left out of ``[data]`` come from the ``[synth]`` cache folder
+        (``workers.csv``, ``factories.csv``, ``fleet.csv``, ``train_services.csv``,
+        ``risk_calendar.csv``); those files may not exist until generated.
+        """
+        specs: dict[str, FileSpec] = {}
+        for name in DataFiles.model_fields:
+            spec = getattr(self.data, name)
+            if spec is not None:
+                specs[name] = spec.model_copy(update={"path": self.resolve(spec.path)})
+            elif self.synth is not None and name in SYNTH_TABLES:
+                specs[name] = FileSpec(path=self.synth_dir() / f"{name}.csv")
+        return specs
+
+    def synth_dir(self) -> Path:
+        """Folder of the generated data files for this scenario's [synth] section."""
+        assert self.synth is not None
+        s = self.synth
+        tag = f"seed{s.seed}-n{s.total_workers}-" + (
+            "all" if not s.counties else "-".join(sorted(s.counties))
+        )
+        return self.resolve(s.cache_dir) / tag
+
+
+def _format_validation_error(path: Path, err: ValidationError) -> str:
+    lines = [f"{path}: 情景文件有 {err.error_count()} 处错误 (scenario file has errors):"]
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            lines.append(f"  {loc}: 未知的键 (unknown key)")
+        elif e["type"] == "missing":
+            lines.append(f"  {loc}: 缺少必填项 (required key missing)")
+        else:
+            lines.append(f"  {loc}: {e['msg']} (got {e.get('input')!r})")
+    return "\n".join(lines)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Raises
+    ------
+    ScenarioError
+        When the file is missing, is not TOML, or breaks the schema; the message
+        lists every problem with its key path.
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        msg = f"{p}: 找不到情景文件 (scenario file not found)"
+        raise ScenarioError(msg) from None
+    except OSError as exc:
+        msg = f"{p}: 无法读取情景文件 (cannot read scenario file): {exc.strerror}"
+        raise ScenarioError(msg) from None
+    try:
+        doc = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        msg = f"{p}: 情景文件须为 UTF-8 编码 (scenario file must be UTF-8)"
+        raise ScenarioError(msg) from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{p}: TOML 语法错误 (TOML syntax error): {exc}"
+        raise ScenarioError(msg) from None
+    try:
+        sc = Scenario.model_validate(doc)
+    except ValidationError as exc:
+        raise ScenarioError(_format_validation_error(p, exc)) from None
+    return sc.model_copy(
+        update={"source_path": p.resolve(), "checksum": hashlib.sha256(raw).hexdigest()[:16]}
+    )

@@ -1,0 +1,192 @@
+"""Per-unit facts shared by the train allocation and the county planners.
+
+A :class:`SolveContext` holds flat arrays indexed by unit number (size,
+village, factory, destination area, first and last feasible coach day and why
+that last day binds) and small caches for arrival offsets and risk levels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from planner.rules.route import plan_single
+from planner.rules.geo import haversine_km
+from planner.solve.clusters import destination_areas
+from planner.solve.problem import LEVELS, ProblemData, Units, at
+
+
+@dataclass
+class SolveContext:
+    """Arrays by unit number plus shared caches; see the module docstring."""
+
+    p: ProblemData
+    units: Units
+    size: np.ndarray
+    village: np.ndarray
+    township: np.ndarray
+    county: np.ndarray
+    factory: np.ndarray
+    sort_key: np.ndarray
+    area: np.ndarray
+    earliest: np.ndarray
+    expiry: np.ndarray
+    latest: np.ndarray
+    needed: np.ndarray
+    needed_date: list[date]
+    why_late: np.ndarray
+    needs_direct: np.ndarray
+    terminals: dict[str, str]
+    factory_levels: dict[str, np.ndarray]
+    cpsat_seconds: float = 0.5
+    on_train: set[int] = field(default_factory=set)
+    train_fed: set[int] = field(default_factory=set)
+    hub_used: dict[tuple[str, int], int] = field(default_factory=dict)
+    _offsets: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    _code_levels: dict[str, np.ndarray] = field(default_factory=dict)
+
+    # ------------------------------------------------------------- lookups
+    def factory_level(self, factory_id: str, day_idx: int) -> int:
+        """Risk rank (0 low .. 3 closed) at a factory on a day (offset from window start)."""
+        row = self.factory_levels[factory_id]
+        if day_idx < 0:
+            return 0
+        return int(row[min(day_idx, len(row) - 1)])
+
+    def code_level(self, county_code: str, day_idx: int) -> int:
+        """Risk rank for any county code (used for hubs and stations)."""
+        row = self._code_levels.get(county_code)
+        if row is None:
+            row = self.p.level_matrix(pd.Series([county_code]))[0]
+            self._code_levels[county_code] = row
+        return int(row[max(0, min(day_idx, len(row) - 1))])
+
+    def feeder_rule(self, hub_id: str, day_idx: int) -> str:
+        """Occupancy rule for a feeder run into ``hub_id``."""
+        code = str(self.p.hubs.loc[hub_id]["county_code"])
+        lvl = self.code_level(code, day_idx)
+        return self.p.sc.occupancy.rule_for(LEVELS[min(lvl, 2)], self.p.days[max(0, min(day_idx, len(self.p.days) - 1))])
+
+    def arrival_offsets(self, county: str, factory_id: str) -> tuple[int, int]:
+        """Days after departure a coach from the county reaches the factory: (earliest, worst case)."""
+        key = (county, factory_id)
+        hit = self._offsets.get(key)
+        if hit is None:
+            hit = _offsets(self.p, self.terminals.get(county), county, factory_id)
+            self._offsets[key] = hit
+        return hit
+
+
+def _offsets(p: ProblemData, terminal: str | None, county: str, factory_id: str) -> tuple[int, int]:
+    sc = p.sc
+    f = p.factories.loc[factory_id]
+    if terminal is not None:
+        h = p.hubs.loc[terminal]
+        lon, lat = float(h["lon"]), float(h["lat"])
+    else:
+        c = p.villages[p.villages["county_code"] == county]
+        lon, lat = float(c["lon"].mean()), float(c["lat"].mean())
+    km = float(haversine_km(lon, lat, float(f["lon"]), float(f["lat"]))) * sc.travel.factor(county)
+    return _offset_pair(km, sc.fleet.drop_radius_km, sc.fleet.max_drop_factories, sc)
+
+
+def _offset_pair(km: float, radius: float, k: int, sc) -> tuple[int, int]:
+    from planner.rules.driving import drivers_needed
+
+    day0 = date(2020, 1, 6)  # any day; only the time of day matters
+    fast = plan_single(at(day0, sc.fleet.coach_depart_time), km / sc.travel.coach_speed_kmh * 60,
+                      drivers_needed(km, sc.drivers), sc.drivers).arrive
+    # worst case: latest departure, a township pick-up round, the full multi-drop detour
+    pick = sc.fleet.max_pickup_stops * (sc.fleet.pickup_dwell_min + 30)
+    slow_km = km + 2 * radius
+    slow_min = slow_km / sc.travel.coach_speed_kmh * 60 + k * sc.fleet.drop_dwell_min + pick
+    slow = plan_single(at(day0, sc.fleet.latest_coach_depart_time), slow_min,
+                      drivers_needed(slow_km + 60, sc.drivers), sc.drivers).arrive
+    return (fast.date() - day0).days, (slow.date() - day0).days
+
+
+def build_context(p: ProblemData, units: Units) -> SolveContext:
+    """Compute per-unit arrays, destination areas and the last feasible coach day."""
+    sc = p.sc
+    fr = units.frame
+    n = len(fr)
+    hubs = p.hubs
+    terminals = {
+        str(r["county_code"]): str(r["hub_id"])
+        for _, r in hubs[hubs["kind"] == "terminal"].sort_values("hub_id").iterrows()
+    }
+    areas = destination_areas(p.factories, sc.fleet.drop_radius_km)
+    fac = fr["factory_id"].astype(str).to_numpy()
+    lv = p.level_matrix(p.factories["county_code"])
+    factory_levels = {str(fid): lv[i] for i, fid in enumerate(p.factories.index)}
+    village = fr["village_code"].astype(str).to_numpy()
+    township = fr["township_code"].astype(str).to_numpy()
+    county = fr["county_code"].astype(str).to_numpy()
+    last_day = len(p.days) - 1
+    # worst-case arrival offset per (county, factory)
+    pairs = pd.DataFrame({"county": county, "factory": fac}).drop_duplicates()
+    off_hi = {}
+    for c, f in pairs.itertuples(index=False):
+        off_hi[(c, f)] = _offsets(p, terminals.get(c), c, f)
+    hi = np.array([off_hi[(c, f)][1] for c, f in zip(county, fac)], dtype=np.int64)
+    lo = np.array([off_hi[(c, f)][0] for c, f in zip(county, fac)], dtype=np.int64)
+    by_needed = fr["needed"].to_numpy() - hi
+    expiry = fr["expiry"].to_numpy()
+    latest = np.minimum(np.minimum(by_needed, expiry), last_day)
+    why = np.where(
+        (expiry < by_needed) & (expiry < last_day), "health_proof_expired", "no_vehicle_before_needed_by"
+    ).astype(object)
+    earliest = fr["earliest"].to_numpy()
+    # destinations closed on every feasible day
+    closed_all = np.zeros(n, dtype=bool)
+    for i in range(n):
+        a, b = int(earliest[i]), int(latest[i])
+        if b < a:
+            continue
+        row = factory_levels[fac[i]]
+        days = np.arange(a, b + 1) + lo[i]
+        days = np.clip(days, 0, len(row) - 1)
+        if (row[days] >= 3).all():
+            closed_all[i] = True
+    why[closed_all] = "destination_closed"
+    # villages a feeder cannot reach within the ride limit must be picked up directly
+    vill = p.villages.loc[village]
+    needs_direct = np.zeros(n, dtype=bool)
+    for c in np.unique(county):
+        sel = county == c
+        t = terminals.get(c)
+        if t is None:
+            needs_direct[sel] = True
+            continue
+        h = hubs.loc[t]
+        km = haversine_km(vill["lon"].to_numpy(float)[sel], vill["lat"].to_numpy(float)[sel], float(h["lon"]), float(h["lat"])) * sc.travel.factor(c)
+        ride_h = km / sc.travel.feeder_speed_kmh
+        needs_direct[sel] = ride_h > sc.feeders.max_ride_h
+    sort_key = np.char.add(township.astype("U9"), village.astype("U12"))
+    start = p.days[0]
+    needed_date = [start + timedelta(days=int(x)) for x in fr["needed"].to_numpy()]
+    return SolveContext(
+        p=p,
+        units=units,
+        size=fr["size"].to_numpy(np.int64),
+        village=village,
+        township=township,
+        county=county,
+        factory=fac,
+        sort_key=sort_key,
+        area=areas.reindex(fac).to_numpy(np.int64),
+        earliest=earliest,
+        expiry=expiry,
+        latest=latest,
+        needed=fr["needed"].to_numpy(np.int64),
+        needed_date=needed_date,
+        why_late=why,
+        needs_direct=needs_direct,
+        terminals=terminals,
+        factory_levels=factory_levels,
+        cpsat_seconds=min(1.0, sc.solver.time_limit_s),
+    )
+

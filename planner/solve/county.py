@@ -1,0 +1,563 @@
+"""One county's charter waves, day by day.
+
+For each day of the window, the county's waiting units (families or single
+workers) are packed per destination area into coach loads
+(:mod:`planner.solve.packing`). Full coaches leave; a part-filled coach leaves
+only when someone on it cannot wait any longer (their last feasible day), so
+seats are not wasted. Coaches are taken from the county's own fleet when free
+again (after the empty return and the drivers' rest); the most urgent loads
+get the coaches first (earliest-deadline-first). A coach whose passengers live
+in one township (at most ``max_pickup_stops`` villages) picks them up at their
+villages and goes direct; other coaches leave from the county terminal, fed by
+feeder buses from each village. Units nobody can carry before their last day
+are reported with the binding reason.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from planner.rules.driving import drivers_needed
+from planner.rules.route import plan_route, plan_single
+from planner.rules.geo import haversine_km
+from planner.rules.seats import allowed_seats
+from planner.solve.packing import pack_area
+from planner.solve.problem import CLOSED, LEVELS, ProblemData, at
+from planner.solve.records import PlanParts, stop
+
+
+@dataclass
+class Vehicle:
+    """A coach or feeder bus of the county, and when it is next free at its base."""
+
+    vehicle_id: str
+    type_id: str
+    seats: dict[str, int]  # occupancy rule -> seats allowed
+    free_at: datetime
+
+
+@dataclass
+class CountyInput:
+    """What one county's planning needs (picklable, for worker processes)."""
+
+    county_code: str
+    unit_ids: np.ndarray
+    terminal_id: str | None
+    # (unit, station hub, must arrive by, day index of the train)
+    train_feeds: list[tuple[int, str, datetime, int]] = field(default_factory=list)
+
+
+@dataclass
+class Load:
+    """A coach load chosen for a day."""
+
+    units: list[int]
+    people: int
+    factories: list[str]
+    area: int
+    urgency: int
+
+
+class CountyPlanner:
+    """Plans one county. See the module docstring for the method."""
+
+    def __init__(self, p: ProblemData, ctx: SolveContext, inp: CountyInput) -> None:
+        self.p = p
+        self.sc = p.sc
+        self.ctx = ctx
+        self.inp = inp
+        self.county = inp.county_code
+        self.parts = PlanParts(prefix=self.county)
+        u = ctx.units
+        self.u = u
+        self.ids = inp.unit_ids
+        self.factor = self.sc.travel.factor(self.county)
+        self.terminal = inp.terminal_id
+        self._setup_fleet()
+
+    # ----------------------------------------------------------------- fleet
+    def _setup_fleet(self) -> None:
+        p, sc = self.p, self.sc
+        fl = p.fleet[p.fleet["county_code"].astype(str) == self.county]
+        day0 = at(p.days[0], sc.fleet.direct_first_pickup_time) - timedelta(hours=6)
+        self.coaches: list[Vehicle] = []
+        self.feeders: list[Vehicle] = []
+        for rec in fl.itertuples(index=False):
+            tid = str(rec.type_id)
+            mode = p.vehicle_modes.get(tid)
+            if mode not in ("coach", "feeder"):
+                continue
+            seats = {r: p.seats_for(tid, r) for r in ("half_seats", "one_per_two_seats", "one_per_row", "all_seats")}
+            for i in range(int(rec.count)):
+                v = Vehicle(f"{self.county}-{tid}-{i + 1:03d}", tid, seats, day0)
+                (self.coaches if mode == "coach" else self.feeders).append(v)
+        self.coach_cap = {
+            r: max((v.seats[r] for v in self.coaches), default=0)
+            for r in ("half_seats", "one_per_two_seats", "one_per_row", "all_seats")
+        }
+
+    # ------------------------------------------------------------ utilities
+    def _vill_xy(self, code: str) -> tuple[float, float]:
+        v = self.p.villages.loc[code]
+        return float(v["lon"]), float(v["lat"])
+
+    def _place_xy(self, place: str) -> tuple[float, float]:
+        p = self.p
+        if place in p.hubs.index:
+            h = p.hubs.loc[place]
+            return float(h["lon"]), float(h["lat"])
+        if place in p.factories.index:
+            f = p.factories.loc[place]
+            return float(f["lon"]), float(f["lat"])
+        if place in p.stations.index:
+            s = p.stations.loc[place]
+            return float(s["lon"]), float(s["lat"])
+        return self._vill_xy(place)
+
+    def _km(self, a: str, b: str) -> float:
+        x1, y1 = self._place_xy(a)
+        x2, y2 = self._place_xy(b)
+        return float(haversine_km(x1, y1, x2, y2)) * self.factor
+
+    def _feeder_min(self, km: float) -> float:
+        return km / self.sc.travel.feeder_speed_kmh * 60.0
+
+    def _coach_min(self, km: float) -> float:
+        return km / self.sc.travel.coach_speed_kmh * 60.0
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> PlanParts:
+        """Plan every day of the window; return the county's plan records."""
+        p, ctx, u = self.p, self.ctx, self.u
+        n_days = len(p.days)
+        latest = ctx.latest[self.ids]
+        earliest = ctx.earliest[self.ids]
+        # units that can never leave
+        for i, uid in enumerate(self.ids):
+            if latest[i] < earliest[i]:
+                self._fail(uid, ctx.why_late[uid])
+        todo = [(int(earliest[i]), int(uid)) for i, uid in enumerate(self.ids) if latest[i] >= earliest[i]]
+        todo.sort()
+        pool: dict[int, list[int]] = {}
+        ptr = 0
+        for d in range(n_days):
+            while ptr < len(todo) and todo[ptr][0] <= d:
+                uid = todo[ptr][1]
+                if uid not in ctx.on_train:
+                    pool.setdefault(int(ctx.area[uid]), []).append(uid)
+                ptr += 1
+            booked = [t for t in self.inp.train_feeds if t[3] == d]
+            fed = set(self._feed_trains(booked, d))
+            for uid, _st, _by, _d in booked:
+                if uid in fed:
+                    ctx.train_fed.add(uid)
+                elif ctx.latest[uid] >= d:
+                    # no feeder could reach the station in time: back to the coaches
+                    pool.setdefault(int(ctx.area[uid]), []).append(uid)
+                else:
+                    self._fail(uid, ctx.why_late[uid])
+            loads = self._choose_loads(d, pool)
+            sent = self._dispatch(d, loads)
+            for area_units in pool.values():
+                area_units[:] = [x for x in area_units if x not in sent]
+            # drop units whose last day has passed
+            for key in list(pool):
+                keep = []
+                for x in pool[key]:
+                    if ctx.latest[x] <= d:
+                        self._fail(x, ctx.why_late[x])
+                    else:
+                        keep.append(x)
+                pool[key] = keep
+        for key, rest in pool.items():
+            for x in rest:
+                self._fail(x, "no_vehicle_before_needed_by")
+        return self.parts
+
+    def _fail(self, uid: int, reason: str) -> None:
+        for pos in self.u.members[uid]:
+            self.parts.unplaced[int(pos)] = reason or "no_vehicle_before_needed_by"
+
+    # -------------------------------------------------------------- choose
+    def _rule_for(self, factories: list[str], d: int) -> str:
+        """Occupancy rule from the strictest level at the destinations around arrival."""
+        ctx = self.ctx
+        lvl = 0
+        for f in factories:
+            lo, hi = ctx.arrival_offsets(self.county, f)
+            for dd in range(d + lo, d + hi + 1):
+                lvl = max(lvl, ctx.factory_level(f, dd))
+        return self.sc.occupancy.rule_for(LEVELS[min(lvl, 2)], self.p.days[d])
+
+    def _area_closed(self, f: str, d: int) -> bool:
+        lo, hi = self.ctx.arrival_offsets(self.county, f)
+        return any(self.ctx.factory_level(f, dd) >= CLOSED for dd in range(d + lo, d + hi + 1))
+
+    def _choose_loads(self, d: int, pool: dict[int, list[int]]) -> list[Load]:
+        ctx, u = self.ctx, self.u
+        loads: list[Load] = []
+        k = self.sc.fleet.max_drop_factories
+        for area, members in pool.items():
+            if not members:
+                continue
+            avail = [x for x in members if not self._area_closed(ctx.factory[x], d)]
+            if not avail:
+                continue
+            rule = self._rule_for(sorted({ctx.factory[x] for x in avail}), d)
+            cap = self.coach_cap[rule]
+            if cap <= 0:
+                continue
+            bins = pack_area(
+                avail,
+                ctx.size,
+                ctx.factory,
+                ctx.sort_key,
+                cap,
+                k,
+                village=ctx.village,
+                cpsat_seconds=self.ctx.cpsat_seconds,
+            )
+            for b in bins:
+                urgency = min(int(ctx.latest[x]) for x in b.units)
+                full = b.load > cap - 3 or b.load == cap
+                if full or urgency <= d or not self.sc.solver.wait_for_fuller_coach:
+                    loads.append(Load(b.units, b.load, sorted(b.factories), area, urgency))
+        loads.sort(key=lambda ld: (ld.urgency, -ld.people))
+        return loads
+
+    # ------------------------------------------------------------ dispatch
+    def _dispatch(self, d: int, loads: list[Load]) -> set[int]:
+        """Give loads coaches, build their trips; return the units sent."""
+        sent: set[int] = set()
+        hub_people = 0
+        cap_hub = int(self.p.hubs.loc[self.terminal]["daily_capacity_people"]) if self.terminal else 0
+        hub_people += self.ctx.hub_used.get((self.terminal, d), 0)
+        for ld in loads:
+            direct = self._is_direct(ld)
+            if not direct and hub_people + ld.people > cap_hub:
+                continue
+            ok = self._send(d, ld, direct)
+            if ok:
+                sent.update(ld.units)
+                if not direct:
+                    hub_people += ld.people
+        if self.terminal:
+            self.ctx.hub_used[(self.terminal, d)] = hub_people
+        return sent
+
+    def _is_direct(self, ld: Load) -> bool:
+        ctx = self.ctx
+        if self.terminal is None or not self.feeders:
+            return True
+        villages = {ctx.village[x] for x in ld.units}
+        if any(ctx.needs_direct[x] for x in ld.units):
+            return True
+        towns = {ctx.township[x] for x in ld.units}
+        return len(towns) == 1 and len(villages) <= self.sc.fleet.max_pickup_stops
+
+    def _pick_coach(self, ready_by: datetime, people: int, rule: str) -> Vehicle | None:
+        best = None
+        for v in self.coaches:
+            if v.free_at <= ready_by and v.seats[rule] >= people:
+                if best is None or (v.seats[rule], v.free_at, v.vehicle_id) < (best.seats[rule], best.free_at, best.vehicle_id):
+                    best = v
+        return best
+
+    def _drop_order(self, origin: str, factories: list[str]) -> list[str]:
+        order: list[str] = []
+        here = origin
+        left = list(factories)
+        while left:
+            nxt = min(left, key=lambda f: (self._km(here, f), f))
+            order.append(nxt)
+            left.remove(nxt)
+            here = nxt
+        return order
+
+    def _send(self, d: int, ld: Load, direct: bool) -> bool:
+        sc, p, ctx = self.sc, self.p, self.ctx
+        day = p.days[d]
+        rule = self._rule_for(ld.factories, d)
+        if self.terminal is None:
+            return False
+        if direct:
+            villages = self._pickup_order(ld)
+            first_pick = at(day, sc.fleet.direct_first_pickup_time)
+            dead_km = self._km(self.terminal, villages[0])
+            leave_base = first_pick - timedelta(minutes=self._feeder_min(dead_km) + 1)
+            coach = self._pick_coach(leave_base, ld.people, rule)
+            if coach is None:
+                return False
+            return self._build_coach(d, ld, coach, rule, leave_base, villages, direct=True)
+        # hub coach: feeders decide how early it can leave
+        t0 = at(day, sc.fleet.coach_depart_time)
+        latest = at(day, sc.fleet.latest_coach_depart_time)
+        coach = self._pick_coach(latest, ld.people, rule)
+        if coach is None:
+            return False
+        t0 = max(t0, coach.free_at)
+        by_village: dict[str, list[int]] = {}
+        for x in sorted(ld.units, key=lambda x: (ctx.sort_key[x], x)):
+            by_village.setdefault(ctx.village[x], []).append(x)
+        plan = self._plan_feeders(day, self.terminal, by_village, t0 - timedelta(minutes=sc.hub.transfer_min))
+        if plan is None:
+            return False
+        feeder_trips, arrive_last = plan
+        depart = max(t0, arrive_last + timedelta(minutes=sc.hub.transfer_min))
+        depart = _ceil_minute(depart)
+        if depart > latest:
+            return False
+        self._commit_feeders(feeder_trips, self.terminal, d)
+        return self._build_coach(d, ld, coach, rule, depart, [], direct=False)
+
+    def _pickup_order(self, ld: Load) -> list[str]:
+        ctx = self.ctx
+        vills = sorted({ctx.village[x] for x in ld.units})
+        f0 = ld.factories[0]
+        start = max(vills, key=lambda v: (self._km(v, f0), v))
+        order = [start]
+        left = [v for v in vills if v != start]
+        while left:
+            nxt = min(left, key=lambda v: (self._km(order[-1], v), v))
+            order.append(nxt)
+            left.remove(nxt)
+        return order
+
+    # -------------------------------------------------------------- feeders
+    def _plan_feeders(self, day, hub: str, by_village: dict[str, list[int]], arrive_by: datetime):
+        """Tentatively schedule feeder runs to reach ``hub`` by ``arrive_by``.
+
+        Returns (runs, latest arrival) or None when the county has no feeder bus.
+        Each run: (bus, leave_base, depart_village, arrive_hub, village, units).
+        """
+        sc, ctx = self.sc, self.ctx
+        if not self.feeders:
+            return None
+        rule = self.ctx.feeder_rule(hub, self.p.day_index(day))
+        cap = min(v.seats[rule] for v in self.feeders)
+        free = {v.vehicle_id: v.free_at for v in self.feeders}
+        first = at(day, sc.feeders.first_depart_time)
+        runs = []
+        latest_arrival = arrive_by
+        for vcode, units in by_village.items():
+            km = self._km(vcode, hub)
+            ride = self._feeder_min(km)
+            dwell = sc.feeders.dwell_min
+            # split the village's units into bus loads (units never split)
+            chunks: list[list[int]] = [[]]
+            load = 0
+            for x in units:
+                s = int(ctx.size[x])
+                if load + s > cap:
+                    chunks.append([])
+                    load = 0
+                chunks[-1].append(x)
+                load += s
+            for ch in chunks:
+                bus = min(free, key=lambda b: (free[b], b))
+                leave = arrive_by - timedelta(minutes=2 * ride + dwell)
+                leave = max(leave, free[bus], first - timedelta(minutes=ride + dwell))
+                leave = _ceil_minute(leave)
+                dep_v = _ceil_minute(leave + timedelta(minutes=ride + dwell))
+                arr_h = _ceil_minute(dep_v + timedelta(minutes=ride))
+                free[bus] = arr_h
+                latest_arrival = max(latest_arrival, arr_h)
+                runs.append((bus, dep_v, arr_h, vcode, ch, km))
+        return runs, latest_arrival
+
+    def _commit_feeders(self, runs, hub: str, d: int) -> None:
+        sc, ctx, parts = self.sc, self.ctx, self.parts
+        byid = {v.vehicle_id: v for v in self.feeders}
+        for bus, dep_v, arr_h, vcode, units, km in runs:
+            v = byid[bus]
+            v.free_at = max(v.free_at, arr_h)
+            tid = parts.new_trip_id("F")
+            people = int(sum(ctx.size[x] for x in units))
+            rule = ctx.feeder_rule(hub, d)
+            seats = allowed_seats(self.p.layouts[v.type_id], rule, self.p.isolation_rows(v.type_id))
+            parts.trips.append(self._trip_row(tid, "feeder", v, rule, vcode, dep_v, [hub], arr_h, km, 1, people))
+            parts.stops.append(stop(tid, 1, vcode, "village", None, dep_v, people, 0, 0.0))
+            parts.stops.append(stop(tid, 2, hub, "hub", arr_h, None, 0, people, km))
+            i = 0
+            for x in units:
+                for pos in ctx.units.members[x]:
+                    parts.legs.append((int(pos), 1, tid, seats[i], vcode, dep_v, hub, arr_h))
+                    i += 1
+
+    # ---------------------------------------------------------------- coach
+    def _trip_row(self, tid, mode, v: Vehicle, rule, origin, depart, dests, arrive, km, drivers, people,
+                  purpose="passenger", leader="") -> dict:
+        return {
+            "trip_id": tid,
+            "mode": mode,
+            "purpose": purpose,
+            "vehicle_type": v.type_id,
+            "vehicle_id": v.vehicle_id,
+            "home_county_code": self.county,
+            "service_id": "",
+            "occupancy_rule": rule,
+            "seats_rated": self.p.layouts[v.type_id].rated_seats,
+            "seats_allowed": v.seats[rule],
+            "origin_id": origin,
+            "depart": depart,
+            "destination_ids": ";".join(dests),
+            "arrive": arrive,
+            "distance_km": round(float(km), 2),
+            "drivers": drivers,
+            "passengers": people,
+            "leader_worker_id": leader,
+        }
+
+    def _build_coach(self, d: int, ld: Load, coach: Vehicle, rule: str, depart: datetime,
+                     pickups: list[str], *, direct: bool) -> bool:
+        sc, p, ctx, parts = self.sc, self.p, self.ctx, self.parts
+        origin = self.terminal
+        drops = self._drop_order(pickups[-1] if pickups else origin, ld.factories)
+        # segments: (from, to, minutes, km, dwell after)
+        places = [origin] + pickups + drops
+        segs = []
+        for a, b in zip(places[:-1], places[1:]):
+            km = self._km(a, b)
+            local = b in pickups
+            minutes = self._feeder_min(km) if local else self._coach_min(km)
+            dwell = sc.fleet.pickup_dwell_min if local else sc.fleet.drop_dwell_min
+            segs.append((a, b, minutes, km, dwell))
+        total_km = sum(s[3] for s in segs)
+        drivers = drivers_needed(total_km, sc.drivers)
+        route = plan_route(depart, [(s[2], s[4]) for s in segs], drivers, sc.drivers)
+        arrive_last = route.arrivals[-1]
+        # every passenger must arrive by their factory's needed_by
+        for x in ld.units:
+            f = ctx.factory[x]
+            idx = drops.index(f)
+            arr = route.arrivals[len(pickups) + idx]
+            if arr.date() > ctx.needed_date[x]:
+                return False
+            if ctx.factory_level(f, p.day_index(arr.date())) >= CLOSED:
+                return False
+        # the rule in force at the real arrival days must allow this load
+        lvl = 0
+        for j, f in enumerate(drops):
+            arr = route.arrivals[len(pickups) + j]
+            lvl = max(lvl, ctx.factory_level(f, p.day_index(arr.date())))
+        rule = sc.occupancy.rule_for(LEVELS[min(lvl, 2)], p.days[d])
+        if coach.seats[rule] < ld.people:
+            return False
+        tid = parts.new_trip_id("C")
+        seats = allowed_seats(p.layouts[coach.type_id], rule, p.isolation_rows(coach.type_id))
+        # passengers in seat order: village by village, families together
+        order = sorted(ld.units, key=lambda x: (ctx.sort_key[x], x))
+        first_pos = int(ctx.units.members[order[0]][0])
+        leader = str(p.workers.at[first_pos, "worker_id"])
+        parts.trips.append(
+            self._trip_row(tid, "coach", coach, rule, origin, depart, drops, arrive_last, total_km, drivers,
+                           ld.people, leader=leader)
+        )
+        # stops with rest stops between driving stretches
+        board_at: dict[str, int] = {}
+        alight_at: dict[str, int] = {}
+        for x in ld.units:
+            s = int(ctx.size[x])
+            board_at[ctx.village[x] if direct else origin] = board_at.get(ctx.village[x] if direct else origin, 0) + s
+            alight_at[ctx.factory[x]] = alight_at.get(ctx.factory[x], 0) + s
+        seq = 1
+        parts.stops.append(stop(tid, seq, origin, "hub", None, route.departs[0], board_at.get(origin, 0), 0, 0.0))
+        for j, sg in enumerate(segs):
+            done_km = 0.0
+            for (r_arr, r_dep, frac) in route.rests[j]:
+                seq += 1
+                km = sg[3] * frac - done_km
+                done_km += km
+                parts.stops.append(stop(tid, seq, "REST", "rest", r_arr, r_dep, 0, 0, km))
+            seq += 1
+            place = sg[1]
+            kind = "village" if place in pickups else "factory"
+            last = j == len(segs) - 1
+            parts.stops.append(
+                stop(tid, seq, place, kind, route.arrivals[j], None if last else route.departs[j + 1],
+                     board_at.get(place, 0) if kind == "village" else 0,
+                     alight_at.get(place, 0) if kind == "factory" else 0, sg[3] - done_km)
+            )
+        # legs and seats
+        i = 0
+        for x in order:
+            f = ctx.factory[x]
+            arr = route.arrivals[len(pickups) + drops.index(f)]
+            if direct:
+                b_place = ctx.village[x]
+                b_time = route.departs[1 + pickups.index(b_place)]
+                leg_no = 1
+                chain = "direct"
+            else:
+                b_place, b_time, leg_no, chain = origin, route.departs[0], 2, "hub_coach"
+            for pos in ctx.units.members[x]:
+                parts.legs.append((int(pos), leg_no, tid, seats[i], b_place, b_time, f, arr))
+                parts.outcome[int(pos)] = (chain, p.days[d], arr)
+                i += 1
+        # the coach goes home empty, then the drivers rest
+        back_from = drops[-1]
+        back_km = self._km(back_from, origin)
+        leave = _ceil_minute(arrive_last + timedelta(hours=sc.fleet.turnaround_h))
+        if sc.fleet.empty_return:
+            drv_back = drivers_needed(back_km, sc.drivers)
+            back = plan_single(leave, self._coach_min(back_km), drv_back, sc.drivers)
+            leave = back.departs[0]
+            eid = parts.new_trip_id("E")
+            parts.trips.append(
+                self._trip_row(eid, "coach", coach, rule, back_from, leave, [origin], back.arrive, back_km,
+                               drv_back, 0, purpose="empty_return")
+            )
+            parts.stops.append(stop(eid, 1, back_from, "factory", None, leave, 0, 0, 0.0))
+            seq = 1
+            done = 0.0
+            for r_arr, r_dep, frac in back.rests[0]:
+                seq += 1
+                km = back_km * frac - done
+                done += km
+                parts.stops.append(stop(eid, seq, "REST", "rest", r_arr, r_dep, 0, 0, km))
+            parts.stops.append(stop(eid, seq + 1, origin, "hub", back.arrive, None, 0, 0, back_km - done))
+            coach.free_at = back.arrive + timedelta(hours=sc.fleet.rest_after_return_h)
+        else:
+            coach.free_at = leave
+        return True
+
+    # --------------------------------------------------------------- trains
+    def _feed_trains(self, booked: list[tuple[int, str, datetime, int]], d: int) -> list[int]:
+        """Feeder runs to the railway station for units booked on today's trains.
+
+        Returns the units a feeder brings in time; the others go back to the
+        coach pool.
+        """
+        ctx = self.ctx
+        if not booked:
+            return []
+        fed: list[int] = []
+        by_key: dict[tuple[str, datetime], dict[str, list[int]]] = {}
+        for uid, st, by, _d in booked:
+            by_key.setdefault((st, by), {}).setdefault(ctx.village[uid], []).append(uid)
+        for (st, by), groups in sorted(by_key.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            plan = self._plan_feeders(self.p.days[d], st, groups, by)
+            if plan is None:
+                continue
+            runs, _last = plan
+            good = [r for r in runs if r[2] <= by]
+            self._commit_feeders(good, st, d)
+            for r in good:
+                fed.extend(r[4])
+        return fed
+
+
+def _ceil_minute(t: datetime) -> datetime:
+    """Round up to the whole minute (plan times have minute precision)."""
+    if t.second == 0 and t.microsecond == 0:
+        return t
+    return (t + timedelta(minutes=1)).replace(second=0, microsecond=0)
+
+
+# imported late to avoid a cycle in type hints
+from planner.solve.context import SolveContext  # noqa: E402

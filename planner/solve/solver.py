@@ -1,0 +1,112 @@
+"""The solver: eligibility, trains, county waves, and the lower bound.
+
+Objective, in this order (see docs/planner.md): every eligible worker moved
+before the factory needs them; then fewest vehicle departures; then least
+mixing (fewest villages per vehicle); then least vehicle-km and hours on board.
+The method is a decomposition: trains first (given services cost no coach),
+then each county on its own, day by day (:mod:`planner.solve.county`), with
+CP-SAT repacking small leftover sets (:mod:`planner.solve.packing`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from planner.solve.context import SolveContext, build_context
+from planner.solve.county import CountyInput, CountyPlanner
+from planner.solve.problem import LEVELS, ProblemData, Units, build_units, worker_eligibility
+from planner.solve.records import PlanParts
+from planner.solve.trains import book_trains, build_train_trips
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SolveResult:
+    """The plan records plus what the summary needs."""
+
+    parts: PlanParts
+    reasons: pd.Series  # per worker position: "" or why the worker cannot travel
+    units: Units
+    ctx: SolveContext
+    lower_bound: dict
+    wall_time_s: dict[str, float] = field(default_factory=dict)
+
+
+def solve(p: ProblemData, *, progress: Callable[[str], None] | None = None) -> SolveResult:
+    """Plan every eligible worker of ``p``; see the module docstring."""
+    t0 = time.perf_counter()
+    say = progress or (lambda _m: None)
+    elig = worker_eligibility(p)
+    units, reasons = build_units(p, elig)
+    say(f"可出行单元 {len(units.frame):,} 个（家庭同行算一个）(travelling units)")
+    ctx = build_context(p, units)
+    t1 = time.perf_counter()
+    booking = book_trains(p, ctx)
+    say(f"专列车厢预订 {len(ctx.on_train):,} 个单元 (units booked on trains)")
+    parts = PlanParts(prefix="")
+    counties = sorted(set(ctx.county.tolist()))
+    for i, county in enumerate(counties, 1):
+        inp = CountyInput(
+            county_code=county,
+            unit_ids=np.flatnonzero(ctx.county == county),
+            terminal_id=ctx.terminals.get(county),
+            train_feeds=booking.feeds.get(county, []),
+        )
+        parts.extend(CountyPlanner(p, ctx, inp).run())
+        say(f"区县 {i}/{len(counties)} {county} 完成 (county done)")
+    parts.extend(build_train_trips(p, ctx, booking))
+    t2 = time.perf_counter()
+    lb = lower_bound(p, ctx, parts)
+    return SolveResult(parts, reasons, units, ctx, lb, {"prepare": t1 - t0, "solve": t2 - t1})
+
+
+def lower_bound(p: ProblemData, ctx: SolveContext, parts: PlanParts) -> dict:
+    """A lower bound on coach departures for the workers the plan moves by coach.
+
+    Coaches cannot mix counties (a charter starts in its home county) nor
+    destination areas, so for each (county, area) at least
+    ceil(people / most seats any of the county's coaches may sell under any
+    rule in force in the window) coaches are needed. The bound ignores the
+    day a unit leaves, the K-factory limit and the fleet, so it is valid for
+    every plan that moves the same people by coach.
+    """
+    sc = p.sc
+    rules = {sc.occupancy.rule_for(lv, d) for lv in LEVELS[:3] for d in p.days}
+    fleet = p.fleet
+    cap_by_county: dict[str, int] = {}
+    for rec in fleet.itertuples(index=False):
+        tid = str(rec.type_id)
+        if p.vehicle_modes.get(tid) != "coach" or int(rec.count) <= 0:
+            continue
+        best = max(p.seats_for(tid, r) for r in rules)
+        c = str(rec.county_code)
+        cap_by_county[c] = max(cap_by_county.get(c, 0), best)
+    people: dict[tuple[str, int], int] = {}
+    pos_to_unit = np.empty(len(p.workers), dtype=np.int64)
+    for u, m in enumerate(ctx.units.members):
+        pos_to_unit[m] = u
+    for pos, (chain, _d, _a) in parts.outcome.items():
+        if chain == "train":
+            continue
+        u = pos_to_unit[pos]
+        key = (ctx.county[u], int(ctx.area[u]))
+        people[key] = people.get(key, 0) + 1
+    bound = sum(math.ceil(n / cap_by_county[c]) for (c, _a), n in people.items() if cap_by_county.get(c))
+    used = sum(1 for t in parts.trips if t["mode"] == "coach" and t["purpose"] == "passenger")
+    gap = used - bound
+    return {
+        "coach_departures": int(bound),
+        "coach_departures_planned": int(used),
+        "gap": int(gap),
+        "gap_pct": round(100.0 * gap / bound, 2) if bound else 0.0,
+        "how": "sum over (origin county, destination area) of ceil(coach passengers / most seats a "
+        "county coach may sell under any rule in force); ignores days, fleet and the K-drop limit",
+    }
