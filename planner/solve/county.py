@@ -346,7 +346,7 @@ class CountyPlanner:
         latest_arrival = arrive_by
         for vcode, units in by_village.items():
             km = self._km(vcode, hub)
-            ride = self._feeder_min(km)
+            ride = math.ceil(self._feeder_min(km))
             dwell = sc.feeders.dwell_min
             # split the village's units into bus loads (units never split)
             chunks: list[list[int]] = [[]]
@@ -363,8 +363,8 @@ class CountyPlanner:
                 leave = arrive_by - timedelta(minutes=2 * ride + dwell)
                 leave = max(leave, free[bus], first - timedelta(minutes=ride + dwell))
                 leave = _ceil_minute(leave)
-                dep_v = _ceil_minute(leave + timedelta(minutes=ride + dwell))
-                arr_h = _ceil_minute(dep_v + timedelta(minutes=ride))
+                dep_v = leave + timedelta(minutes=ride + dwell)
+                arr_h = dep_v + timedelta(minutes=ride)
                 free[bus] = arr_h
                 latest_arrival = max(latest_arrival, arr_h)
                 runs.append((bus, dep_v, arr_h, vcode, ch, km))
