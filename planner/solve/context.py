@@ -137,7 +137,7 @@ def build_context(p: ProblemData, units: Units) -> SolveContext:
     expiry = fr["expiry"].to_numpy()
     latest = np.minimum(np.minimum(by_needed, expiry), last_day)
     why = np.where(
-        (expiry < by_needed) & (expiry < last_day), "health_proof_expired", "no_vehicle_before_needed_by"
+        (expiry < by_needed) & (expiry < last_day), "no_vehicle_before_proof_expiry", "no_vehicle_before_needed_by"
     ).astype(object)
     earliest = fr["earliest"].to_numpy()
     # destinations closed on every feasible day
