@@ -173,8 +173,8 @@ def synthesize(
     f_lat = lat0 + r_km * np.sin(ang) / 110.57
     kinds = np.array(["电子", "服装", "鞋业", "制衣", "五金", "塑胶", "玩具", "家具", "电器", "纺织", "机械", "印刷"])
     kind = kinds[rng.integers(0, len(kinds), nf)]
-    second_half = rng.random(nf) < 0.75
-    need_off = np.where(second_half, rng.integers(days // 2, days, nf), rng.integers(8, max(9, days // 2), nf))
+    second_half = rng.random(nf) < 0.85
+    need_off = np.where(second_half, rng.integers(days * 11 // 20, days, nf), rng.integers(12, max(13, days * 11 // 20), nf))
     factories = pd.DataFrame(
         {
             "factory_id": [f"F{i + 1:04d}" for i in range(nf)],
@@ -217,7 +217,7 @@ def synthesize(
     )
 
     # ------------------------------------------------------------------- dates
-    ready_off = np.minimum(np.floor(rng.gamma(2.0, 4.0, n)).astype(np.int64), days - 1)
+    ready_off = np.minimum(np.floor(rng.gamma(2.0, 5.5, n)).astype(np.int64), days - 1)
     need = need_off[factory]
     late = ready_off > need - 3
     ready_off[late] = np.maximum(0, need[late] - 3 - rng.integers(0, 3, late.sum()))
@@ -279,7 +279,7 @@ def synthesize(
     counts = pd.Series(county_of).value_counts().sort_index()
     fleet_rows = []
     for c, k in counts.items():
-        coaches = max(3, int(round(k / 250)))
+        coaches = max(3, int(round(k / 120)))
         small = coaches // 5
         fleet_rows += [(c, "C53", coaches - small), (c, "C45", small), (c, "F35", max(2, int(round(k / 500))))]
     fleet = pd.DataFrame(fleet_rows, columns=["county_code", "type_id", "count"])

@@ -329,65 +329,126 @@ class CountyPlanner:
         return order
 
     # -------------------------------------------------------------- feeders
+    def _feeder_groups(self, hub: str, by_village: dict[str, list[int]], cap: int) -> list[list[tuple[str, list[int]]]]:
+        """Split villages into feeder runs: full buses alone, the rest chained nearest-first.
+
+        A run picks up at up to five villages; the first passenger's ride (from
+        the first village to the hub, with the stops) stays within the ride limit.
+        """
+        ctx, sc = self.ctx, self.sc
+        chunks: list[tuple[str, list[int], int]] = []
+        for vcode, units in by_village.items():
+            cur: list[int] = []
+            load = 0
+            for x in units:
+                s = int(ctx.size[x])
+                if load + s > cap:
+                    chunks.append((vcode, cur, load))
+                    cur, load = [], 0
+                cur.append(x)
+                load += s
+            if cur:
+                chunks.append((vcode, cur, load))
+        limit = sc.feeders.max_ride_h * 60
+        dwell = sc.feeders.dwell_min
+        runs: list[list[tuple[str, list[int]]]] = []
+        left = sorted(chunks, key=lambda c: (-self._km(c[0], hub), c[0]))
+        while left:
+            first = left.pop(0)
+            run = [(first[0], first[1])]
+            load = first[2]
+            ride_before = 0.0  # minutes from the first village to the current last one
+            while len(run) < 5:
+                last = run[-1][0]
+                best = None
+                for j, c in enumerate(left):
+                    if load + c[2] > cap or c[0] in {r[0] for r in run}:
+                        continue
+                    leg = math.ceil(self._feeder_min(self._km(last, c[0])))
+                    total = ride_before + leg + dwell + math.ceil(self._feeder_min(self._km(c[0], hub)))
+                    if total <= limit and (best is None or leg < best[1]):
+                        best = (j, leg)
+                if best is None:
+                    break
+                j, leg = best
+                c = left.pop(j)
+                run.append((c[0], c[1]))
+                load += c[2]
+                ride_before += leg + dwell
+            runs.append(run)
+        return runs
+
     def _plan_feeders(self, day, hub: str, by_village: dict[str, list[int]], arrive_by: datetime):
         """Tentatively schedule feeder runs to reach ``hub`` by ``arrive_by``.
 
         Returns (runs, latest arrival) or None when the county has no feeder bus.
-        Each run: (bus, leave_base, depart_village, arrive_hub, village, units).
+        Each run: (bus, stops [(village, arrive, depart, units, km)], arrive at hub, km to hub).
+        Nothing is committed: the caller commits when the trunk vehicle can leave.
         """
-        sc, ctx = self.sc, self.ctx
+        sc = self.sc
         if not self.feeders:
             return None
         rule = self.ctx.feeder_rule(hub, self.p.day_index(day))
         cap = min(v.seats[rule] for v in self.feeders)
         free = {v.vehicle_id: v.free_at for v in self.feeders}
-        first = at(day, sc.feeders.first_depart_time)
+        first_ok = at(day, sc.feeders.first_depart_time)
+        dwell = sc.feeders.dwell_min
         runs = []
         latest_arrival = arrive_by
-        for vcode, units in by_village.items():
-            km = self._km(vcode, hub)
-            ride = math.ceil(self._feeder_min(km))
-            dwell = sc.feeders.dwell_min
-            # split the village's units into bus loads (units never split)
-            chunks: list[list[int]] = [[]]
-            load = 0
-            for x in units:
-                s = int(ctx.size[x])
-                if load + s > cap:
-                    chunks.append([])
-                    load = 0
-                chunks[-1].append(x)
-                load += s
-            for ch in chunks:
-                bus = min(free, key=lambda b: (free[b], b))
-                leave = arrive_by - timedelta(minutes=2 * ride + dwell)
-                leave = max(leave, free[bus], first - timedelta(minutes=ride + dwell))
-                leave = _ceil_minute(leave)
-                dep_v = leave + timedelta(minutes=ride + dwell)
-                arr_h = dep_v + timedelta(minutes=ride)
-                free[bus] = arr_h
-                latest_arrival = max(latest_arrival, arr_h)
-                runs.append((bus, dep_v, arr_h, vcode, ch, km))
+        for group in self._feeder_groups(hub, by_village, cap):
+            legs = [0]
+            for (a, _), (b, _) in zip(group[:-1], group[1:]):
+                legs.append(math.ceil(self._feeder_min(self._km(a, b))))
+            last_km = self._km(group[-1][0], hub)
+            to_hub = math.ceil(self._feeder_min(last_km))
+            ride = sum(legs) + dwell * (len(group) - 1) + to_hub
+            dead = math.ceil(self._feeder_min(self._km(hub, group[0][0])))
+            bus = min(free, key=lambda b: (free[b], b))
+            dep_first = arrive_by - timedelta(minutes=ride)
+            dep_first = max(dep_first, free[bus] + timedelta(minutes=dead + dwell), first_ok)
+            dep_first = _ceil_minute(dep_first)
+            stops = []
+            t = dep_first
+            for k, ((vcode, units), leg) in enumerate(zip(group, legs)):
+                if k == 0:
+                    arr = t - timedelta(minutes=dwell)
+                    dep = t
+                else:
+                    arr = t + timedelta(minutes=leg)
+                    dep = arr + timedelta(minutes=dwell)
+                km = 0.0 if k == 0 else self._km(group[k - 1][0], vcode)
+                stops.append((vcode, arr, dep, units, km))
+                t = dep
+            arr_h = t + timedelta(minutes=to_hub)
+            free[bus] = arr_h
+            latest_arrival = max(latest_arrival, arr_h)
+            runs.append((bus, stops, arr_h, last_km))
         return runs, latest_arrival
 
     def _commit_feeders(self, runs, hub: str, d: int) -> None:
-        sc, ctx, parts = self.sc, self.ctx, self.parts
+        """Write the feeder trips, stops and first legs; the buses become busy."""
+        ctx, parts = self.ctx, self.parts
         byid = {v.vehicle_id: v for v in self.feeders}
-        for bus, dep_v, arr_h, vcode, units, km in runs:
+        for bus, stops, arr_h, last_km in runs:
             v = byid[bus]
             v.free_at = max(v.free_at, arr_h)
             tid = parts.new_trip_id("F")
-            people = int(sum(ctx.size[x] for x in units))
+            people = int(sum(ctx.size[x] for _, _, _, units, _ in stops for x in units))
             rule = ctx.feeder_rule(hub, d)
             seats = allowed_seats(self.p.layouts[v.type_id], rule, self.p.isolation_rows(v.type_id))
-            parts.trips.append(self._trip_row(tid, "feeder", v, rule, vcode, dep_v, [hub], arr_h, km, 1, people))
-            parts.stops.append(stop(tid, 1, vcode, "village", None, dep_v, people, 0, 0.0))
-            parts.stops.append(stop(tid, 2, hub, "hub", arr_h, None, 0, people, km))
+            km_total = sum(s[4] for s in stops) + last_km
+            parts.trips.append(
+                self._trip_row(tid, "feeder", v, rule, stops[0][0], stops[0][2], [hub], arr_h, km_total, 1, people)
+            )
             i = 0
-            for x in units:
-                for pos in ctx.units.members[x]:
-                    parts.legs.append((int(pos), 1, tid, seats[i], vcode, dep_v, hub, arr_h))
-                    i += 1
+            for seq, (vcode, arr, dep, units, km) in enumerate(stops, 1):
+                n = int(sum(ctx.size[x] for x in units))
+                parts.stops.append(stop(tid, seq, vcode, "village", None if seq == 1 else arr, dep, n, 0, km))
+                for x in units:
+                    for pos in ctx.units.members[x]:
+                        parts.legs.append((int(pos), 1, tid, seats[i], vcode, dep, hub, arr_h))
+                        i += 1
+            parts.stops.append(stop(tid, len(stops) + 1, hub, "hub", arr_h, None, 0, people, last_km))
 
     # ---------------------------------------------------------------- coach
     def _trip_row(self, tid, mode, v: Vehicle, rule, origin, depart, dests, arrive, km, drivers, people,
@@ -548,7 +609,8 @@ class CountyPlanner:
             good = [r for r in runs if r[2] <= by]
             self._commit_feeders(good, st, d)
             for r in good:
-                fed.extend(r[4])
+                for _v, _a, _d, units, _k in r[1]:
+                    fed.extend(units)
         return fed
 
 
