@@ -39,6 +39,7 @@ class Vehicle:
     type_id: str
     seats: dict[str, int]  # occupancy rule -> seats allowed
     free_at: datetime
+    at_place: str = ""  # where the vehicle waits when free ("" = its home terminal)
 
 
 @dataclass
@@ -391,6 +392,7 @@ class CountyPlanner:
         rule = self.ctx.feeder_rule(hub, self.p.day_index(day))
         cap = min(v.seats[rule] for v in self.feeders)
         free = {v.vehicle_id: v.free_at for v in self.feeders}
+        where = {v.vehicle_id: v.at_place or self.terminal or hub for v in self.feeders}
         first_ok = at(day, sc.feeders.first_depart_time)
         dwell = sc.feeders.dwell_min
         runs = []
@@ -402,8 +404,8 @@ class CountyPlanner:
             last_km = self._km(group[-1][0], hub)
             to_hub = math.ceil(self._feeder_min(last_km))
             ride = sum(legs) + dwell * (len(group) - 1) + to_hub
-            dead = math.ceil(self._feeder_min(self._km(hub, group[0][0])))
             bus = min(free, key=lambda b: (free[b], b))
+            dead = math.ceil(self._feeder_min(self._km(where[bus], group[0][0])))
             dep_first = arrive_by - timedelta(minutes=ride)
             dep_first = max(dep_first, free[bus] + timedelta(minutes=dead + dwell), first_ok)
             dep_first = _ceil_minute(dep_first)
@@ -421,6 +423,7 @@ class CountyPlanner:
                 t = dep
             arr_h = t + timedelta(minutes=to_hub)
             free[bus] = arr_h
+            where[bus] = hub
             latest_arrival = max(latest_arrival, arr_h)
             runs.append((bus, stops, arr_h, last_km))
         return runs, latest_arrival
@@ -432,6 +435,7 @@ class CountyPlanner:
         for bus, stops, arr_h, last_km in runs:
             v = byid[bus]
             v.free_at = max(v.free_at, arr_h)
+            v.at_place = hub
             tid = parts.new_trip_id("F")
             people = int(sum(ctx.size[x] for _, _, _, units, _ in stops for x in units))
             rule = ctx.feeder_rule(hub, d)
