@@ -244,7 +244,7 @@ def county(plan: PlanFiles, ctx: CheckContext) -> list[Violation]:
         seen_stop = False
         for kind, pid, b, a in zip(g["place_kind"], g["place_id"], g["boarding"], g["alighting"]):
             if b > 0:
-                if seen_stop:
+                if seen_stop or a > 0:
                     out.append(_v("pickup_en_route", tid, msg=f"在 {pid} 途中上客（已有人下车之后）"))
                 if ctx.place_county.get(pid, "") != home:
                     out.append(_v("pickup_outside_county", tid, msg=f"在本县 {home} 之外的 {pid} 上客"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 EARTH_RADIUS_KM = 6371.0088
@@ -13,6 +15,14 @@ def haversine_km(lon1, lat1, lon2, lat2):
     a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     d = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
     return float(d) if np.ndim(d) == 0 else d
+
+
+def gc_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle km for one pair of plain floats (fast path without numpy)."""
+    p1 = math.radians(lat1)
+    p2 = math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
 
 
 def pairwise_km(lon_a, lat_a, lon_b, lat_b, *, chunk: int = 2048) -> np.ndarray:

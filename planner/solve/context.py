@@ -41,6 +41,7 @@ class SolveContext:
     needs_direct: np.ndarray
     terminals: dict[str, str]
     factory_levels: dict[str, np.ndarray]
+    xy: dict[str, tuple[float, float]] = field(default_factory=dict)
     cpsat_seconds: float = 0.5
     on_train: set[int] = field(default_factory=set)
     train_fed: set[int] = field(default_factory=set)
@@ -168,7 +169,13 @@ def build_context(p: ProblemData, units: Units) -> SolveContext:
     sort_key = np.char.add(township.astype("U9"), village.astype("U12"))
     start = p.days[0]
     needed_date = [start + timedelta(days=int(x)) for x in fr["needed"].to_numpy()]
+    xy: dict[str, tuple[float, float]] = {}
+    for frame, key in ((p.villages, "village_code"), (p.hubs, "hub_id"), (p.factories, "factory_id"),
+                       (p.stations, "station_id")):
+        if len(frame):
+            xy.update(zip(frame[key].astype(str), zip(frame["lon"].astype(float), frame["lat"].astype(float))))
     return SolveContext(
+        xy=xy,
         p=p,
         units=units,
         size=fr["size"].to_numpy(np.int64),

@@ -24,7 +24,7 @@ import numpy as np
 
 from planner.rules.driving import drivers_needed
 from planner.rules.route import plan_route, plan_single
-from planner.rules.geo import haversine_km
+from planner.rules.geo import gc_km
 from planner.rules.seats import allowed_seats
 from planner.solve.packing import pack_area
 from planner.solve.problem import CLOSED, LEVELS, ProblemData, at
@@ -79,6 +79,7 @@ class CountyPlanner:
         self.ids = inp.unit_ids
         self.factor = self.sc.travel.factor(self.county)
         self.terminal = inp.terminal_id
+        self._km_cache: dict[tuple[str, str], float] = {}
         self._setup_fleet()
 
     # ----------------------------------------------------------------- fleet
@@ -103,27 +104,19 @@ class CountyPlanner:
         }
 
     # ------------------------------------------------------------ utilities
-    def _vill_xy(self, code: str) -> tuple[float, float]:
-        v = self.p.villages.loc[code]
-        return float(v["lon"]), float(v["lat"])
-
     def _place_xy(self, place: str) -> tuple[float, float]:
-        p = self.p
-        if place in p.hubs.index:
-            h = p.hubs.loc[place]
-            return float(h["lon"]), float(h["lat"])
-        if place in p.factories.index:
-            f = p.factories.loc[place]
-            return float(f["lon"]), float(f["lat"])
-        if place in p.stations.index:
-            s = p.stations.loc[place]
-            return float(s["lon"]), float(s["lat"])
-        return self._vill_xy(place)
+        return self.ctx.xy[place]
 
     def _km(self, a: str, b: str) -> float:
-        x1, y1 = self._place_xy(a)
-        x2, y2 = self._place_xy(b)
-        return float(haversine_km(x1, y1, x2, y2)) * self.factor
+        """Road km between two places (great circle x the county's detour factor), cached."""
+        key = (a, b) if a <= b else (b, a)
+        hit = self._km_cache.get(key)
+        if hit is None:
+            x1, y1 = self.ctx.xy[a]
+            x2, y2 = self.ctx.xy[b]
+            hit = gc_km(x1, y1, x2, y2) * self.factor
+            self._km_cache[key] = hit
+        return hit
 
     def _feeder_min(self, km: float) -> float:
         return km / self.sc.travel.feeder_speed_kmh * 60.0
