@@ -222,8 +222,8 @@ def _positions(t: _Table, crs: str) -> None:
     if "lon" not in df.columns or "lat" not in df.columns:
         return
     usable = df["lon"].notna() & df["lat"].notna()
-    lon = df["lon"].to_numpy(float)
-    lat = df["lat"].to_numpy(float)
+    lon = df["lon"].to_numpy(float, copy=True)
+    lat = df["lat"].to_numpy(float, copy=True)
     swapped = usable.to_numpy() & looks_swapped(lon, lat)
     outside = usable.to_numpy() & ~in_china_bbox(lon, lat) & ~swapped
     t.problem("lonlat_swapped", "经纬度似乎写反了（lon 应约为 73-136，lat 约为 3-54）(lon/lat swapped)",
