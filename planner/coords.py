@@ -3,7 +3,9 @@
 Amap and Tencent give GCJ-02 ("Mars" coordinates), Baidu gives BD-09; both are
 300-700 m off WGS-84 in Chongqing. The forward transforms are the published
 ones; the inverses iterate the forward transform until the round trip is
-within a millimetre, vectorised over numpy arrays.
+within a millimetre, vectorised over numpy arrays (scalars give 0-d arrays).
+The transforms apply everywhere; callers convert only points inside China
+(:func:`in_china_bbox`), as the web maps do.
 """
 
 from __future__ import annotations
@@ -55,7 +57,9 @@ def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
         dlon, dlat = glon - tlon, glat - tlat
         wlon = wlon + dlon
         wlat = wlat + dlat
-        if np.nanmax(np.abs(np.concatenate([np.ravel(dlon), np.ravel(dlat)]))) < 1e-9:
+        if np.size(dlon) == 0 or np.all(np.isnan(dlon)):
+            break
+        if np.nanmax(np.abs(np.concatenate([np.ravel(dlon), np.ravel(dlat)]))) < 1e-10:
             break
     return wlon, wlat
 
@@ -69,13 +73,27 @@ def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """BD-09 -> GCJ-02."""
+def _bd09_to_gcj02_approx(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(lon, float) - 0.0065
     y = np.asarray(lat, float) - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
     return z * np.cos(theta), z * np.sin(theta)
+
+
+def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 -> GCJ-02: the published approximate inverse (about 10 cm), refined by iteration."""
+    blon = np.asarray(lon, float)
+    blat = np.asarray(lat, float)
+    glon, glat = _bd09_to_gcj02_approx(blon, blat)
+    for _ in range(10):
+        tlon, tlat = gcj02_to_bd09(glon, glat)
+        dlon, dlat = blon - tlon, blat - tlat
+        glon = glon + dlon
+        glat = glat + dlat
+        if np.size(dlon) == 0 or np.nanmax(np.abs(np.concatenate([np.ravel(dlon), np.ravel(dlat)]))) < 1e-10:
+            break
+    return glon, glat
 
 
 def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:

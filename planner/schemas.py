@@ -1,7 +1,14 @@
 """Declared columns of every input table: name, type, unit, meaning, example.
 
-docs/data-format.md is generated from these declarations, and validation
-checks every file against them, so the two never drift apart.
+docs/data-format.md is generated from these declarations (by
+``tools/gen_data_format_doc.py``), and :mod:`planner.validate` checks every
+file against them, so the two never drift apart. These formats are stable:
+other tools write these files.
+
+Kinds: ``code`` (a string of exactly ``digits`` digits, kept as text so leading
+zeros survive), ``str``, ``int``, ``float``, ``date`` (YYYY-MM-DD), ``time``
+(HH:MM), ``bool`` (true/false, 是/否, 1/0, yes/no), ``enum`` (one of ``values``),
+``geometry`` (polygon layers only).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ class Column:
     """One column of an input table."""
 
     name: str
-    kind: str  # code | str | int | float | date | time | bool | enum | position
+    kind: str  # code | str | int | float | date | time | bool | enum | geometry
     meaning: str
     example: str
     required: bool = True
@@ -25,8 +32,9 @@ class Column:
 
 
 POSITION = (
-    Column("lon", "float", "longitude (or a Point geometry in a GeoPackage/GeoJSON)", "108.3800", unit="degree"),
-    Column("lat", "float", "latitude", "30.8000", unit="degree"),
+    Column("lon", "float", "longitude, WGS-84 unless the scenario gives the file crs = gcj02/bd09 "
+           "(or a Point geometry in a GeoPackage/GeoJSON)", "108.3800", unit="degree"),
+    Column("lat", "float", "latitude, same system as lon", "30.8000", unit="degree"),
 )
 
 TABLES: dict[str, tuple[Column, ...]] = {
@@ -48,7 +56,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "factories": (
         Column("factory_id", "str", "unique id", "F0042"),
         Column("name", "str", "employer name", "虎门示例电子厂0042"),
-        Column("province", "str", "receiving province, short name (广东省 is read as 广东)", "广东"),
+        Column("province", "str", "receiving province, short name (广东省, 上海市 are read as 广东, 上海)", "广东"),
         Column("city", "str", "city", "东莞市"),
         *POSITION,
         Column("needed_by", "date", "day the factory needs its workers (arrival by the end of that day)", "2020-03-02"),
@@ -58,14 +66,14 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "workers": (
         Column("worker_id", "str", "unique id", "W0000001"),
         Column("name", "str", "name (personal data)", "张某华"),
-        Column("id_number", "str", "18-digit resident ID with a valid check digit (personal data)", "50010119800101901X"),
+        Column("id_number", "str", "18-digit resident ID with a valid check digit (personal data)", "500101198001019018"),
         Column("phone", "str", "11-digit mobile number (personal data)", "19900000001"),
         Column("village_code", "code", "home village (a village_code)", "500101105201", digits=(12,)),
         Column("factory_id", "str", "employer (a factory_id)", "F0042"),
         Column("ready_date", "date", "first day the worker can travel", "2020-02-16"),
         Column("health_proof", "enum", "health proof held", "certificate", values=("certificate", "green_code", "none")),
         Column("proof_date", "date", "day the proof was issued; empty only when health_proof is none", "2020-02-15", required=False),
-        Column("job_confirmed", "bool", "the employer confirmed the job (true/false, 是/否, 1/0)", "true"),
+        Column("job_confirmed", "bool", "the employer confirmed the job (true/false, 是/否, 1/0, yes/no)", "true"),
         Column("group_id", "str", "family group: people with the same group_id travel together", "G000123", required=False),
     ),
     "fleet": (
@@ -110,6 +118,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "counties": (
         Column("county_code", "code", "6-digit county code", "500101", digits=(6,)),
         Column("county_name", "str", "name", "万州区"),
+        Column("geometry", "geometry", "county polygon (GeoPackage or GeoJSON only)", "MULTIPOLYGON (...)"),
     ),
     "receiving_counties": (
         Column("county_code", "code", "6-digit county code", "441900", digits=(6,)),
@@ -118,6 +127,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("city_name", "str", "city", "东莞市"),
         Column("province_code", "code", "2-digit province code", "44", digits=(2,)),
         Column("province", "str", "province, short name", "广东"),
+        Column("geometry", "geometry", "county polygon (GeoPackage or GeoJSON only)", "MULTIPOLYGON (...)"),
     ),
 }
 
@@ -133,4 +143,45 @@ ID_COLUMNS = {
     "receiving_counties": "county_code",
 }
 
+# Keys of more than one column (a second row with the same key is a duplicate).
+COMPOSITE_KEYS = {"fleet": ("county_code", "type_id")}
+
 POLYGON_TABLES = {"counties", "receiving_counties"}
+POINT_TABLES = {"villages", "hubs", "factories", "stations"}
+
+# Short names of every provincial-level division; 广东省, 上海市, 广西壮族自治区 ... are
+# read as these.
+PROVINCES = (
+    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽",
+    "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州",
+    "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
+)
+
+# Every problem code validation can report: code -> (usual severity, meaning).
+PROBLEM_CODES: dict[str, tuple[str, str]] = {
+    "missing_file": ("fatal", "a data file does not exist (for [synth] tables: run planner synth)"),
+    "unreadable_file": ("fatal", "a file cannot be read: unknown extension, encoding, broken workbook"),
+    "missing_column": ("fatal", "a required column is absent; the whole table is unusable"),
+    "missing_value": ("error", "a required cell is empty"),
+    "bad_type": ("error", "a value is not of the column's type (number, date, code of N digits ...)"),
+    "bad_value": ("error", "a value is not one of the allowed ones"),
+    "out_of_range": ("error", "a number is below its minimum"),
+    "duplicate_id": ("error", "a second row with the same key; the first one is kept"),
+    "dangling_reference": ("error", "a reference to a row that does not exist or was rejected"),
+    "inconsistent_code": ("error", "village, township and county codes disagree"),
+    "outside_china": ("error", "a position outside China (lon 73-136, lat 3-54)"),
+    "lonlat_swapped": ("error", "lon and lat look exchanged"),
+    "outside_county": ("error", "a position more than about 1 km outside its own county polygon"),
+    "near_county_border": ("warning", "a position just outside its county polygon (simplified borders)"),
+    "bad_id_number": ("error", "a resident ID that is not 17 digits plus a check character"),
+    "bad_id_birth_date": ("error", "a resident ID whose birth date is impossible"),
+    "bad_id_check_digit": ("error", "a resident ID whose check character is wrong"),
+    "bad_phone": ("error", "a mobile number that is not 11 digits starting with 1"),
+    "date_outside_window": ("error", "a date after the window (warning for a factory needed before it)"),
+    "bad_date_range": ("error", "a risk period whose from is after its to"),
+    "inconsistent_seats": ("error", "rated_seats differs from the seat layout"),
+    "proof_date_future": ("warning", "a health proof dated after the window: never valid in it"),
+    "unknown_province": ("warning", "a destination province the scenario's [health] does not list"),
+    "county_not_found": ("warning", "a factory or station position in no receiving county polygon"),
+    "group_mixed": ("warning", "members of one group differ in village or factory"),
+}

@@ -58,3 +58,11 @@ def test_scenario_doc_is_generated_from_the_models():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert (ROOT / "docs" / "scenario.md").read_text(encoding="utf-8") == mod.render()
+
+
+def test_data_format_doc_is_generated_from_the_schemas():
+    """docs/data-format.md equals what tools/gen_data_format_doc.py renders (no drift)."""
+    spec = importlib.util.spec_from_file_location("gen2", ROOT / "tools" / "gen_data_format_doc.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert (ROOT / "docs" / "data-format.md").read_text(encoding="utf-8") == mod.render()

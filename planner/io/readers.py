@@ -1,133 +1,315 @@
 """Reading input files: CSV (UTF-8, UTF-8 with BOM, GB18030), Excel, GeoPackage, GeoJSON.
 
-Every table comes back as strings (nothing is guessed or silently converted),
-with a ``_row`` column giving the row number a user sees in the file: for CSV
-and Excel the header is row 1 and the first data row is row 2; for GeoPackage
-and GeoJSON the first feature is row 1. Point geometries become ``lon``/``lat``
-columns; polygon layers keep their geometry. Problems that make a whole file
-unreadable raise :class:`planner.errors.DataError` naming the file.
+Every table comes back as text (nothing is guessed or silently converted; an
+empty cell is ``""``) with a ``_row`` column giving the row number a user sees
+in the file: for CSV and Excel the header is row 1 and the first data row is
+row 2; for GeoPackage and GeoJSON the first feature is row 1. Blank lines count
+(they keep the numbering right) but yield no row.
+
+Point geometries become ``lon``/``lat`` text columns; polygon layers (the
+``counties`` and ``receiving_counties`` tables) keep a shapely ``geometry``
+column. Positions are converted to WGS-84 when the scenario says a file is
+GCJ-02 or BD-09 (:mod:`planner.coords`); points outside the China bounding box
+are left untouched so that validation can report them as they were written.
+
+Problems that make a whole file unreadable raise :class:`planner.errors.DataError`
+with a message naming the file; row-level problems are left to
+:mod:`planner.validate`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from planner.coords import in_china_bbox, to_wgs84
 from planner.errors import DataError
 from planner.scenario import FileSpec
 
+log = logging.getLogger(__name__)
+
 CSV_EXT = {".csv", ".txt"}
 EXCEL_EXT = {".xlsx", ".xlsm"}
-GIS_EXT = {".gpkg", ".geojson", ".json", ".shp"}
+GIS_EXT = {".gpkg", ".geojson", ".json"}
+POLYGON_TABLES = {"counties", "receiving_counties"}
+AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
+# ------------------------------------------------------------------ helpers
 def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
     if encoding:
         try:
             return raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            msg = f"{path}: 不能按 {encoding} 解码 (cannot decode as {encoding}): {exc}"
+        except LookupError:
+            msg = f"{path}: 未知的编码 {encoding!r} (unknown encoding in the scenario)"
             raise DataError(msg) from None
-    for enc in ("utf-8-sig", "gb18030"):
+        except UnicodeDecodeError as exc:
+            msg = f"{path}: 不能按 {encoding} 解码，第 {exc.start} 字节出错 (cannot decode as {encoding})"
+            raise DataError(msg) from None
+    for enc in AUTO_ENCODINGS:
         try:
             return raw.decode(enc)
         except UnicodeDecodeError:
             continue
-    msg = f"{path}: 编码无法识别，请另存为 UTF-8 或 GB18030 (unknown text encoding)"
+    msg = f"{path}: 编码无法识别，请另存为 UTF-8 或 GB18030 (text is neither UTF-8 nor GB18030)"
     raise DataError(msg)
 
 
 def _clean_columns(df: pd.DataFrame) -> pd.DataFrame:
-    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    df.columns = [str(c).strip().lstrip("\ufeff").strip() for c in df.columns]
     return df
 
 
+def _drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
+    data_cols = [c for c in df.columns if c not in ("_row", "geometry")]
+    if not data_cols or not len(df):
+        return df
+    blank = np.ones(len(df), dtype=bool)
+    for c in data_cols:
+        blank &= (df[c] == "").to_numpy()
+    return df.loc[~blank].reset_index(drop=True) if blank.any() else df
+
+
+def _cell_text(v: object) -> str:
+    """One spreadsheet or attribute value as text: dates in ISO, whole floats without '.0'."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, float | np.floating):
+        if np.isnan(v):
+            return ""
+        return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, pd.Timestamp):
+        if pd.isna(v):
+            return ""
+        v = v.to_pydatetime()
+    if isinstance(v, dt.datetime):
+        if v.time() == dt.time(0, 0):
+            return v.date().isoformat()
+        return v.isoformat(sep=" ", timespec="minutes" if v.second == 0 else "seconds")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, dt.time):
+        return v.strftime("%H:%M" if v.second == 0 else "%H:%M:%S")
+    if isinstance(v, dt.timedelta):  # Excel may store a time of day as a duration
+        s = int(round(v.total_seconds()))
+        return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
+    return str(v).strip()
+
+
+# ------------------------------------------------------------------ formats
 def read_csv_text(path: Path, encoding: str | None = None) -> pd.DataFrame:
-    """A CSV as strings; empty cells are ""."""
+    """A CSV file as text columns plus ``_row`` (header = row 1)."""
     text = _decode(path.read_bytes(), path, encoding)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
+    if not text.strip():
         msg = f"{path}: 文件为空 (file is empty)"
-        raise DataError(msg) from None
+        raise DataError(msg)
+    try:
+        df = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False
+        )
     except pd.errors.ParserError as exc:
         msg = f"{path}: CSV 格式错误 (malformed CSV): {exc}"
         raise DataError(msg) from None
     df = _clean_columns(df)
-    df = df.apply(lambda s: s.str.strip())
+    for c in df.columns:
+        df[c] = df[c].str.strip()
     df["_row"] = np.arange(2, len(df) + 2)
-    return df
-
-
-def _excel_cell(v: object) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return ""
-    if isinstance(v, pd.Timestamp):
-        return v.strftime("%Y-%m-%d") if v == v.normalize() else v.isoformat()
-    if hasattr(v, "isoformat") and not isinstance(v, str):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
+    return _drop_blank_rows(df)
 
 
 def read_excel(path: Path, sheet: str | None = None) -> pd.DataFrame:
-    """The first (or named) sheet of a workbook as strings."""
+    """The first (or named) sheet of a workbook as text columns plus ``_row`` (header = row 1)."""
+    import openpyxl
+
     try:
-        df = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, engine="openpyxl")
-    except ValueError as exc:
-        msg = f"{path}: 找不到工作表 {sheet!r} (sheet not found): {exc}"
-        raise DataError(msg) from None
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        msg = f"{path}: 无法读取 Excel 文件 (cannot read workbook): {exc}"
+        msg = f"{path}: 无法读取 Excel 文件 (cannot read workbook): {type(exc).__name__}: {exc}"
         raise DataError(msg) from None
-    df = _clean_columns(df)
-    for c in df.columns:
-        df[c] = [_excel_cell(v) for v in df[c]]
+    try:
+        if sheet is not None:
+            if sheet not in wb.sheetnames:
+                msg = f"{path}: 找不到工作表 {sheet!r}，现有 {wb.sheetnames} (sheet not found)"
+                raise DataError(msg)
+            ws = wb[sheet]
+        else:
+            ws = wb.worksheets[0]
+        rows = list(ws.iter_rows(values_only=True))
+    except DataError:
+        raise
+    except Exception as exc:
+        msg = f"{path}: 无法读取 Excel 文件 (cannot read workbook): {type(exc).__name__}: {exc}"
+        raise DataError(msg) from None
+    finally:
+        wb.close()
+    if not rows or all(v is None for v in rows[0]):
+        msg = f"{path}: 第1行应为列名 (row 1 must hold the column names)"
+        raise DataError(msg)
+    header = [_cell_text(v) for v in rows[0]]
+    width = max(i + 1 for i, h in enumerate(header) if h) if any(header) else 0
+    header = header[:width]
+    body = [[_cell_text(v) for v in r[:width]] + [""] * (width - len(r)) for r in rows[1:]]
+    df = pd.DataFrame(body, columns=header, dtype=object) if body else pd.DataFrame(columns=header)
+    df = _clean_columns(df).astype(str)
     df["_row"] = np.arange(2, len(df) + 2)
-    return df
+    return _drop_blank_rows(df)
 
 
-def read_gis(path: Path, layer: str | None = None) -> pd.DataFrame:
-    """A GeoPackage/GeoJSON layer: points as lon/lat (EPSG:4326), polygons as geometry."""
+def _attribute_text(s: pd.Series) -> pd.Series:
+    """An attribute column of a spatial file as text, vectorised for the common dtypes."""
+    if pd.api.types.is_integer_dtype(s) and not s.isna().any():
+        return s.astype("int64").astype(str)
+    if pd.api.types.is_string_dtype(s) or s.dtype == object:
+        if s.map(lambda v: isinstance(v, str) or v is None).all():
+            return s.fillna("").astype(str).str.strip()
+    return pd.Series([_cell_text(v) for v in s], index=s.index, dtype=object)
+
+
+def read_gis(path: Path, layer: str | None = None, *, polygons: bool = False) -> pd.DataFrame:
+    """A GeoPackage/GeoJSON layer: points as ``lon``/``lat`` text (EPSG:4326), polygons as geometry."""
     import geopandas as gpd
+    import pyogrio
 
     try:
+        if layer is not None:
+            names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+            if layer not in names:
+                msg = f"{path}: 找不到图层 {layer!r}，现有 {names} (layer not found)"
+                raise DataError(msg)
         gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
+    except DataError:
+        raise
     except Exception as exc:
-        msg = f"{path}: 无法读取地理数据文件 (cannot read spatial file): {exc}"
+        msg = f"{path}: 无法读取地理数据文件 (cannot read spatial file): {type(exc).__name__}: {exc}"
         raise DataError(msg) from None
-    if gdf.crs is not None and gdf.crs.to_epsg() not in (4326, 4490):
-        gdf = gdf.to_crs(4326)
-    out = pd.DataFrame({c: gdf[c] for c in gdf.columns if c != gdf.geometry.name})
-    for c in out.columns:
-        out[c] = [_excel_cell(v) for v in out[c]]
-    geom = gdf.geometry
-    kinds = set(geom.geom_type.dropna())
-    if kinds and kinds <= {"Point"}:
-        out["lon"] = [f"{g.x:.8f}" if g is not None else "" for g in geom]
-        out["lat"] = [f"{g.y:.8f}" if g is not None else "" for g in geom]
-    else:
-        out["geometry"] = geom.values
+    has_geom = isinstance(gdf, gpd.GeoDataFrame) and gdf.geometry.name in gdf.columns
+    if has_geom and gdf.crs is not None and gdf.crs.to_epsg() not in (4326, 4490):
+        try:
+            gdf = gdf.to_crs(4326)
+        except Exception as exc:
+            msg = f"{path}: 坐标系无法转换到 WGS-84 (cannot reproject {gdf.crs}): {exc}"
+            raise DataError(msg) from None
+    gcol = gdf.geometry.name if has_geom else None
+    out = pd.DataFrame({str(c): _attribute_text(gdf[c]) for c in gdf.columns if c != gcol})
+    out = _clean_columns(out)
+    if has_geom:
+        geom = gdf.geometry
+        kinds = set(geom.geom_type.dropna())
+        if polygons:
+            if kinds - {"Polygon", "MultiPolygon"}:
+                msg = f"{path}: 区县边界须为面 (polygons expected, found {sorted(kinds)})"
+                raise DataError(msg)
+            out["geometry"] = geom.values
+        else:
+            if kinds - {"Point"}:
+                msg = f"{path}: 位置须为点 (Point geometries expected, found {sorted(kinds)})"
+                raise DataError(msg)
+            empty = geom.isna() | geom.is_empty
+            x = np.where(empty, np.nan, geom.x.where(~empty))
+            y = np.where(empty, np.nan, geom.y.where(~empty))
+            out = out.drop(columns=[c for c in ("lon", "lat") if c in out.columns])
+            out["lon"] = _num_text(x)
+            out["lat"] = _num_text(y)
     out["_row"] = np.arange(1, len(out) + 1)
     return out
 
 
-def read_table(spec: FileSpec) -> pd.DataFrame:
-    """Read one input file according to its extension and spec (see the module docstring)."""
+# ------------------------------------------------------------------ CRS
+def _num_text(v: np.ndarray) -> pd.Series:
+    """Floats as text with 8 decimals (about 1 mm); NaN as ""."""
+    s = pd.Series(np.round(np.asarray(v, float), 8)).astype(str)
+    return s.where(~np.isnan(np.asarray(v, float)), "")
+
+
+def _convert_points(df: pd.DataFrame, crs: str) -> None:
+    """Convert text ``lon``/``lat`` from ``crs`` to WGS-84 in place; leaves unusable values alone."""
+    if crs == "wgs84" or "lon" not in df.columns or "lat" not in df.columns:
+        return
+    lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(float)
+    lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(float)
+    ok = ~np.isnan(lon) & ~np.isnan(lat) & in_china_bbox(lon, lat)
+    if not ok.any():
+        return
+    x, y = to_wgs84(lon[ok], lat[ok], crs)
+    new_lon = df["lon"].to_numpy(object).copy()
+    new_lat = df["lat"].to_numpy(object).copy()
+    new_lon[ok] = _num_text(x).to_numpy()
+    new_lat[ok] = _num_text(y).to_numpy()
+    df["lon"] = new_lon
+    df["lat"] = new_lat
+
+
+def _convert_polygons(df: pd.DataFrame, crs: str) -> None:
+    if crs == "wgs84" or "geometry" not in df.columns:
+        return
+    import shapely
+
+    def fn(xy: np.ndarray) -> np.ndarray:
+        x, y = to_wgs84(xy[:, 0], xy[:, 1], crs)
+        return np.column_stack([x, y])
+
+    df["geometry"] = shapely.transform(np.asarray(df["geometry"].to_numpy(), dtype=object), fn)
+
+
+# ------------------------------------------------------------------ entry point
+def read_table(spec: FileSpec, *, table: str) -> pd.DataFrame:
+    """Read one input file according to its extension and spec.
+
+    Parameters
+    ----------
+    spec
+        The file and how to read it (``encoding``, ``sheet``, ``layer``, ``crs``).
+    table
+        The table it holds (``workers``, ``counties`` ...): polygon tables keep
+        their geometry, the others need Point geometries in spatial files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text columns (``""`` for empty cells), ``lon``/``lat`` in WGS-84 where
+        the file has positions, ``geometry`` for polygon tables, and ``_row``.
+
+    Raises
+    ------
+    DataError
+        The file is missing, has an unknown extension, cannot be decoded, or
+        the workbook / spatial file cannot be read.
+    """
     path = Path(spec.path)
     if not path.exists():
         msg = f"{path}: 找不到文件 (file not found)"
         raise DataError(msg)
+    if path.is_dir():
+        msg = f"{path}: 是文件夹而不是文件 (is a directory, not a file)"
+        raise DataError(msg)
     ext = path.suffix.lower()
-    if ext in CSV_EXT:
-        return read_csv_text(path, spec.encoding)
-    if ext in EXCEL_EXT:
-        return read_excel(path, spec.sheet)
-    if ext in GIS_EXT:
-        return read_gis(path, spec.layer)
-    msg = f"{path}: 不支持的文件类型 {ext} (use .csv, .xlsx, .gpkg or .geojson)"
-    raise DataError(msg)
+    try:
+        if ext in CSV_EXT:
+            df = read_csv_text(path, spec.encoding)
+        elif ext in EXCEL_EXT:
+            df = read_excel(path, spec.sheet)
+        elif ext in GIS_EXT:
+            df = read_gis(path, spec.layer, polygons=table in POLYGON_TABLES)
+        else:
+            msg = f"{path}: 不支持的文件类型 {ext or '(无扩展名)'} (use .csv, .xlsx, .gpkg or .geojson)"
+            raise DataError(msg)
+    except OSError as exc:
+        msg = f"{path}: 无法读取文件 (cannot read file): {exc.strerror or exc}"
+        raise DataError(msg) from None
+    if table in POLYGON_TABLES:
+        _convert_polygons(df, spec.crs)
+    else:
+        _convert_points(df, spec.crs)
+    log.debug("read %s: %d rows from %s", table, len(df), path)
+    return df

@@ -1,0 +1,137 @@
+"""Driving: driver working-time rules on coach trips (passenger and empty return), read from the stops.
+
+Between two consecutive stops the coach drives (a stretch from the depart of one
+stop to the arrive at the next); at a stop it stands. Stands shorter than the
+minimum rest do not break a continuous driving period.
+
+Rules: continuous_driving, rest_too_short, night_stop_driving, daily_driving,
+second_driver_missing, too_fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from planner.check.context import CheckContext
+from planner.check.plan_files import Plan
+from planner.check.violations import concat, hm, num, s, vf
+
+DAY_MIN = 1440
+
+
+def _minute(t) -> int:
+    return t.hour * 60 + t.minute
+
+
+def meets_window(start_min: np.ndarray, length_min: np.ndarray, ws: int, we: int) -> np.ndarray:
+    """Whether [start, start+length) (minutes of day, may run past midnight) meets the daily window [ws, we)."""
+    inside = (start_min >= ws) & (start_min < we) if ws <= we else (start_min >= ws) | (start_min < we)
+    return (length_min > 0) & (inside | (((ws - start_min) % DAY_MIN) < length_min) | (length_min >= DAY_MIN))
+
+
+def stretches(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
+    """Driving stretches of coach trips: trip_id, i (stop index of the start), a, b, minutes, km."""
+    tt = plan.trips.drop_duplicates("trip_id")
+    coach_ids = tt.loc[tt["mode"] == "coach", "trip_id"]
+    st = plan.stops[plan.stops["trip_id"].isin(coach_ids)]
+    nxt = st.shift(-1)
+    same = (nxt["trip_id"] == st["trip_id"]).to_numpy()
+    sel = st[same]
+    nx = nxt[same]
+    df = pd.DataFrame({
+        "trip_id": sel["trip_id"].to_numpy(),
+        "from_place": sel["place_id"].to_numpy(),
+        "to_place": nx["place_id"].to_numpy(),
+        "to_kind": nx["place_kind"].to_numpy(),
+        "a": sel["depart"].to_numpy(),
+        "b": nx["arrive"].to_numpy(),
+        "stand_end": nx["depart"].to_numpy(),
+        "km": nx["distance_km"].to_numpy(dtype=float),
+    })
+    df["minutes"] = (df["b"] - df["a"]).dt.total_seconds() / 60
+    return df
+
+
+def driving(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
+    """Continuous driving by day and night, rests, the night stop, 24 h totals, second drivers, speed."""
+    out = []
+    r = ctx.sc.drivers
+    tt = plan.trips.drop_duplicates("trip_id")
+    coach = tt[tt["mode"] == "coach"]
+    bad = (coach["distance_km"] > r.second_driver_km) & (coach["drivers"] < 2)
+    out.append(vf("second_driver_missing", "单程 " + num(coach["distance_km"][bad]) + " km 超过 "
+                  + f"{r.second_driver_km:.0f} km，只有 " + s(coach["drivers"][bad]) + " 名驾驶员，需两名",
+                  trip=coach["trip_id"][bad]))
+    road = tt[tt["mode"].isin(["coach", "feeder"])]
+    bad = road["drivers"] < 1
+    out.append(vf("second_driver_missing", "车上没有驾驶员（drivers = " + s(road["drivers"][bad]) + "）", trip=road["trip_id"][bad]))
+
+    df = stretches(plan, ctx)
+    if df.empty:
+        return concat(out)
+    valid = df["a"].notna() & df["b"].notna() & (df["minutes"] >= 0)
+    df = df[valid].reset_index(drop=True)
+
+    # physically possible speed
+    need = df["km"] / ctx.sc.travel.coach_speed_kmh * 60 - 1
+    bad = df["minutes"] < need
+    out.append(vf("too_fast", hm(df["a"][bad]) + "–" + hm(df["b"][bad]) + " 从 " + s(df["from_place"][bad]) + " 行驶 "
+                  + num(df["km"][bad]) + " km 只用 " + num(df["minutes"][bad]) + " 分钟，按 "
+                  + f"{ctx.sc.travel.coach_speed_kmh:.0f} km/h 至少需 " + num(need[bad] + 1) + " 分钟",
+                  trip=df["trip_id"][bad]))
+
+    start = (df["a"].dt.hour * 60 + df["a"].dt.minute).to_numpy()
+    length = df["minutes"].to_numpy()
+    # the night stop: no driving at all in [no_driving_start, no_driving_end)
+    xs, xe = _minute(r.no_driving_start), _minute(r.no_driving_end)
+    bad = meets_window(start, length, xs, xe)
+    out.append(vf("night_stop_driving", hm(df["a"][bad]) + "–" + hm(df["b"][bad]) + " 行驶，落入 "
+                  + f"{r.no_driving_start:%H:%M}-{r.no_driving_end:%H:%M} 停驶时段", trip=df["trip_id"][bad]))
+
+    # rest stops last the minimum rest
+    stand = (df["stand_end"] - df["b"]).dt.total_seconds() / 60
+    bad = (df["to_kind"] == "rest") & (stand < r.min_rest_min)
+    out.append(vf("rest_too_short", "在服务区休息 " + num(stand[bad]) + " 分钟（" + hm(df["b"][bad]) + " 起），少于 "
+                  + str(r.min_rest_min) + " 分钟", trip=df["trip_id"][bad]))
+
+    # continuous driving periods: consecutive stretches joined by stands shorter than the minimum rest
+    prev_trip = df["trip_id"].shift(1)
+    prev_b = df["b"].shift(1)
+    gap = (df["a"] - prev_b).dt.total_seconds() / 60
+    new_period = (df["trip_id"] != prev_trip) | (gap >= r.min_rest_min)
+    pid = new_period.cumsum()
+    night = meets_window(start, length, _minute(r.night_start), _minute(r.night_end))
+    per = pd.DataFrame({"pid": pid, "minutes": df["minutes"], "night": night, "trip_id": df["trip_id"],
+                        "a": df["a"], "b": df["b"]}).groupby("pid").agg(
+        minutes=("minutes", "sum"), night=("night", "any"), trip_id=("trip_id", "first"), a=("a", "first"),
+        b=("b", "last"))
+    lim = np.where(per["night"], r.max_continuous_night_h * 60, r.max_continuous_day_h * 60)
+    bad = per["minutes"] > lim + 1e-6
+    out.append(vf("continuous_driving", hm(per["a"][bad]) + "–" + hm(per["b"][bad]) + " 连续驾驶 " + num(per["minutes"][bad])
+                  + " 分钟，超过" + s(pd.Series(np.where(per["night"], "夜间", "日间"), index=per.index)[bad]) + "上限 "
+                  + num(pd.Series(lim, index=per.index)[bad]) + " 分钟（中间须休息至少 "
+                  + str(r.min_rest_min) + " 分钟）", trip=per["trip_id"][bad]))
+
+    # any trailing 24 h: driving <= max per driver x drivers
+    drivers = df["trip_id"].map(coach.set_index("trip_id")["drivers"]).fillna(1).clip(lower=1)
+    cap = r.max_driving_per_24h_h * 60 * drivers
+    total = df.groupby("trip_id")["minutes"].transform("sum")
+    items = []
+    for tid, g in df[total > cap].groupby("trip_id", sort=False):
+        a = g["a"].to_numpy("datetime64[m]").astype(np.int64)
+        b = g["b"].to_numpy("datetime64[m]").astype(np.int64)
+        limit = float(cap[g.index[0]])
+        # the busiest 24 h window starts at a stretch start or ends at a stretch end
+        windows = [(b[j] - DAY_MIN, b[j], j) for j in range(len(g))] + [(a[j], a[j] + DAY_MIN, j) for j in range(len(g))]
+        for lo, hi, j in windows:
+            used = float(np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0, None).sum())
+            if used > limit + 1e-6:
+                items.append((tid, g["b"].iloc[j], used, limit))
+                break
+    if items:
+        it = pd.DataFrame(items, columns=["trip_id", "b", "used", "limit"])
+        out.append(vf("daily_driving", "截至 " + hm(it["b"]) + " 的 24 小时内驾驶 " + num(it["used"]) + " 分钟，超过 "
+                      + num(it["limit"]) + " 分钟（每名驾驶员 " + f"{r.max_driving_per_24h_h:g}" + " 小时 × 驾驶员人数）",
+                      trip=it["trip_id"]))
+    return concat(out)

@@ -1,0 +1,91 @@
+"""Write docs/data-format.md from planner/schemas.py, so the doc never drifts from validation.
+
+Run: .venv/bin/python tools/gen_data_format_doc.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from planner.schemas import COMPOSITE_KEYS, ID_COLUMNS, PROBLEM_CODES, TABLES  # noqa: E402
+
+INTRO = """# Input data formats
+
+Stable formats: other tools write these files. Generated from `planner/schemas.py` by
+`tools/gen_data_format_doc.py`; `planner validate` checks every file against the same
+declarations (`planner/validate.py`, readers in `planner/io/readers.py`).
+
+## Files, encodings, coordinates
+- **Tables** (workers, fleet, vehicle types, train services, risk calendar): CSV or Excel (`.xlsx`,
+  first sheet or `sheet = "..."`).
+- **Places** (villages, hubs, factories, stations): CSV/Excel with `lon`/`lat` columns, or a
+  GeoPackage (`.gpkg`, first layer or `layer = "..."`) or GeoJSON with Point geometries (which
+  become `lon`/`lat`). A layer in a projected CRS is reprojected to EPSG:4326.
+- **Polygons** (`counties`, `receiving_counties`): GeoPackage or GeoJSON (Polygon/MultiPolygon).
+- **Encodings**: CSV files may be UTF-8, UTF-8 with BOM, or GB18030/GBK (what Excel in China
+  saves); detection tries UTF-8 (with or without BOM) first, then GB18030. Set
+  `encoding = "..."` in the scenario to force one.
+- **Coordinates (CRS)** are WGS-84 (EPSG:4326; CGCS2000 is equal at metre level) unless the
+  scenario says a file is `crs = "gcj02"` (火星坐标: Amap/高德, Tencent/腾讯) or `crs = "bd09"`
+  (Baidu/百度); such files are converted to WGS-84 on load (iterated inverse, error below 1 mm),
+  points and polygons alike. The offset is 300-700 m in Chongqing, so an undeclared GCJ-02 file
+  puts villages in the wrong place without any error. Points outside China are not converted and
+  are reported as they were written.
+- **Row numbers** in messages are the rows a user sees: in CSV and Excel the header is row 1 and
+  the first data row is row 2 (blank lines count but yield no row); in GeoPackage/GeoJSON the
+  first feature is row 1. Every problem line reads `file:row:column: message (code)`.
+- **Dates** are `YYYY-MM-DD` (also `YYYY/M/D`, `2020年2月14日` and Excel date cells); times
+  `HH:MM`, local time (Asia/Shanghai). Booleans: `true`/`false`, `是`/`否`, `1`/`0`, `yes`/`no`.
+- **Codes** are the National Bureau of Statistics division codes (统计用区划代码): county 6
+  digits, township 9, village 12; a village code starts with its township code, which starts with
+  its county code. Codes are text: keep leading digits, never let Excel turn them into numbers.
+- **Provinces** are short names (广东, 浙江, 上海); 广东省, 上海市, 广西壮族自治区 are read as the short form.
+
+## What validation does with a bad row
+A row that cannot be used is **rejected** with its reason and listed in the report with file,
+row and column (`planner validate --rejected-dir DIR` writes the rejected rows as CSV: the row as
+written, `_row` and `reason` = `code [column]: message`). For every table, rows read = accepted
++ rejected, and the report says so (`工人 读入 N = 接受 A + 拒绝 R`). References cascade: a worker
+whose village or factory was rejected is rejected too, the reason naming the village and why it
+was rejected. A missing required column makes the whole table unusable (fatal, every row
+rejected); rows that refer to an unusable table are rejected under one problem. Warnings do not
+reject anything. `planner validate` exits non-zero when anything is rejected or fatal. Personal
+data (name, ID number, phone) never appears in a message: a worker is named by row and `worker_id`.
+
+Accepted tables are typed: codes and ids text, dates pandas `datetime64[ns]` (midnight, local;
+`NaT` for an empty optional date), times text `HH:MM`, integers `int64`, floats `float64`,
+booleans `bool`, `lon`/`lat` `float64` in WGS-84, polygons shapely geometry; workers gain
+`township_code` and `county_code` from their village, factories and stations without
+`county_code` gain it from the receiving county polygon their position lies in.
+
+## Problem codes
+"""
+
+def render() -> str:
+    """The whole document."""
+    out = [INTRO, "| code | severity | meaning |\n|---|---|---|"]
+    out += [f"| `{code}` | {sev} | {meaning} |" for code, (sev, meaning) in PROBLEM_CODES.items()]
+    for table, cols in TABLES.items():
+        key = " + ".join(f"`{k}`" for k in COMPOSITE_KEYS[table]) if table in COMPOSITE_KEYS else None
+        key = key or (f"`{ID_COLUMNS[table]}`" if table in ID_COLUMNS else None)
+        out.append(f"\n## `{table}`\n")
+        if key:
+            out.append(f"Unique key: {key}.\n")
+        out.append("| column | type | required | unit | meaning | example |\n|---|---|---|---|---|---|")
+        for c in cols:
+            kind = c.kind
+            if c.kind == "code":
+                kind = f"code ({' or '.join(str(d) for d in c.digits)} digits)"
+            elif c.kind == "enum":
+                kind = " / ".join(f"`{v}`" for v in c.values)
+            out.append(f"| `{c.name}` | {kind} | {'yes' if c.required else 'no'} | {c.unit} | {c.meaning} | `{c.example}` |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    target = Path(__file__).resolve().parents[1] / "docs" / "data-format.md"
+    target.write_text(render(), encoding="utf-8")
+    print(f"wrote {target}")
