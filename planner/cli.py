@@ -74,6 +74,8 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         window_start=date.fromisoformat(args.start),
         window_end=date.fromisoformat(args.end),
         n_factories=args.factories,
+        workers_per_coach=args.workers_per_coach,
+        workers_per_feeder=args.workers_per_feeder,
         progress=_progress,
     )
     data.write(Path(args.out))
@@ -128,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--counties", help="区县代码，逗号分隔；缺省为全市38个区县 (county codes)")
     s.add_argument("--seed", type=int, default=2020, help="随机种子 (seed)")
     s.add_argument("--factories", type=int, help="企业数量 (number of factories)")
+    s.add_argument("--workers-per-coach", type=int, default=730,
+                   help="每辆跨省大巴对应的务工人员数 (workers per coach in a county's fleet; 2020: 730)")
+    s.add_argument("--workers-per-feeder", type=int, default=2000,
+                   help="每辆接驳车对应的务工人员数 (workers per feeder bus; 2020: 2000)")
     s.add_argument("--start", default="2020-02-14", help="规划起始日 (window start)")
     s.add_argument("--end", default="2020-03-15", help="规划结束日 (window end)")
     s.add_argument("--geodata", default="geodata", help="地理数据目录 (geodata folder)")

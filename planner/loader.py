@@ -42,6 +42,8 @@ def ensure_synth_data(sc: Scenario, *, progress: Progress = None) -> None:
         window_start=sc.window.start,
         window_end=sc.window.end,
         n_factories=s.n_factories,
+        workers_per_coach=s.workers_per_coach,
+        workers_per_feeder=s.workers_per_feeder,
         progress=progress,
     )
     out = sc.synth_dir()

@@ -10,6 +10,7 @@ documents every key.
 from __future__ import annotations
 
 import hashlib
+import json
 import tomllib
 from datetime import date, time
 from pathlib import Path
@@ -121,6 +122,12 @@ class Synth(_Strict):
     total_workers: int = Field(15_000, gt=0, description="Workers to generate across the counties.")
     counties: list[str] | None = Field(None, description="County codes; omit for all 38.")
     n_factories: int | None = Field(None, gt=0, description="Factories; default scales with workers.")
+    workers_per_coach: int = Field(
+        730, gt=0, description="One inter-provincial coach per this many workers of a county (2020: 1,000 for 730,000)."
+    )
+    workers_per_feeder: int = Field(
+        2000, gt=0, description="One feeder bus per this many workers of a county (2020: 356 buses, 35 terminals)."
+    )
     cache_dir: Path = Field(Path(".cache/synth"), description="Relative to the scenario file.")
     geodata_dir: Path = Field(Path("../geodata"), description="Relative to the scenario file.")
 
@@ -342,13 +349,23 @@ class Scenario(_Strict):
         return specs
 
     def synth_dir(self) -> Path:
-        """Folder of the generated data files for this scenario's [synth] section."""
+        """Folder of the generated data files for this scenario's [synth] section.
+
+        The folder name carries a digest of every generation input (the [synth]
+        keys, the window, the generator's version), so changing any of them
+        generates afresh instead of reusing stale files.
+        """
         assert self.synth is not None
+        from planner.synth import SYNTH_VERSION
+
         s = self.synth
-        tag = f"seed{s.seed}-n{s.total_workers}-" + (
-            "all" if not s.counties else "-".join(sorted(s.counties))
+        key = json.dumps(
+            {"synth": s.model_dump(mode="json", exclude={"cache_dir", "geodata_dir"}),
+             "window": [self.window.start.isoformat(), self.window.end.isoformat()], "version": SYNTH_VERSION},
+            sort_keys=True,
         )
-        return self.resolve(s.cache_dir) / tag
+        digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+        return self.resolve(s.cache_dir) / f"seed{s.seed}-n{s.total_workers}-{digest}"
 
 
 def _format_validation_error(path: Path, err: ValidationError) -> str:

@@ -151,6 +151,8 @@ FAMILY_SHARE = 0.15  # share of workers travelling in a group
 MALE_SHARE = 0.58
 AGE_MIN, AGE_MAX = 18, 60
 
+SYNTH_VERSION = 2  # bump when the generator's output changes; cached data is then regenerated
+
 WORKERS_PER_COACH = 730
 MIN_COACHES = 3
 C45_SHARE = 0.2
@@ -348,6 +350,8 @@ def synthesize(
     window_start: date,
     window_end: date,
     n_factories: int | None = None,
+    workers_per_coach: int = WORKERS_PER_COACH,
+    workers_per_feeder: int = WORKERS_PER_FEEDER,
     progress: Callable[[str], None] | None = None,
 ) -> SynthData:
     """Generate a complete, fictitious scenario data set.
@@ -374,6 +378,14 @@ def synthesize(
         except proof dates, which may be a few days before it.
     n_factories : int, optional
         Factories to create; default ``max(20, total_workers // 730)``.
+    workers_per_coach : int, optional
+        One inter-provincial coach per this many workers of a county (at least
+        3). The default 730 is Chongqing's 2020 ratio (1,000 coaches for about
+        730,000 workers), under which many workers cannot go by coach; the demo
+        uses a richer county fleet so that most of its workers move.
+    workers_per_feeder : int, optional
+        One feeder bus per this many workers of a county (at least 2). The
+        default 2,000 is Chongqing's 2020 ratio (356 buses at 35 terminals).
     progress : callable, optional
         Receives short status strings.
 
@@ -389,6 +401,9 @@ def synthesize(
         an empty window or no usable factory sites.
     """
     say = progress or (lambda _m: None)
+    if workers_per_coach < 1 or workers_per_feeder < 1:
+        msg = f"workers per coach and per feeder must be at least 1, got {workers_per_coach}, {workers_per_feeder}"
+        raise ValueError(msg)
     if not 0 < total_workers <= 9_999_999:
         msg = f"total_workers must be between 1 and 9,999,999, got {total_workers}"
         raise ValueError(msg)
@@ -531,7 +546,7 @@ def synthesize(
     )[WORKER_COLUMNS]
 
     say("生成车队、专列与风险日历 (fleet, trains, risk calendar)")
-    fleet = _fleet(county_of)
+    fleet = _fleet(county_of, workers_per_coach, workers_per_feeder)
     services = _train_services(
         rng, county_of, ready_off, factories["arrival_station_id"].to_numpy()[factory],
         v, w_village, hubs, stations, window_start, days,
@@ -600,17 +615,17 @@ def _factories(
     return factories, f_weight, need_off
 
 
-def _fleet(county_of: np.ndarray) -> pd.DataFrame:
+def _fleet(county_of: np.ndarray, workers_per_coach: int, workers_per_feeder: int) -> pd.DataFrame:
     """Coaches and feeder buses per county, proportional to its workers."""
     codes, counts = np.unique(county_of, return_counts=True)
     rows = []
     for c, k in zip(codes, counts):
-        coaches = max(MIN_COACHES, int(round(k / WORKERS_PER_COACH)))
+        coaches = max(MIN_COACHES, int(round(k / workers_per_coach)))
         small = int(round(coaches * C45_SHARE))
         rows += [
             (str(c), "C53", coaches - small),
             (str(c), "C45", small),
-            (str(c), "F35", max(MIN_FEEDERS, int(round(k / WORKERS_PER_FEEDER)))),
+            (str(c), "F35", max(MIN_FEEDERS, int(round(k / workers_per_feeder)))),
         ]
     fleet = pd.DataFrame(rows, columns=FLEET_COLUMNS)
     return fleet[fleet["count"] > 0].reset_index(drop=True)

@@ -229,6 +229,35 @@ def test_pickup_after_alighting_is_caught(fx, case):
     assert hits(run(fx, plan), "pickup_en_route", trip="C500101-0001")
 
 
+def _county_rule_on(stops: list[tuple[str, str, int, int]]):
+    """The county rule on one coach trip given as (place_id, place_kind, boarding, alighting) rows."""
+    from types import SimpleNamespace
+
+    from planner.check.county import county
+
+    st = pd.DataFrame(stops, columns=["place_id", "place_kind", "boarding", "alighting"])
+    st.insert(0, "trip_id", "C500101-0009")
+    st.insert(1, "seq", range(1, len(st) + 1))
+    trips = pd.DataFrame({"trip_id": ["C500101-0009"], "mode": ["coach"], "home_county_code": ["500101"]})
+    ctx = SimpleNamespace(place_county=lambda ids: pd.Series("500101", index=ids.index))
+    return county(SimpleNamespace(stops=st, trips=trips), ctx)
+
+
+def test_rest_on_the_empty_run_is_not_en_route():
+    """A rest before anyone boarded (terminal -> first village) does not make later pick-ups en route."""
+    out = _county_rule_on([("H1", "hub", 0, 0), ("REST", "rest", 0, 0), ("V1", "village", 3, 0),
+                           ("V2", "village", 2, 0), ("F1", "factory", 0, 5)])
+    assert "pickup_en_route" not in set(out["rule"])
+
+
+def test_pickup_after_a_rest_with_people_aboard_is_caught():
+    """A rest between two pick-ups, with people aboard, makes the second pick-up en route."""
+    out = _county_rule_on([("H1", "hub", 0, 0), ("V1", "village", 3, 0), ("REST", "rest", 0, 0),
+                           ("V2", "village", 2, 0), ("F1", "factory", 0, 5)])
+    en_route = out[out["rule"] == "pickup_en_route"]
+    assert len(en_route) == 1 and "V2" in en_route["message"].iloc[0]
+
+
 def test_pickup_outside_home_county_is_caught(fx, case):
     """A coach of another county picking people up in 500101 is reported."""
     plan, _ = case

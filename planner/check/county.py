@@ -13,12 +13,16 @@ from planner.check.violations import concat, s, vf
 
 
 def county(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
-    """Boarding only before the first alighting or rest stop, and only at home-county places (road vehicles)."""
+    """Boarding only before the first alighting or the first rest with people aboard, and only at home-county places (road vehicles)."""
     out = []
     st = plan.stops
     tt = plan.trips.drop_duplicates("trip_id").set_index("trip_id")
     mode = st["trip_id"].map(tt["mode"])
-    stop_event = ((st["alighting"] > 0) | (st["place_kind"] == "rest")).astype(int)
+    # people on board while standing at each stop (boarded before it, not yet alighted);
+    # a rest with nobody aboard (the empty run to the first pick-up) does not start the journey
+    net = (st["boarding"] - st["alighting"]).groupby(st["trip_id"], sort=False).cumsum()
+    aboard = net - st["boarding"] + st["alighting"]
+    stop_event = ((st["alighting"] > 0) | ((st["place_kind"] == "rest") & (aboard > 0))).astype(int)
     seen = stop_event.groupby(st["trip_id"], sort=False).cumsum() - stop_event  # events strictly before this stop
     boards = st["boarding"] > 0
     en_route = boards & ((seen > 0) | (st["alighting"] > 0) | st["place_kind"].isin(["factory", "station", "rest"]))

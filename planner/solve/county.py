@@ -287,7 +287,14 @@ class CountyPlanner:
             coach = self._pick_coach(leave_base, ld.people, rule)
             if coach is None:
                 return False
-            return self._build_coach(d, ld, coach, rule, leave_base, villages, direct=True)
+            if self._build_coach(d, ld, coach, rule, leave_base, villages, direct=True):
+                return True
+            # a stretch touching the night allows only 2 h, which a long pick-up round can
+            # exceed; leaving at the end of the night keeps the round in one daytime stretch
+            day_start = at(day, sc.drivers.night_end)
+            if day_start <= leave_base:
+                return False
+            return self._build_coach(d, ld, coach, rule, day_start, villages, direct=True)
         # hub coach: feeders decide how early it can leave
         t0 = at(day, sc.fleet.coach_depart_time)
         latest = at(day, sc.fleet.latest_coach_depart_time)
@@ -488,6 +495,10 @@ class CountyPlanner:
         total_km = sum(s[3] for s in segs)
         drivers = drivers_needed(total_km, sc.drivers)
         route = plan_route(depart, [(s[2], s[4]) for s in segs], drivers, sc.drivers)
+        if _rest_while_picking_up(route, len(pickups)):
+            # a rest between two pick-ups would make the later one a pick-up en route
+            return False
+        depart = route.departs[0]
         arrive_last = route.arrivals[-1]
         # every passenger must arrive by their factory's needed_by
         for x in ld.units:
@@ -620,3 +631,13 @@ def _ceil_minute(t: datetime) -> datetime:
 
 # imported late to avoid a cycle in type hints
 from planner.solve.context import SolveContext  # noqa: E402
+
+
+def _rest_while_picking_up(route, n_pickups: int) -> bool:
+    """True when the route rests on a segment that ends at the 2nd..last pick-up.
+
+    Segment 0 runs from the terminal to the first pick-up with nobody aboard; a
+    rest there is harmless. Any later rest before the last pick-up has people on
+    board, so the following boarding would be a pick-up en route.
+    """
+    return any(route.rests[j] for j in range(1, n_pickups))
