@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -80,6 +81,9 @@ class CountyPlanner:
         self.factor = self.sc.travel.factor(self.county)
         self.terminal = inp.terminal_id
         self._km_cache: dict[tuple[str, str], float] = {}
+        # CP-SAT repacking is worth most where few coaches leave; a budget per county
+        # keeps a municipality-wide run from spending hours on it
+        self.cpsat_left = self.sc.solver.cpsat_budget_per_county_s
         self._setup_fleet()
 
     # ----------------------------------------------------------------- fleet
@@ -206,23 +210,27 @@ class CountyPlanner:
             cap = self.coach_cap[rule]
             if cap <= 0:
                 continue
-            bins = pack_area(
-                avail,
-                ctx.size,
-                ctx.factory,
-                ctx.sort_key,
-                cap,
-                k,
-                village=ctx.village,
-                cpsat_seconds=self.ctx.cpsat_seconds,
-            )
+            bins = pack_area(avail, ctx.size, ctx.factory, ctx.sort_key, cap, k, village=ctx.village)
+            # CP-SAT repacks the part-filled coaches only when one of them leaves today:
+            # a part-filled coach that waits is packed afresh tomorrow with the new arrivals
+            seconds = min(self.ctx.cpsat_seconds, self.cpsat_left)
+            if seconds > 0.05 and any(b.load < cap and self._leaves_today(b, cap, d) for b in bins):
+                t0 = time.perf_counter()
+                bins = pack_area(avail, ctx.size, ctx.factory, ctx.sort_key, cap, k, village=ctx.village,
+                                 cpsat_seconds=seconds)
+                self.cpsat_left -= time.perf_counter() - t0
             for b in bins:
-                urgency = min(int(ctx.latest[x]) for x in b.units)
-                full = b.load > cap - 3 or b.load == cap
-                if full or urgency <= d or not self.sc.solver.wait_for_fuller_coach:
+                if self._leaves_today(b, cap, d):
+                    urgency = min(int(ctx.latest[x]) for x in b.units)
                     loads.append(Load(b.units, b.load, sorted(b.factories), area, urgency))
         loads.sort(key=lambda ld: (ld.urgency, -ld.people))
         return loads
+
+    def _leaves_today(self, b, cap: int, d: int) -> bool:
+        """A coach load leaves when (nearly) full, when someone on it cannot wait, or when waiting is off."""
+        if b.load >= cap - 2 or not self.sc.solver.wait_for_fuller_coach:
+            return True
+        return min(int(self.ctx.latest[x]) for x in b.units) <= d
 
     # ------------------------------------------------------------ dispatch
     def _dispatch(self, d: int, loads: list[Load]) -> set[int]:
