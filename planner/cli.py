@@ -23,6 +23,9 @@ EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_FATAL = 2
 
+# the geodata folder next to the package (a source checkout or an editable install)
+SHIPPED_GEODATA = Path(__file__).resolve().parent.parent / "geodata"
+
 DESCRIPTION = """\
 点对点返岗包车规划工具 (point-to-point return-to-work charter planner)
 
@@ -60,24 +63,37 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS
 
 
+def _day(text: str, option: str) -> date:
+    """A YYYY-MM-DD option value, or a ValueError that names the option and the value."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        msg = f"{option} {text!r} 不是有效日期 YYYY-MM-DD (not a valid date)"
+        raise ValueError(msg) from None
+
+
 def _cmd_synth(args: argparse.Namespace) -> int:
     from planner.synth import load_inputs, synthesize
 
     t0 = time.perf_counter()
     inputs = load_inputs(Path(args.geodata))
     counties = args.counties.split(",") if args.counties else None
-    data = synthesize(
-        *inputs,
-        seed=args.seed,
-        total_workers=args.workers,
-        counties=counties,
-        window_start=date.fromisoformat(args.start),
-        window_end=date.fromisoformat(args.end),
-        n_factories=args.factories,
-        workers_per_coach=args.workers_per_coach,
-        workers_per_feeder=args.workers_per_feeder,
-        progress=_progress,
-    )
+    try:
+        data = synthesize(
+            *inputs,
+            seed=args.seed,
+            total_workers=args.workers,
+            counties=counties,
+            window_start=_day(args.start, "--start"),
+            window_end=_day(args.end, "--end"),
+            n_factories=args.factories,
+            workers_per_coach=args.workers_per_coach,
+            workers_per_feeder=args.workers_per_feeder,
+            progress=_progress,
+        )
+    except ValueError as exc:  # unknown county, bad date or count, empty window
+        print(f"错误 (error): {exc}", file=sys.stderr)
+        return EXIT_FATAL
     data.write(Path(args.out))
     dt = time.perf_counter() - t0
     print(f"已生成 {len(data.workers):,} 名虚构务工人员、{len(data.factories):,} 家企业，用时 {dt:.1f} 秒 → {args.out}")
@@ -136,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="每辆接驳车对应的务工人员数 (workers per feeder bus; 2020: 2000)")
     s.add_argument("--start", default="2020-02-14", help="规划起始日 (window start)")
     s.add_argument("--end", default="2020-03-15", help="规划结束日 (window end)")
-    s.add_argument("--geodata", default="geodata", help="地理数据目录 (geodata folder)")
+    s.add_argument("--geodata", default=str(SHIPPED_GEODATA),
+                   help="地理数据目录 (geodata folder; default: the one shipped with the planner)")
     s.set_defaults(func=_cmd_synth)
 
     pl = sub.add_parser("plan", help="生成包车计划 (plan the charters)")

@@ -73,6 +73,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.errors import DataError
 from planner.idcard import id_check_char
 from planner.rules.geo import haversine_km
 
@@ -252,6 +253,12 @@ def load_inputs(geodata_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
         in the order :func:`synthesize` takes them.
     """
     g = Path(geodata_dir)
+    needed = ["chongqing/villages.csv", "receiving/factory_sites.csv", "chongqing/hubs.csv", "receiving/stations.csv"]
+    missing = [n for n in needed if not (g / n).is_file()]
+    if missing:
+        msg = (f"地理数据目录 {g} 缺少 (geodata folder lacks) {', '.join(missing)}；"
+               "请用 --geodata 指向项目的 geodata 目录 (point --geodata at the project's geodata folder)")
+        raise DataError(msg)
     villages = pd.read_csv(
         g / "chongqing/villages.csv",
         dtype={"village_code": str, "village_name": str, "township_code": str, "county_code": str},

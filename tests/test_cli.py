@@ -1,0 +1,60 @@
+"""The console command: exit status and plain messages, never a traceback, for the user's mistakes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from planner.cli import EXIT_FATAL, EXIT_OK, EXIT_PROBLEMS, main
+
+TINY = Path(__file__).parent / "data" / "tiny"
+
+
+def test_validate_clean_tiny_scenario_exits_zero(capsys):
+    assert main(["validate", str(TINY / "scenario.toml")]) == EXIT_OK
+    assert "数据无误" in capsys.readouterr().out
+
+
+def test_validate_with_rejected_rows_exits_one(tmp_path, capsys):
+    """A worker whose village does not exist is rejected: exit 1 and the row named."""
+    case = tmp_path / "tiny"
+    shutil.copytree(TINY, case)
+    w = pd.read_csv(case / "workers.csv", dtype=str)
+    w.loc[0, "village_code"] = "500101999999"
+    w.to_csv(case / "workers.csv", index=False)
+    assert main(["validate", str(case / "scenario.toml")]) == EXIT_PROBLEMS
+    out = capsys.readouterr().out
+    assert "workers.csv" in out and "500101999999" in out
+
+
+def test_missing_scenario_is_a_message_not_a_traceback(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nope.toml")]) == EXIT_FATAL
+    err = capsys.readouterr().err
+    assert "nope.toml" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--counties", "999999"], "999999"),
+        (["--geodata", "/nonexistent/geodata"], "geodata"),
+        (["--workers-per-coach", "0"], "at least 1"),
+        (["--start", "2020-02-30"], "2020-02-30"),
+    ],
+)
+def test_synth_bad_arguments_exit_two_with_a_message(tmp_path, capsys, args, words):
+    assert main(["synth", "--out", str(tmp_path / "o"), "--workers", "50", *args]) == EXIT_FATAL
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_plan_and_check_tiny_scenario(tmp_path, capsys):
+    """The tiny scenario plans, the plan checks clean, and `planner check` agrees."""
+    out = tmp_path / "plan"
+    assert main(["plan", str(TINY / "scenario.toml"), "--out", str(out)]) == EXIT_OK
+    assert (out / "summary.json").is_file()
+    assert main(["check", str(out), "--scenario", str(TINY / "scenario.toml")]) == EXIT_OK
+    assert "校验通过" in capsys.readouterr().out
