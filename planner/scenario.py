@@ -269,6 +269,19 @@ class Health(_Strict):
         "refuse", description="A destination province not listed above."
     )
 
+    def valid_days(self, province: str, proof: str) -> int | None:
+        """Days ``proof`` stays valid for a trip into ``province``; None when it is refused there.
+
+        An unlisted province accepts any real proof for ten years when
+        ``unknown_province`` is ``accept`` (in effect: no expiry).
+        """
+        rule = self.provinces.get(province)
+        if rule is not None:
+            return rule.valid_days(proof)
+        if self.unknown_province == "accept" and proof in ("certificate", "green_code"):
+            return 3650
+        return None
+
 
 class Costs(_Strict):
     """Money, for reporting; the objective is lexicographic (see docs/planner.md)."""

@@ -65,14 +65,8 @@ def dates(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     proof = w["health_proof"]
     valid = pd.Series(np.nan, index=who, dtype=float)
     for p in prov.unique():
-        rule = sc.health.provinces.get(p)
         for kind in ("certificate", "green_code"):
-            if rule is not None:
-                days = rule.valid_days(kind)
-            elif sc.health.unknown_province == "accept":
-                days = 3650
-            else:
-                days = None
+            days = sc.health.valid_days(p, kind)
             if days is not None:
                 valid[(prov == p) & (proof == kind)] = days
     bad = valid.isna()

@@ -194,15 +194,9 @@ def worker_eligibility(p: ProblemData) -> pd.DataFrame:
     proof = w["health_proof"].astype(str).to_numpy()
     valid_days = np.full(n, -1, dtype=np.int64)
     for prov in np.unique(province):
-        rule = sc.health.provinces.get(prov)
         sel = province == prov
         for kind in ("certificate", "green_code"):
-            if rule is not None:
-                days = rule.valid_days(kind)
-            elif sc.health.unknown_province == "accept":
-                days = 3650
-            else:
-                days = None
+            days = sc.health.valid_days(prov, kind)
             if days is not None:
                 valid_days[sel & (proof == kind)] = days
     ready = day_offsets(w["ready_date"], start)
