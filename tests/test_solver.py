@@ -131,3 +131,12 @@ def test_plan_is_deterministic(seed):
     _, _, b = _run(t2)
     pd.testing.assert_frame_equal(a["trips"], b["trips"])
     pd.testing.assert_frame_equal(a["legs"], b["legs"])
+
+
+def test_no_eligible_worker_gives_an_empty_plan_with_reasons():
+    """A county whose only worker has no confirmed job: nothing to plan, the worker reported, no crash."""
+    tables = tiny_tables({"F0001": 1}, job_confirmed={0: False})
+    _, _, plan = _run(tables)
+    w = plan["workers"]
+    assert list(w["status"]) == ["unassigned"] and list(w["reason"]) == ["job_not_confirmed"]
+    assert len(plan["trips"]) == 0

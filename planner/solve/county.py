@@ -19,12 +19,13 @@ import heapq
 import math
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import datetime, timedelta
 
 import numpy as np
 
 from planner.rules.driving import drivers_needed
-from planner.rules.route import plan_route, plan_single
+from planner.rules.route import RoutePlan, plan_route, plan_single
 from planner.rules.geo import gc_km
 from planner.rules.seats import allowed_seats
 from planner.solve.packing import pack_area
@@ -52,6 +53,17 @@ class CountyInput:
     terminal_id: str | None
     # (unit, station hub, must arrive by, day index of the train)
     train_feeds: list[tuple[int, str, datetime, int]] = field(default_factory=list)
+
+
+class CoachRoute(NamedTuple):
+    """A timed coach trip that every rule allows, ready to be written."""
+
+    route: RoutePlan
+    drops: list[str]
+    segs: list[tuple[str, str, float, float, int]]  # (from, to, minutes, km, dwell after)
+    total_km: float
+    drivers: int
+    rule: str
 
 
 @dataclass
@@ -234,22 +246,42 @@ class CountyPlanner:
 
     # ------------------------------------------------------------ dispatch
     def _dispatch(self, d: int, loads: list[Load]) -> set[int]:
-        """Give loads coaches, build their trips; return the units sent."""
+        """Give loads coaches, build their trips; return the units sent.
+
+        Township-direct loads leave one by one. Hub loads first reserve a coach
+        (most urgent first, within the hub's daily capacity), then share the
+        day's feeder runs (:meth:`_send_hub_wave`): a feeder bus carries a
+        village's travellers for several coaches, instead of one run per
+        village and coach.
+        """
         sent: set[int] = set()
-        hub_people = 0
+        day = self.p.days[d]
         cap_hub = int(self.p.hubs.loc[self.terminal]["daily_capacity_people"]) if self.terminal else 0
-        hub_people += self.ctx.hub_used.get((self.terminal, d), 0)
+        hub_people = self.ctx.hub_used.get((self.terminal, d), 0)
+        latest = at(day, self.sc.fleet.latest_coach_depart_time)
+        reserved: set[str] = set()
+        wave: list[tuple[Load, Vehicle]] = []
         for ld in loads:
-            direct = self._is_direct(ld)
-            if not direct and hub_people + ld.people > cap_hub:
+            if self.terminal is None:
+                break
+            if self._is_direct(ld):
+                if self._send_direct(d, ld, reserved):
+                    sent.update(ld.units)
                 continue
-            ok = self._send(d, ld, direct)
-            if ok:
-                sent.update(ld.units)
-                if not direct:
-                    hub_people += ld.people
+            if hub_people + ld.people > cap_hub:
+                continue
+            coach = self._pick_coach(latest, ld.people, self._rule_for(ld.factories, d), reserved)
+            if coach is None:
+                continue
+            reserved.add(coach.vehicle_id)
+            wave.append((ld, coach))
+            hub_people += ld.people
+        gone = self._send_hub_wave(d, wave) if wave else []
+        for ld in gone:
+            sent.update(ld.units)
         if self.terminal:
-            self.ctx.hub_used[(self.terminal, d)] = hub_people
+            used = self.ctx.hub_used.get((self.terminal, d), 0) + sum(ld.people for ld in gone)
+            self.ctx.hub_used[(self.terminal, d)] = used
         return sent
 
     def _is_direct(self, ld: Load) -> bool:
@@ -262,10 +294,12 @@ class CountyPlanner:
         towns = {ctx.township[x] for x in ld.units}
         return len(towns) == 1 and len(villages) <= self.sc.fleet.max_pickup_stops
 
-    def _pick_coach(self, ready_by: datetime, people: int, rule: str) -> Vehicle | None:
+    def _pick_coach(self, ready_by: datetime, people: int, rule: str,
+                    reserved: set[str] = frozenset()) -> Vehicle | None:
+        """The smallest coach free by ``ready_by`` that seats ``people``, not already reserved today."""
         best = None
         for v in self.coaches:
-            if v.free_at <= ready_by and v.seats[rule] >= people:
+            if v.free_at <= ready_by and v.seats[rule] >= people and v.vehicle_id not in reserved:
                 if best is None or (v.seats[rule], v.free_at, v.vehicle_id) < (best.seats[rule], best.free_at, best.vehicle_id):
                     best = v
         return best
@@ -281,48 +315,75 @@ class CountyPlanner:
             here = nxt
         return order
 
-    def _send(self, d: int, ld: Load, direct: bool) -> bool:
-        sc, p, ctx = self.sc, self.p, self.ctx
-        day = p.days[d]
+    def _send_direct(self, d: int, ld: Load, reserved: set[str]) -> bool:
+        """A township-direct coach: pick up at the villages, then straight to the factories."""
+        sc = self.sc
+        day = self.p.days[d]
         rule = self._rule_for(ld.factories, d)
-        if self.terminal is None:
-            return False
-        if direct:
-            villages = self._pickup_order(ld)
-            first_pick = at(day, sc.fleet.direct_first_pickup_time)
-            dead_km = self._km(self.terminal, villages[0])
-            leave_base = first_pick - timedelta(minutes=self._feeder_min(dead_km) + 1)
-            coach = self._pick_coach(leave_base, ld.people, rule)
-            if coach is None:
-                return False
-            if self._build_coach(d, ld, coach, rule, leave_base, villages, direct=True):
-                return True
-            # a stretch touching the night allows only 2 h, which a long pick-up round can
-            # exceed; leaving at the end of the night keeps the round in one daytime stretch
-            day_start = at(day, sc.drivers.night_end)
-            if day_start <= leave_base:
-                return False
-            return self._build_coach(d, ld, coach, rule, day_start, villages, direct=True)
-        # hub coach: feeders decide how early it can leave
-        t0 = at(day, sc.fleet.coach_depart_time)
-        latest = at(day, sc.fleet.latest_coach_depart_time)
-        coach = self._pick_coach(latest, ld.people, rule)
+        villages = self._pickup_order(ld)
+        first_pick = at(day, sc.fleet.direct_first_pickup_time)
+        dead_km = self._km(self.terminal, villages[0])
+        leave_base = first_pick - timedelta(minutes=self._feeder_min(dead_km) + 1)
+        coach = self._pick_coach(leave_base, ld.people, rule, reserved)
         if coach is None:
             return False
-        t0 = max(t0, coach.free_at)
-        by_village: dict[str, list[int]] = {}
-        for x in sorted(ld.units, key=lambda x: (ctx.sort_key[x], x)):
-            by_village.setdefault(ctx.village[x], []).append(x)
-        plan = self._plan_feeders(day, self.terminal, by_village, t0 - timedelta(minutes=sc.hub.transfer_min))
-        if plan is None:
+        if self._build_coach(d, ld, coach, rule, leave_base, villages, direct=True):
+            return True
+        # a stretch touching the night allows only 2 h, which a long pick-up round can
+        # exceed; leaving at the end of the night keeps the round in one daytime stretch
+        day_start = at(day, sc.drivers.night_end)
+        if day_start <= leave_base:
             return False
-        feeder_trips, arrive_last = plan
-        depart = max(t0, arrive_last + timedelta(minutes=sc.hub.transfer_min))
-        depart = _ceil_minute(depart)
-        if depart > latest:
-            return False
-        self._commit_feeders(feeder_trips, self.terminal, d)
-        return self._build_coach(d, ld, coach, rule, depart, [], direct=False)
+        return self._build_coach(d, ld, coach, rule, day_start, villages, direct=True)
+
+    def _send_hub_wave(self, d: int, wave: list[tuple[Load, Vehicle]]) -> list[Load]:
+        """Feeder runs shared by the day's hub coaches, then the coaches; returns the loads sent.
+
+        Feeder runs are planned for all the wave's travellers together, village by
+        village in the order of the loads (the most urgent coach's villages first),
+        aiming at the hub the transfer time before the first departure; a bus
+        that is busy does a later run, and a coach leaves once its last passenger
+        is in plus the transfer time. A coach that would leave after the latest
+        departure time, or whose trip breaks a rule, drops out of the wave and the
+        runs are planned again without its people, until every coach left can go.
+        Nothing is written before that, so a dropped load leaves no trace.
+        """
+        sc, p, ctx = self.sc, self.p, self.ctx
+        day = p.days[d]
+        t0 = at(day, sc.fleet.coach_depart_time)
+        latest = at(day, sc.fleet.latest_coach_depart_time)
+        transfer = timedelta(minutes=sc.hub.transfer_min)
+        active = list(wave)
+        while active:
+            by_village: dict[str, list[int]] = {}
+            priority: dict[str, int] = {}
+            for k, (ld, _coach) in enumerate(active):
+                for x in sorted(ld.units, key=lambda x: (ctx.sort_key[x], x)):
+                    by_village.setdefault(ctx.village[x], []).append(x)
+                    priority.setdefault(ctx.village[x], k)
+            plan = self._plan_feeders(day, self.terminal, by_village, t0 - transfer, priority=priority)
+            if plan is None:
+                return []
+            runs, _last = plan
+            at_hub: dict[int, datetime] = {}
+            for _bus, stops, arr_h, _km in runs:
+                for _v, _a, _dep, units, _k in stops:
+                    for x in units:
+                        at_hub[x] = arr_h
+            ready: list[tuple[Load, Vehicle, CoachRoute]] = []
+            for ld, coach in active:
+                depart = _ceil_minute(max(t0, coach.free_at, max(at_hub[x] for x in ld.units) + transfer))
+                route = self._coach_route(d, ld, coach, depart, []) if depart <= latest else None
+                if route is not None:
+                    ready.append((ld, coach, route))
+            if len(ready) == len(active):
+                self._commit_feeders(runs, self.terminal, d)
+                for ld, coach, route in ready:
+                    self._write_coach(d, ld, coach, route, [], direct=False)
+                return [ld for ld, _c, _r in ready]
+            keep = {id(ld) for ld, _c, _r in ready}
+            active = [(ld, coach) for ld, coach in active if id(ld) in keep]
+        return []
 
     def _pickup_order(self, ld: Load) -> list[str]:
         ctx = self.ctx
@@ -338,11 +399,13 @@ class CountyPlanner:
         return order
 
     # -------------------------------------------------------------- feeders
-    def _feeder_groups(self, hub: str, by_village: dict[str, list[int]], cap: int) -> list[list[tuple[str, list[int]]]]:
+    def _feeder_groups(self, hub: str, by_village: dict[str, list[int]], cap: int,
+                       priority: dict[str, int] | None = None) -> list[list[tuple[str, list[int]]]]:
         """Split villages into feeder runs: full buses alone, the rest chained nearest-first.
 
         A run picks up at up to five villages; the first passenger's ride (from
         the first village to the hub, with the stops) stays within the ride limit.
+        Runs start from the villages of lowest ``priority`` (then the farthest).
         """
         ctx, sc = self.ctx, self.sc
         chunks: list[tuple[str, list[int], int]] = []
@@ -361,7 +424,8 @@ class CountyPlanner:
         limit = sc.feeders.max_ride_h * 60
         dwell = sc.feeders.dwell_min
         runs: list[list[tuple[str, list[int]]]] = []
-        left = sorted(chunks, key=lambda c: (-self._km(c[0], hub), c[0]))
+        prio = priority or {}
+        left = sorted(chunks, key=lambda c: (prio.get(c[0], 0), -self._km(c[0], hub), c[0]))
         while left:
             first = left.pop(0)
             run = [(first[0], first[1])]
@@ -387,7 +451,8 @@ class CountyPlanner:
             runs.append(run)
         return runs
 
-    def _plan_feeders(self, day, hub: str, by_village: dict[str, list[int]], arrive_by: datetime):
+    def _plan_feeders(self, day, hub: str, by_village: dict[str, list[int]], arrive_by: datetime,
+                      priority: dict[str, int] | None = None):
         """Tentatively schedule feeder runs to reach ``hub`` by ``arrive_by``.
 
         Returns (runs, latest arrival) or None when the county has no feeder bus.
@@ -405,7 +470,7 @@ class CountyPlanner:
         dwell = sc.feeders.dwell_min
         runs = []
         latest_arrival = arrive_by
-        for group in self._feeder_groups(hub, by_village, cap):
+        for group in self._feeder_groups(hub, by_village, cap, priority):
             legs = [0]
             for (a, _), (b, _) in zip(group[:-1], group[1:]):
                 legs.append(math.ceil(self._feeder_min(self._km(a, b))))
@@ -488,7 +553,17 @@ class CountyPlanner:
 
     def _build_coach(self, d: int, ld: Load, coach: Vehicle, rule: str, depart: datetime,
                      pickups: list[str], *, direct: bool) -> bool:
-        sc, p, ctx, parts = self.sc, self.p, self.ctx, self.parts
+        """Time the coach's trip and, when every rule allows it, write it; False otherwise."""
+        plan = self._coach_route(d, ld, coach, depart, pickups)
+        if plan is None:
+            return False
+        self._write_coach(d, ld, coach, plan, pickups, direct=direct)
+        return True
+
+    def _coach_route(self, d: int, ld: Load, coach: Vehicle, depart: datetime,
+                     pickups: list[str]) -> CoachRoute | None:
+        """The coach trip's timing, or None when a rule forbids it (nothing is written)."""
+        sc, p, ctx = self.sc, self.p, self.ctx
         origin = self.terminal
         drops = self._drop_order(pickups[-1] if pickups else origin, ld.factories)
         # segments: (from, to, minutes, km, dwell after)
@@ -505,18 +580,16 @@ class CountyPlanner:
         route = plan_route(depart, [(s[2], s[4]) for s in segs], drivers, sc.drivers)
         if _rest_while_picking_up(route, len(pickups)):
             # a rest between two pick-ups would make the later one a pick-up en route
-            return False
-        depart = route.departs[0]
-        arrive_last = route.arrivals[-1]
+            return None
         # every passenger must arrive by their factory's needed_by
         for x in ld.units:
             f = ctx.factory[x]
             idx = drops.index(f)
             arr = route.arrivals[len(pickups) + idx]
             if arr.date() > ctx.needed_date[x]:
-                return False
+                return None
             if ctx.factory_level(f, p.day_index(arr.date())) >= CLOSED:
-                return False
+                return None
         # the rule in force at the real arrival days must allow this load
         lvl = 0
         for j, f in enumerate(drops):
@@ -524,7 +597,17 @@ class CountyPlanner:
             lvl = max(lvl, ctx.factory_level(f, p.day_index(arr.date())))
         rule = sc.occupancy.rule_for(LEVELS[min(lvl, 2)], p.days[d])
         if coach.seats[rule] < ld.people:
-            return False
+            return None
+        return CoachRoute(route, drops, segs, total_km, drivers, rule)
+
+    def _write_coach(self, d: int, ld: Load, coach: Vehicle, plan: CoachRoute, pickups: list[str], *,
+                     direct: bool) -> None:
+        """Write a timed coach trip, its stops, seats and legs, and the empty return; the coach becomes busy."""
+        sc, p, ctx, parts = self.sc, self.p, self.ctx, self.parts
+        origin = self.terminal
+        route, drops, segs, total_km, drivers, rule = plan
+        depart = route.departs[0]
+        arrive_last = route.arrivals[-1]
         tid = parts.new_trip_id("C")
         seats = allowed_seats(p.layouts[coach.type_id], rule, p.isolation_rows(coach.type_id))
         # passengers in seat order: village by village, families together
@@ -601,7 +684,6 @@ class CountyPlanner:
             coach.free_at = back.arrive + timedelta(hours=sc.fleet.rest_after_return_h)
         else:
             coach.free_at = leave
-        return True
 
     # --------------------------------------------------------------- trains
     def _feed_trains(self, booked: list[tuple[int, str, datetime, int]], d: int) -> list[int]:

@@ -251,7 +251,8 @@ def build_units(p: ProblemData, elig: pd.DataFrame) -> tuple[Units, pd.Series]:
     order = np.argsort(codes, kind="stable")
     sorted_codes = codes[order]
     cuts = np.flatnonzero(np.diff(sorted_codes)) + 1
-    members = np.split(sub["pos"].to_numpy()[order], cuts)
+    # np.split of an empty array gives one empty piece: no eligible worker, no unit
+    members = np.split(sub["pos"].to_numpy()[order], cuts) if len(sub) else []
     frame = (
         pd.DataFrame({"code": codes, "earliest": sub["earliest"].to_numpy(), "expiry": sub["expiry"].to_numpy(),
                       "needed": sub["needed"].to_numpy(), "first": sub["pos"].to_numpy()})
