@@ -84,7 +84,7 @@ def run_plan(
     wall["load"] = time.perf_counter() - t
     t = time.perf_counter()
     p = build_problem(sc, val.tables)
-    res = solve(p, progress=progress)
+    res = solve(p, processes=processes or sc.solver.workers, progress=progress)
     wall.update(res.wall_time_s)
     wall["solve_total"] = time.perf_counter() - t
     t = time.perf_counter()

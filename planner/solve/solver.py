@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,8 +42,13 @@ class SolveResult:
     wall_time_s: dict[str, float] = field(default_factory=dict)
 
 
-def solve(p: ProblemData, *, progress: Callable[[str], None] | None = None) -> SolveResult:
-    """Plan every eligible worker of ``p``; see the module docstring."""
+def solve(p: ProblemData, *, processes: int = 1, progress: Callable[[str], None] | None = None) -> SolveResult:
+    """Plan every eligible worker of ``p``; see the module docstring.
+
+    ``processes`` > 1 plans counties in that many worker processes (they are
+    independent: a charter starts in its home county); the plan is the same
+    as with one process, up to CP-SAT's time limits.
+    """
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
     elig = worker_eligibility(p)
@@ -52,20 +59,79 @@ def solve(p: ProblemData, *, progress: Callable[[str], None] | None = None) -> S
     booking = book_trains(p, ctx)
     say(f"专列车厢预订 {len(ctx.on_train):,} 个单元 (units booked on trains)")
     parts = PlanParts(prefix="")
-    counties = sorted(set(ctx.county.tolist()))
-    for i, county in enumerate(counties, 1):
+    tasks = _county_tasks(ctx, booking)
+    for county_parts in _run_tasks(p, ctx, tasks, processes, say):
+        parts.extend(county_parts)
+    parts.extend(build_train_trips(p, ctx, booking))
+    t2 = time.perf_counter()
+    lb = lower_bound(p, ctx, parts)
+    return SolveResult(parts, reasons, units, ctx, lb, {"prepare": t1 - t0, "solve": t2 - t1})
+
+
+# state a forked worker process inherits (copy-on-write) instead of receiving it pickled
+_SHARED: tuple[ProblemData, SolveContext] | None = None
+
+
+def _county_tasks(ctx: SolveContext, booking) -> list[list[CountyInput]]:
+    """Counties to plan, grouped so that counties sharing a terminal are planned together, in order.
+
+    A terminal's daily capacity is shared by the counties that use it, so they
+    cannot be planned in separate processes. Largest tasks first, for balance.
+    """
+    by_terminal: dict[str, list[CountyInput]] = {}
+    for county in sorted(set(ctx.county.tolist())):
         inp = CountyInput(
             county_code=county,
             unit_ids=np.flatnonzero(ctx.county == county),
             terminal_id=ctx.terminals.get(county),
             train_feeds=booking.feeds.get(county, []),
         )
-        parts.extend(CountyPlanner(p, ctx, inp).run())
-        say(f"区县 {i}/{len(counties)} {county} 完成 (county done)")
-    parts.extend(build_train_trips(p, ctx, booking))
-    t2 = time.perf_counter()
-    lb = lower_bound(p, ctx, parts)
-    return SolveResult(parts, reasons, units, ctx, lb, {"prepare": t1 - t0, "solve": t2 - t1})
+        by_terminal.setdefault(inp.terminal_id or f"none:{county}", []).append(inp)
+    return sorted(by_terminal.values(), key=lambda t: -sum(len(i.unit_ids) for i in t))
+
+
+def _plan_task(task: list[CountyInput]) -> list[tuple[str, PlanParts, set[int], dict]]:
+    """Plan one task's counties in turn; return per county its records and what it changed in the context."""
+    assert _SHARED is not None
+    p, ctx = _SHARED
+    out = []
+    for inp in task:
+        fed_before = set(ctx.train_fed)
+        parts = CountyPlanner(p, ctx, inp).run()
+        hub = {k: v for k, v in ctx.hub_used.items() if k[0] == inp.terminal_id}
+        out.append((inp.county_code, parts, ctx.train_fed - fed_before, hub))
+    return out
+
+
+def _run_tasks(p: ProblemData, ctx: SolveContext, tasks: list[list[CountyInput]], processes: int,
+               say: Callable[[str], None]) -> list[PlanParts]:
+    """Plan every task, in this process or a pool of forked ones; county records in county order."""
+    global _SHARED
+    n_counties = sum(len(t) for t in tasks)
+    done: dict[str, PlanParts] = {}
+
+    def collect(results) -> None:
+        for county, parts, fed, hub in results:
+            done[county] = parts
+            ctx.train_fed.update(fed)
+            ctx.hub_used.update(hub)
+            say(f"区县 {len(done)}/{n_counties} {county} 完成 (county done)")
+
+    _SHARED = (p, ctx)
+    try:
+        workers = min(max(1, processes), len(tasks))
+        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            for task in tasks:
+                collect(_plan_task(task))
+        else:
+            mp = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
+                futures = [pool.submit(_plan_task, task) for task in tasks]
+                for fut in as_completed(futures):
+                    collect(fut.result())
+    finally:
+        _SHARED = None
+    return [done[c] for c in sorted(done)]
 
 
 def lower_bound(p: ProblemData, ctx: SolveContext, parts: PlanParts) -> dict:
