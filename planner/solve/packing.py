@@ -67,6 +67,7 @@ def pack_area(
     *,
     village: np.ndarray | None = None,
     cpsat_seconds: float = 0.0,
+    cpsat_spent: list[float] | None = None,
 ) -> list[Bin]:
     """Pack ``units`` (indices) of one destination area into coach loads.
 
@@ -80,7 +81,9 @@ def pack_area(
     k
         Factories a coach may serve.
     cpsat_seconds
-        Time for the CP-SAT repacking of leftovers; 0 switches it off.
+        Deterministic time for the CP-SAT repacking of leftovers; 0 switches it off.
+    cpsat_spent
+        Receives the deterministic time CP-SAT used, for a caller's budget.
     """
     if cap <= 0:
         msg = f"coach capacity must be positive, got {cap}"
@@ -100,7 +103,8 @@ def pack_area(
         lower = math.ceil(people / cap)
         left_units = [u for b in leftovers for u in b.units]
         if len(left_units) <= 160 and (len(merged) > lower or _mixing(merged, village) > len(merged) + 1):
-            better = repack_cpsat(left_units, size, factory, village, cap, k, merged, cpsat_seconds)
+            better = repack_cpsat(left_units, size, factory, village, cap, k, merged, cpsat_seconds,
+                                  cpsat_spent)
             if better is not None:
                 merged = better
     return full + merged
@@ -154,10 +158,13 @@ def repack_cpsat(
     k: int,
     incumbent: list[Bin],
     seconds: float,
+    spent: list[float] | None = None,
 ) -> list[Bin] | None:
     """Repack leftover units with CP-SAT: fewest coaches, then fewest village-coach pairs.
 
-    Returns None when CP-SAT finds nothing better than ``incumbent`` in time.
+    ``seconds`` is a deterministic-time limit; the deterministic time used is
+    appended to ``spent`` when given. Returns None when CP-SAT finds nothing
+    better than ``incumbent`` in that time.
     """
     from ortools.sat.python import cp_model
 
@@ -185,10 +192,15 @@ def repack_cpsat(
         for u in b.units:
             m.AddHint(x[u, j], 1)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
+    # a deterministic limit (CP-SAT's work units, close to seconds here) with one worker
+    # gives the same answer on any machine and under any load: plans are reproducible
+    solver.parameters.max_deterministic_time = seconds
+    solver.parameters.max_time_in_seconds = 10 * seconds  # a guard only
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 1
     status = solver.Solve(m)
+    if spent is not None:
+        spent.append(solver.deterministic_time)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     old = big * len(incumbent) + _mixing(incumbent, village)
