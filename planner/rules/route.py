@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from planner.rules.driving import MIN_USEFUL_STRETCH
 from planner.scenario import Drivers
 
 DAY = 1440
@@ -131,10 +132,13 @@ class _Clock:
         chunk = min(chunk, until_stop)
         free = self.budget - self.driven_in_window()
         if chunk > 0 and free < chunk:
-            if free >= min(remaining, 30):
+            useful = min(remaining, MIN_USEFUL_STRETCH)
+            if free >= useful:
                 chunk = free
             else:
-                return 0, self.wait_for_budget(min(remaining, self.day_lim))
+                # wait only until a useful stretch fits: the budget frees up as old
+                # driving leaves the 24 h window, so driving can go on from there
+                return 0, self.wait_for_budget(useful)
         if chunk <= 0:
             return 0, self.rest
         return chunk, 0
@@ -142,7 +146,10 @@ class _Clock:
     def drive(self, minutes: int) -> None:
         a = self.t
         self.t += timedelta(minutes=minutes)
-        self.stretches.append((a, self.t))
+        if self.stretches and self.stretches[-1][1] == a:
+            self.stretches[-1] = (self.stretches[-1][0], self.t)  # driving on without a stop
+        else:
+            self.stretches.append((a, self.t))
         if overlaps_window(a, minutes, *self.night):
             self.period_night = True
         self.cont += minutes
@@ -182,7 +189,11 @@ def plan_route(depart: datetime, segments: list[tuple[float, float]], drivers: i
             # a rest on the way: stand at least the minimum rest
             arrive = clock.t
             clock.stand(max(wait, clock.rest))
-            seg_rests.append((arrive, clock.t, (total - remaining) / total))
+            if seg_rests and seg_rests[-1][1] == arrive:
+                # still standing where the last rest was: one longer stop, not two
+                seg_rests[-1] = (seg_rests[-1][0], clock.t, seg_rests[-1][2])
+            else:
+                seg_rests.append((arrive, clock.t, (total - remaining) / total))
         arrivals.append(clock.t)
         rests.append(tuple(seg_rests))
         if i < len(segments) - 1:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 
