@@ -295,7 +295,7 @@ class Solver(_Strict):
 
     time_limit_s: float = Field(10.0, gt=0, description="Deterministic time limit for each CP-SAT packing model (at most 1 is used; about seconds).")
     cpsat_budget_per_county_s: float = Field(
-        15.0, ge=0, description="Total CP-SAT deterministic time (about seconds) for one county; after it, the greedy packing alone (0 = no CP-SAT)."
+        3.0, ge=0, description="Total CP-SAT deterministic time (about seconds) for one county; after it, the greedy packing alone (0 = no CP-SAT)."
     )
     seed: int = Field(1, description="Seed of the CP-SAT search.")
     workers: int = Field(1, ge=1, description="Worker processes.")

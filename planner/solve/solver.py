@@ -90,16 +90,17 @@ def _county_tasks(ctx: SolveContext, booking) -> list[list[CountyInput]]:
     return sorted(by_terminal.values(), key=lambda t: -sum(len(i.unit_ids) for i in t))
 
 
-def _plan_task(task: list[CountyInput]) -> list[tuple[str, PlanParts, set[int], dict]]:
+def _plan_task(task: list[CountyInput]) -> list[tuple[str, PlanParts, set[int], dict, float]]:
     """Plan one task's counties in turn; return per county its records and what it changed in the context."""
     assert _SHARED is not None
     p, ctx = _SHARED
     out = []
     for inp in task:
+        t0 = time.perf_counter()
         fed_before = set(ctx.train_fed)
         parts = CountyPlanner(p, ctx, inp).run()
         hub = {k: v for k, v in ctx.hub_used.items() if k[0] == inp.terminal_id}
-        out.append((inp.county_code, parts, ctx.train_fed - fed_before, hub))
+        out.append((inp.county_code, parts, ctx.train_fed - fed_before, hub, time.perf_counter() - t0))
     return out
 
 
@@ -111,11 +112,11 @@ def _run_tasks(p: ProblemData, ctx: SolveContext, tasks: list[list[CountyInput]]
     done: dict[str, PlanParts] = {}
 
     def collect(results) -> None:
-        for county, parts, fed, hub in results:
+        for county, parts, fed, hub, seconds in results:
             done[county] = parts
             ctx.train_fed.update(fed)
             ctx.hub_used.update(hub)
-            say(f"区县 {len(done)}/{n_counties} {county} 完成 (county done)")
+            say(f"区县 {len(done)}/{n_counties} {county} 完成，{seconds:.0f} 秒 (county done)")
 
     _SHARED = (p, ctx)
     try:
