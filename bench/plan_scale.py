@@ -6,10 +6,12 @@ run plus the medians: wall seconds, peak resident memory of the process, workers
 planned and unassigned, departures by mode, and the gap to the lower bound.
 
     python bench/plan_scale.py scenarios/demo-wanzhou.toml --runs 3
-    python bench/plan_scale.py scenarios/chongqing-2020-02.toml --runs 1
+    python bench/plan_scale.py scenarios/chongqing-2020-02.toml --runs 1 --processes 2
 
 The full-scale scenario generates its synthetic workers on first use; run it
 once before timing so that generation is not counted (or count it on purpose).
+Peak memory is the largest resident set of the planner's main process; with
+``--processes 2`` the forked workers add their own (measure them with ``ps``).
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_once(scenario: Path, out: Path) -> dict:
+def run_once(scenario: Path, out: Path, processes: int) -> dict:
     """One end-to-end run in a child process; returns its measurements."""
-    cmd = [sys.executable, "-m", "planner.cli", "plan", str(scenario), "--out", str(out)]
+    cmd = [sys.executable, "-m", "planner.cli", "plan", str(scenario), "--out", str(out),
+           "--processes", str(processes)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
@@ -66,16 +69,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scenario", type=Path)
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--processes", type=int, default=1, help="worker processes for the county plans")
     args = ap.parse_args()
     print(f"{date.today()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · "
-          f"Python {platform.python_version()} · {args.scenario}")
+          f"Python {platform.python_version()} · {args.scenario} · {args.processes} process(es)")
     print("| wall s | peak MB | read | planned | unassigned | coaches | carriages | feeder runs "
           "| coach LB | gap | checks clean |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     walls = []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.runs):
-            m = run_once(args.scenario.resolve(), Path(tmp) / f"run{i}")
+            m = run_once(args.scenario.resolve(), Path(tmp) / f"run{i}", args.processes)
             walls.append(m["wall_s"])
             print(row(m), flush=True)
             stages = m["summary"].get("wall_time_s", {})
