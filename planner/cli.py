@@ -33,6 +33,9 @@ DESCRIPTION = """\
   1. planner validate 情景文件.toml      检查数据：逐行列出问题（文件、行、列）
   2. planner plan 情景文件.toml --out 目录   生成包车计划并自动校验
   3. planner check 目录 --scenario 情景文件.toml   独立复核已有计划
+  4. planner export 目录 --scenario 情景文件.toml --out 名单目录 --all-townships
+                                         乡镇乘车名单、到达名单（--province）、波次计划（--county）
+  5. planner trace 目录 --worker 编号       同车、同站人员追溯
   planner synth ...                      生成合成（虚构）演示数据
 
 示例 (example):
@@ -124,6 +127,86 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from planner.documents.common import load_doc_data
+
+    if not (args.township or args.all_townships or args.province or args.all_provinces or args.county
+            or args.wave_plan):
+        print("错误 (error): 请至少选择一种文件：--township / --all-townships / --province / --all-provinces / "
+              "--county / --wave-plan (choose what to export)", file=sys.stderr)
+        return EXIT_FATAL
+    data = load_doc_data(Path(args.plan_dir), Path(args.scenario), progress=_progress)
+    out = Path(args.out)
+    written: list[Path] = []
+    if args.township or args.all_townships:
+        from planner.documents.pickup import write_pickup_lists
+
+        _progress("乘车人员名单 (pick-up lists)")
+        written += write_pickup_lists(data, out, None if args.all_townships else args.township)
+    if args.province or args.all_provinces:
+        from planner.documents.manifest import write_manifests
+
+        _progress("到达名单 (arrival manifests)")
+        if args.all_provinces:
+            written += write_manifests(data, out, None, full_id=args.full_id)
+        else:
+            for prov in args.province:
+                written += write_manifests(data, out, prov, full_id=args.full_id)
+    if args.county or args.wave_plan:
+        from planner.documents.waves import write_wave_plan
+
+        _progress("波次计划 (wave plan)")
+        written += write_wave_plan(data, out, args.county)
+    if not written:
+        print("没有可写出的内容：所选乡镇/省份/区县在计划中没有人员 (nothing to write for that choice)")
+        return EXIT_PROBLEMS
+    for path in written:
+        print(path)
+    print(f"已写出 {len(written)} 个文件 (files written) → {out}")
+    return EXIT_OK
+
+
+def _cmd_trace(args: argparse.Namespace) -> int:
+    from planner.check.plan_files import read_plan
+    from planner.documents.trace import trace_trip, trace_worker, write_trace_csv
+
+    if bool(args.worker) == bool(args.trip):
+        print("错误 (error): 请给出 --worker 或 --trip 之一 (give exactly one of --worker, --trip)", file=sys.stderr)
+        return EXIT_FATAL
+    plan = read_plan(Path(args.plan_dir))
+    if args.worker:
+        frame = trace_worker(plan, args.worker)
+        screen = ["kind", "contact_id", "trip_id", "shared_from_place_id", "shared_from_time",
+                  "shared_until_place_id", "shared_until_time", "seat", "contact_seat", "rows_apart", "minutes_apart"]
+        counts = frame["kind"].value_counts()
+        print("，".join(f"{k} {n:,} 人次" for k, n in counts.items()) or "没有接触人员 (no contacts)")
+    else:
+        frame = trace_trip(plan, args.trip)
+        screen = ["worker_id", "seat", "board_place_id", "board_time", "alight_place_id", "alight_time",
+                  "previous_trip_ids", "next_trip_ids"]
+    _print_table(frame[[c for c in screen if c in frame.columns]], args.max_rows)
+    print(f"共 {len(frame):,} 行 (rows)")
+    if args.csv:
+        print(f"已写出 (written) {write_trace_csv(frame, Path(args.csv), zh_headers=True)}")
+    return EXIT_OK
+
+
+def _print_table(frame, max_rows: int) -> None:
+    """A table on the terminal: Chinese headers, times as MM-DD HH:MM, wide characters aligned."""
+    import pandas as pd
+
+    from planner.documents.trace import ZH_HEADERS
+
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.strftime("%m-%d %H:%M").fillna("")
+    out = out.astype(object).where(out.notna(), "").rename(columns=ZH_HEADERS)
+    with pd.option_context("display.unicode.east_asian_width", True, "display.width", 250,
+                           "display.max_columns", 30):
+        print(out.to_string(index=False, max_rows=max_rows))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``planner`` command."""
     p = argparse.ArgumentParser(
@@ -168,6 +251,30 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--scenario", required=True, help="情景文件 (.toml)")
     c.add_argument("--max-lines", type=int, default=20, help="每条规则最多列出几条 (default 20)")
     c.set_defaults(func=_cmd_check)
+
+    e = sub.add_parser("export", help="生成名单与计划文件 (pick-up lists, arrival manifests, wave plans)")
+    e.add_argument("plan_dir", help="计划目录 (plan folder)")
+    e.add_argument("--scenario", required=True, help="情景文件 (.toml)")
+    e.add_argument("--out", required=True, help="输出目录 (output folder)")
+    e.add_argument("--township", action="append", metavar="乡镇代码",
+                   help="乡镇乘车人员名单，可重复 (a township's pick-up list; repeatable)")
+    e.add_argument("--all-townships", action="store_true", help="每个乡镇一份名单 (one list per township)")
+    e.add_argument("--province", action="append", metavar="省份",
+                   help="该省到达名单/交接单，如 广东，可重复 (arrival manifest of a province; repeatable)")
+    e.add_argument("--all-provinces", action="store_true", help="每个省一份到达名单 (one manifest per province)")
+    e.add_argument("--full-id", action="store_true",
+                   help="到达名单中显示完整身份证号（默认遮蔽）(full ID numbers in manifests; masked by default)")
+    e.add_argument("--county", metavar="区县代码", help="该区县的波次计划 (a county's wave plan)")
+    e.add_argument("--wave-plan", action="store_true", help="全情景的波次计划 (wave plan of the whole scenario)")
+    e.set_defaults(func=_cmd_export)
+
+    t = sub.add_parser("trace", help="密切接触追溯 (who shared a vehicle or a hub with a worker)")
+    t.add_argument("plan_dir", help="计划目录 (plan folder)")
+    t.add_argument("--worker", help="务工人员编号 (worker_id)")
+    t.add_argument("--trip", help="车次编号 (trip_id)")
+    t.add_argument("--csv", help="另存为 CSV 文件 (also write a CSV file)")
+    t.add_argument("--max-rows", type=int, default=200, help="屏幕上最多显示几行 (rows on screen)")
+    t.set_defaults(func=_cmd_trace)
     return p
 
 

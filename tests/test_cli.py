@@ -94,3 +94,42 @@ risk_calendar = "{data}/risk_calendar.csv"
         assert (one / f"{name}.csv").read_bytes() == (two / f"{name}.csv").read_bytes(), name
     trips = pd.read_csv(one / "trips.csv", dtype=str)
     assert trips["home_county_code"].nunique() >= 2
+
+
+def test_trace_prints_contacts_and_writes_csv(tmp_path, capsys):
+    """`planner trace --worker` lists same-vehicle contacts; an unknown id is a message, exit 2."""
+    out = tmp_path / "plan"
+    assert main(["plan", str(TINY / "scenario.toml"), "--out", str(out), "--no-check"]) == EXIT_OK
+    legs = pd.read_csv(out / "legs.csv", dtype=str)
+    coach = legs[legs["trip_id"].str.startswith("C")]
+    busiest = coach["trip_id"].value_counts().index[0]
+    worker = coach.loc[coach["trip_id"] == busiest, "worker_id"].iloc[0]
+    capsys.readouterr()
+    csv = tmp_path / "trace.csv"
+    assert main(["trace", str(out), "--worker", worker, "--csv", str(csv)]) == EXIT_OK
+    printed = capsys.readouterr().out
+    others = set(coach.loc[coach["trip_id"] == busiest, "worker_id"]) - {worker}
+    assert others and all(o in printed or "..." in printed for o in others)
+    assert "同车" in printed and csv.is_file()
+    assert main(["trace", str(out), "--worker", "W9999999"]) == EXIT_FATAL
+    assert "W9999999" in capsys.readouterr().err
+
+
+def test_export_writes_each_document_and_refuses_an_empty_choice(tmp_path, capsys):
+    """`planner export` writes pick-up lists, a manifest and a wave plan; no choice is exit 2."""
+    plan = tmp_path / "plan"
+    scen = str(TINY / "scenario.toml")
+    assert main(["plan", scen, "--out", str(plan), "--no-check"]) == EXIT_OK
+    docs = tmp_path / "docs"
+    assert main(["export", str(plan), "--scenario", scen, "--out", str(docs)]) == EXIT_FATAL
+    workers = pd.read_csv(plan / "workers.csv", dtype=str)
+    planned = workers[workers["status"] == "planned"]
+    township = planned["township_code"].iloc[0]
+    factories = pd.read_csv(TINY / "factories.csv", dtype=str).set_index("factory_id")
+    province = factories.loc[planned["factory_id"].iloc[0], "province"]
+    assert main(["export", str(plan), "--scenario", scen, "--out", str(docs), "--township", township,
+                 "--province", province, "--wave-plan"]) == EXIT_OK
+    names = {p.name for p in docs.iterdir()}
+    assert {f"乘车人员名单_{township}.xlsx", f"乘车人员名单_{township}.pdf"} <= names
+    assert any(n.startswith("到达名单_") and n.endswith(".pdf") for n in names)
+    assert any(n.startswith("波次计划_") and n.endswith(".xlsx") for n in names)

@@ -1,0 +1,215 @@
+"""Township pick-up lists (乘车人员名单): who boards where and when, to tick off at boarding.
+
+One Excel workbook and one PDF per township, ``乘车人员名单_<township_code>.xlsx/.pdf``.
+Each planned worker of the township appears once, at their first leg (``leg == 1``):
+the village pick-up point of a feeder or township-direct coach, its departure time,
+trip, vehicle and seat. Rows are grouped by day (local date of the boarding time),
+then by time and pick-up point. A township's files hold only that township's workers.
+
+Personal data (names, ID numbers, phones) goes only into these files, never into
+logs or error messages; ID numbers are masked (first 6 and last 4 characters).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from planner.check.plan_files import TZ
+from planner.documents.common import CjkPdf, DocData, mask_id, write_excel
+
+DOC_NAME = "乘车人员名单"
+
+COLUMNS = ["序号", "日期", "上车点", "上车时间", "车次", "车辆", "座位", "姓名", "身份证号", "电话",
+           "村", "用工单位", "目的地", "上车确认", "体温"]
+
+# The PDF leaves out 日期 (each page is one day and says so in its heading).
+PDF_COLUMNS = [c for c in COLUMNS if c != "日期"]
+# PDF column widths in mm, in the order of PDF_COLUMNS (A4 landscape, 7.5 pt).
+PDF_WIDTHS = [9, 34, 13, 23, 23, 10, 12, 30, 20, 26, 28, 18, 13, 12]
+
+SIGNATURES = ["乡镇负责人", "带队人", "驾驶员"]
+
+UNKNOWN_DAY = "日期不详"
+
+_SAFE_CODE = re.compile(r"^[0-9A-Za-z_-]+$")
+
+
+def _text(value) -> str:
+    """A cell value as text, '' for missing values."""
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    s = str(value)
+    return "" if s in ("nan", "None", "NaT") else s
+
+
+def _seat_key(seat: str) -> tuple[int, str]:
+    """Sort key of a seat like '12C': row number first, then the letter."""
+    m = re.match(r"^\s*(\d+)\s*([A-Za-z]*)\s*$", seat or "")
+    if not m:
+        return (10**6, seat or "")
+    return (int(m.group(1)), m.group(2).upper())
+
+
+def _destination(province: str, city: str) -> str:
+    """Province and city as one place name: '广东东莞市', but '上海市' (not '上海上海市')."""
+    short = province.rstrip("省市")
+    if city.startswith(short):
+        return city or province
+    return province + city
+
+
+def township_label(data: DocData, code: str) -> str:
+    """'name（code）' when the geodata names the township, else '乡镇（code）'."""
+    name = data.townships.get(code, "")
+    return f"{name}（{code}）" if name else f"乡镇（{code}）"
+
+
+def pickup_rows(data: DocData, township_code: str) -> pd.DataFrame:
+    """The pick-up list of one township: one row per planned worker, columns :data:`COLUMNS`.
+
+    Every cell is text. Rows are sorted by day, boarding time, pick-up point, trip and
+    seat; ``序号`` counts from 1 within each day.
+    """
+    plan = data.plan
+    w = plan.workers
+    w = w[(w["status"].astype(str) == "planned") & (w["township_code"].astype(str) == str(township_code))].copy()
+    w["worker_id"] = w["worker_id"].astype(str)
+    w = w.drop_duplicates("worker_id")
+
+    legs = plan.legs
+    first = legs[legs["leg"] == 1].copy()
+    first["worker_id"] = first["worker_id"].astype(str)
+    first = first.drop_duplicates("worker_id")
+    first = first[["worker_id", "trip_id", "seat", "board_place_id", "board_time"]]
+    rows = w[["worker_id", "village_code", "factory_id"]].merge(first, on="worker_id", how="left")
+
+    vehicles = dict(zip(plan.trips["trip_id"].astype(str), plan.trips["vehicle_id"].astype(str)))
+    people = data.people
+    village_names: dict[str, str] = {}
+    if "village_name" in data.villages.columns:
+        vn = data.villages["village_name"]
+        for k, v in zip(vn.index, vn):
+            village_names.setdefault(str(k), _text(v))
+    factory_info: dict[str, tuple[str, str]] = {}
+    for fid, f in data.factories.iterrows():
+        if str(fid) in factory_info:
+            continue
+        factory_info[str(fid)] = (_text(f.get("name")), _destination(_text(f.get("province")), _text(f.get("city"))))
+
+    times = pd.to_datetime(rows["board_time"])
+    if len(times) and times.dt.tz is not None:
+        times = times.dt.tz_convert(TZ)
+    records = []
+    for i, r in enumerate(rows.itertuples(index=False)):
+        t = times.iloc[i]
+        has_time = not pd.isna(t)
+        day = t.strftime("%Y-%m-%d") if has_time else UNKNOWN_DAY
+        hhmm = t.strftime("%H:%M") if has_time else ""
+        place_id = _text(r.board_place_id)
+        place_name = data.places.get(place_id, "")
+        place = f"{place_name}（{place_id}）" if place_name else place_id
+        trip = _text(r.trip_id)
+        wid = r.worker_id
+        person = people.loc[wid] if wid in people.index else None
+        if isinstance(person, pd.DataFrame):  # duplicated worker ids in the input: take the first
+            person = person.iloc[0]
+        name = _text(person.get("name")) if person is not None else ""
+        id_number = _text(person.get("id_number")) if person is not None else ""
+        phone = _text(person.get("phone")) if person is not None else ""
+        village = village_names.get(_text(r.village_code), "")
+        factory_id = _text(r.factory_id)
+        factory, destination = factory_info.get(factory_id, ("", ""))
+        records.append({
+            "_t": t.value if has_time else 2**62,  # unknown times last
+            "_seat": _seat_key(_text(r.seat)),
+            "日期": day, "上车点": place, "上车时间": hhmm, "车次": trip, "车辆": vehicles.get(trip, ""),
+            "座位": _text(r.seat), "姓名": name, "身份证号": mask_id(id_number), "电话": phone,
+            "村": village, "用工单位": factory or factory_id, "目的地": destination,
+            "上车确认": "", "体温": "",
+        })
+    if not records:
+        return pd.DataFrame(columns=COLUMNS)
+    df = pd.DataFrame.from_records(records)
+    df = df.sort_values(["日期", "_t", "上车点", "车次", "_seat"], kind="stable").reset_index(drop=True)
+    df["序号"] = (df.groupby("日期").cumcount() + 1).astype(str)
+    return df[COLUMNS]
+
+
+def _groups_text(day_rows: pd.DataFrame) -> list[str]:
+    """One line per (time, pick-up point, trip) with its head-count, in list order."""
+    lines = []
+    keys = ["上车时间", "上车点", "车次", "车辆"]
+    for (hhmm, place, trip, vehicle), g in day_rows.groupby(keys, sort=False):
+        lines.append(f"{hhmm}  {place}  车次 {trip}  车辆 {vehicle}：{len(g)} 人")
+    return lines
+
+
+def _write_pdf(path: Path, data: DocData, code: str, frame: pd.DataFrame) -> Path:
+    """A page (or more) per day: heading, pick-up points summary, the table, signature lines."""
+    label = township_label(data, code)
+    pdf = CjkPdf(f"{DOC_NAME}　{label}")
+    if frame.empty:
+        pdf.page()
+        pdf.heading(f"{label}：本计划无安排乘车人员")
+        return pdf.save(path)
+    current = {"day": ""}
+    fpdf = pdf.pdf
+
+    def footer() -> None:
+        # township, day and page number on every page, so loose pages can be put back in order
+        fpdf.set_y(-10)
+        fpdf.set_font("cjk", size=7)
+        fpdf.cell(0, 5, f"{DOC_NAME}　{label}　{current['day']}　第 {fpdf.page_no()} 页", align="C")
+        fpdf.set_font("cjk", size=9)
+
+    fpdf.footer = footer  # fpdf2 calls self.footer() at the end of each page
+    for day, rows in frame.groupby("日期", sort=False):
+        pdf.page()  # closes the previous page, whose footer still shows the previous day
+        current["day"] = str(day)
+        pdf.heading(f"乡镇：{label}    日期：{day}    乘车人数：{len(rows)} 人")
+        pdf.text("上车点汇总：\n" + "\n".join(_groups_text(rows)))
+        table = rows[PDF_COLUMNS].copy()
+        # the pick-up point's name over its code, so the column stays narrow
+        table["上车点"] = table["上车点"].str.replace("（", "\n（", n=1, regex=False)
+        pdf.table(table, widths=PDF_WIDTHS, size=7.5)
+        pdf.signatures(SIGNATURES)
+    return pdf.save(path)
+
+
+def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None = None) -> list[Path]:
+    """Write ``乘车人员名单_<code>.xlsx`` and ``.pdf`` for each township into ``out_dir``.
+
+    ``townships=None`` means every township with planned workers. A named township
+    without planned workers still gets both files, saying so. Returns the paths
+    written, the workbook then the PDF of each township, in township order.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if townships is None:
+        w = data.plan.workers
+        codes = w.loc[w["status"].astype(str) == "planned", "township_code"].astype(str)
+        townships = sorted(c for c in codes.unique() if c and c != "nan")
+    paths: list[Path] = []
+    for code in townships:
+        code = str(code)
+        if not _SAFE_CODE.match(code):
+            msg = f"乡镇代码无效：{code!r} (invalid township code)"
+            raise ValueError(msg)
+        frame = pickup_rows(data, code)
+        label = township_label(data, code)
+        if frame.empty:
+            sheets = {"乘车人员名单": frame}
+        else:
+            sheets = {day: rows for day, rows in frame.groupby("日期", sort=False)}
+        xlsx = write_excel(out_dir / f"{DOC_NAME}_{code}.xlsx", sheets, title=f"{DOC_NAME} {label}")
+        pdf = _write_pdf(out_dir / f"{DOC_NAME}_{code}.pdf", data, code, frame)
+        paths += [xlsx, pdf]
+    return paths
