@@ -141,16 +141,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if args.township or args.all_townships:
         from planner.documents.pickup import write_pickup_lists
 
-        _progress("乘车人员名单 (pick-up lists)")
-        written += write_pickup_lists(data, out, None if args.all_townships else args.township)
+        if args.all_townships:
+            w = data.plan.workers
+            codes = sorted(w.loc[w["status"] == "planned", "township_code"].astype(str).unique())
+        else:
+            codes = list(args.township)
+        for i, code in enumerate(codes, 1):
+            _progress(f"乘车人员名单 {i}/{len(codes)} {code} (pick-up lists)")
+            written += write_pickup_lists(data, out, [code])
     if args.province or args.all_provinces:
         from planner.documents.manifest import write_manifests
 
-        _progress("到达名单 (arrival manifests)")
         if args.all_provinces:
+            _progress("到达名单：全部省份 (arrival manifests, every province)")
             written += write_manifests(data, out, None, full_id=args.full_id)
         else:
             for prov in args.province:
+                _progress(f"到达名单 {prov} (arrival manifest)")
                 written += write_manifests(data, out, prov, full_id=args.full_id)
     if args.county or args.wave_plan:
         from planner.documents.waves import write_wave_plan
