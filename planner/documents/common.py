@@ -64,7 +64,8 @@ class DocData:
     accepted worker rows). ``places`` maps every place id (village code, hub,
     factory, station) to its Chinese name; ``factories`` is indexed by
     ``factory_id`` (name, province, city, arrival_station_id); ``townships`` maps
-    township code to name when the geodata has one.
+    township code to name when the geodata has one. ``tables`` holds every
+    validated scenario table (accepted rows only), for documents that need more.
     """
 
     scenario: Scenario
@@ -74,6 +75,7 @@ class DocData:
     factories: pd.DataFrame
     villages: pd.DataFrame
     townships: dict[str, str]
+    tables: dict[str, pd.DataFrame]
 
 
 def load_doc_data(plan_dir: Path, scenario_path: Path, *, progress=None) -> DocData:
@@ -99,7 +101,7 @@ def load_doc_data(plan_dir: Path, scenario_path: Path, *, progress=None) -> DocD
     places["REST"] = "服务区"
     factories = f.set_index(f["factory_id"].astype(str))
     townships = _township_names(sc)
-    return DocData(sc, plan, people, places, factories, v.set_index(v["village_code"].astype(str)), townships)
+    return DocData(sc, plan, people, places, factories, v.set_index(v["village_code"].astype(str)), townships, t)
 
 
 def _township_names(sc: Scenario) -> dict[str, str]:

@@ -57,12 +57,10 @@ def normalise_province_name(name: str) -> str:
 
 def station_table(data: DocData) -> pd.DataFrame:
     """The scenario's stations (indexed by station_id, with province and city), empty if none."""
-    from planner.io.readers import read_table
-
-    spec = data.scenario.file_specs().get("stations")
-    if spec is None or not Path(spec.path).exists():
+    st = data.tables.get("stations")
+    if st is None or st.empty:
         return pd.DataFrame(columns=["province", "city"])
-    st = read_table(spec, table="stations")
+    st = st.copy()
     st["province"] = st["province"].map(normalise_province_name) if "province" in st.columns else ""
     if "city" not in st.columns:
         st["city"] = ""

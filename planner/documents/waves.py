@@ -71,16 +71,9 @@ def _day(ts: pd.Series) -> pd.Series:
 
 
 def _read_optional(data: DocData, table: str) -> pd.DataFrame | None:
-    from planner.io.readers import read_table
-
-    spec = data.scenario.file_specs().get(table)
-    if spec is None or not Path(spec.path).exists():
-        return None
-    try:
-        return read_table(spec, table=table)
-    except Exception:  # noqa: BLE001 - a missing optional table only removes a column
-        log.warning("wave plan: table %s could not be read", table)
-        return None
+    """A validated scenario table, or None when the scenario has none."""
+    frame = data.tables.get(table)
+    return None if frame is None or frame.empty else frame
 
 
 def coach_fleet(data: DocData, county: str | None) -> int | None:
@@ -98,12 +91,10 @@ def coach_fleet(data: DocData, county: str | None) -> int | None:
 
 def _ready_dates(data: DocData) -> pd.Series | None:
     """source_row -> ready date (naive day) from the scenario workers table, None if not there."""
-    from planner.validate import parse_dates
-
     w = _read_optional(data, "workers")
     if w is None or "ready_date" not in w.columns:
         return None
-    return pd.Series(parse_dates(w["ready_date"]).to_numpy(), index=w["_row"].astype(int))
+    return pd.Series(pd.to_datetime(w["ready_date"]).to_numpy(), index=w["_row"].astype(int))
 
 
 class _Tables:
