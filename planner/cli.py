@@ -136,6 +136,15 @@ def _cmd_export(args: argparse.Namespace) -> int:
               "--county / --wave-plan (choose what to export)", file=sys.stderr)
         return EXIT_FATAL
     data = load_doc_data(Path(args.plan_dir), Path(args.scenario), progress=_progress)
+    w = data.plan.workers
+    unknown = [c for c in (args.township or [])
+               if c not in data.townships and c not in set(w["township_code"].astype(str))]
+    if args.county and args.county not in set(w["county_code"].astype(str)):
+        unknown.append(args.county)
+    if unknown:
+        print(f"错误 (error): 计划和情景中没有这些乡镇/区县代码 (unknown township or county codes): {', '.join(unknown)}",
+              file=sys.stderr)
+        return EXIT_FATAL
     out = Path(args.out)
     written: list[Path] = []
     if args.township or args.all_townships:

@@ -122,6 +122,8 @@ def test_export_writes_each_document_and_refuses_an_empty_choice(tmp_path, capsy
     assert main(["plan", scen, "--out", str(plan), "--no-check"]) == EXIT_OK
     docs = tmp_path / "docs"
     assert main(["export", str(plan), "--scenario", scen, "--out", str(docs)]) == EXIT_FATAL
+    assert main(["export", str(plan), "--scenario", scen, "--out", str(docs), "--township", "500101999"]) == EXIT_FATAL
+    assert "500101999" in capsys.readouterr().err
     workers = pd.read_csv(plan / "workers.csv", dtype=str)
     planned = workers[workers["status"] == "planned"]
     township = planned["township_code"].iloc[0]
