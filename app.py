@@ -1,0 +1,329 @@
+"""The planner in a browser, for people who do not use a command line: ``streamlit run app.py``.
+
+Pages (sidebar): 计划 (validate a shipped scenario, plan it, or open a plan
+directory), 地图, 区县人社局, 乡镇, 接收省份, 追溯. On start the app opens the demo plan
+(planning it first when ``out/demo/summary.json`` is missing). The environment
+variables ``PLANNER_APP_SCENARIO`` and ``PLANNER_APP_PLAN_DIR`` choose another
+scenario and plan directory to open first (the tests use them).
+
+The app calls the same functions as the CLI and reads only a plan directory and
+its scenario. Everything a user reads is Simplified Chinese; ID numbers are
+always masked.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from planner.app import views
+from planner.app.deck import MODE_NAMES, MODES, build_deck
+
+ROOT = Path(__file__).resolve().parent
+SCENARIO_DIR = ROOT / "scenarios"
+DEFAULT_SCENARIO = Path(os.environ.get("PLANNER_APP_SCENARIO", ROOT / "scenarios" / "demo-wanzhou.toml"))
+DEFAULT_PLAN_DIR = Path(os.environ.get("PLANNER_APP_PLAN_DIR", ROOT / "out" / "demo"))
+ALL = "全部"
+PAGES = ["计划", "地图", "区县人社局", "乡镇", "接收省份", "追溯"]
+
+st.set_page_config(page_title="点对点返岗包车规划", layout="wide")
+
+
+# ------------------------------------------------------------------ loading
+def _stamp(plan_dir: Path) -> float:
+    """Modification time of summary.json, so a re-planned directory is read again."""
+    p = Path(plan_dir) / "summary.json"
+    return p.stat().st_mtime if p.exists() else 0.0
+
+
+@st.cache_resource(show_spinner="正在读取计划和情景数据…", max_entries=4)
+def load_data(plan_dir: str, scenario: str, stamp: float):
+    from planner.documents.common import load_doc_data
+
+    return load_doc_data(Path(plan_dir), Path(scenario))
+
+
+def current():
+    """(plan_dir, scenario) the app shows, from the session or the defaults."""
+    ss = st.session_state
+    if "plan_dir" not in ss:
+        ss.plan_dir = str(DEFAULT_PLAN_DIR)
+        ss.scenario = str(DEFAULT_SCENARIO)
+    return Path(ss.plan_dir), Path(ss.scenario)
+
+
+def ensure_plan(plan_dir: Path, scenario: Path) -> bool:
+    """Plan the scenario into plan_dir when it has no summary.json yet (the demo, about 8 s)."""
+    if (plan_dir / "summary.json").exists():
+        return True
+    if not scenario.exists():
+        st.error(f"找不到情景文件：{scenario}")
+        return False
+    with st.status(f"首次打开：正在为情景 {scenario.name} 生成计划…", expanded=True) as status:
+        ok = run_planning(scenario, plan_dir, status)
+        status.update(label="计划已生成" if ok else "计划生成失败", state="complete" if ok else "error")
+    return ok
+
+
+def run_planning(scenario: Path, out: Path, status) -> bool:
+    from planner.errors import PlannerError
+    from planner.pipeline import run_plan
+
+    bar = st.progress(0.0, text="开始规划…")
+    steps = {"n": 0}
+
+    def progress(msg: str) -> None:
+        steps["n"] += 1
+        status.write(msg)
+        bar.progress(min(0.95, steps["n"] / (steps["n"] + 8)), text=msg)
+
+    try:
+        report = run_plan(scenario, out, progress=progress)
+    except PlannerError as exc:
+        st.error(f"规划失败：{exc}")
+        return False
+    bar.progress(1.0, text="完成")
+    st.code(report.text(), language=None)
+    if not report.ok:
+        st.warning("独立校验发现问题，详见上方报告。")
+    return True
+
+
+def data_or_stop():
+    plan_dir, scenario = current()
+    if not ensure_plan(plan_dir, scenario):
+        st.stop()
+    try:
+        return load_data(str(plan_dir), str(scenario), _stamp(plan_dir))
+    except Exception as exc:  # a broken plan directory or scenario: say so, no traceback
+        st.error(f"无法读取计划 {plan_dir}：{exc}")
+        st.stop()
+
+
+def download_files(paths: list[Path], key: str) -> None:
+    """A download button per written file."""
+    mimes = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".pdf": "application/pdf"}
+    cols = st.columns(max(len(paths), 1))
+    for i, p in enumerate(paths):
+        cols[i % len(cols)].download_button(f"下载 {p.name}", data=p.read_bytes(), file_name=p.name,
+                                            mime=mimes.get(p.suffix, "application/octet-stream"), key=f"{key}-{i}")
+
+
+def make_files(key: str, label: str, writer) -> None:
+    """A button that writes documents into a temporary folder once; then their download buttons."""
+    ss = st.session_state
+    if st.button(label, key=f"make-{key}"):
+        with st.spinner("正在生成文件…"):
+            tmp = Path(tempfile.mkdtemp(prefix="planner-app-"))
+            try:
+                ss[f"files-{key}"] = writer(tmp)
+            except Exception as exc:
+                st.error(f"文件生成失败：{exc}")
+    paths = ss.get(f"files-{key}")
+    if paths:
+        download_files([Path(p) for p in paths], key)
+
+
+# ------------------------------------------------------------------ pages
+def page_plan() -> None:
+    st.header("计划")
+    plan_dir, scenario = current()
+    st.info(f"当前计划：{plan_dir}　情景：{scenario}")
+    shipped = sorted(SCENARIO_DIR.glob("*.toml"))
+    choices = [str(p) for p in shipped]
+    if str(scenario) not in choices:
+        choices.insert(0, str(scenario))
+    tab_new, tab_open = st.tabs(["校验并生成计划", "打开已有计划"])
+    with tab_new:
+        chosen = Path(st.selectbox("情景文件", choices, index=choices.index(str(scenario)),
+                                   format_func=lambda p: Path(p).name, key="plan-scenario"))
+        if st.button("校验数据", key="validate"):
+            from planner.loader import load_and_validate
+
+            with st.spinner("正在读取并检查数据…"):
+                try:
+                    sc, result = load_and_validate(chosen)
+                except Exception as exc:
+                    st.error(f"情景无法读取：{exc}")
+                    result = None
+            if result is not None:
+                (st.success if result.ok else st.warning)(
+                    f"情景 {sc.name}：" + ("数据无误" if result.ok else "发现问题，见下方报告（文件、行、列）"))
+                st.code(result.report_text(max_per_code=20), language=None)
+        out = st.text_input("计划输出目录", value=str(ROOT / "out" / chosen.stem), key="plan-out")
+        if st.button("生成计划", type="primary", key="run-plan"):
+            with st.status(f"正在规划 {chosen.name}…", expanded=True) as status:
+                ok = run_planning(chosen, Path(out), status)
+                status.update(label="计划已生成" if ok else "计划生成失败", state="complete" if ok else "error")
+            if ok:
+                st.session_state.plan_dir = str(Path(out))
+                st.session_state.scenario = str(chosen)
+                st.success("已切换到新计划，可在左侧选择其他页面查看。")
+    with tab_open:
+        d = st.text_input("计划目录（含 summary.json）", value=str(plan_dir), key="open-dir")
+        s = st.selectbox("对应的情景文件", choices, index=choices.index(str(scenario)),
+                         format_func=lambda p: Path(p).name, key="open-scenario")
+        if st.button("打开", key="open"):
+            if not (Path(d) / "summary.json").exists():
+                st.error(f"{d} 不是计划目录（缺少 summary.json）")
+            else:
+                st.session_state.plan_dir = d
+                st.session_state.scenario = s
+                st.success(f"已打开计划 {d}")
+
+
+def page_map(data) -> None:
+    st.header("地图")
+    opts = views.filter_options(data)
+    c1, c2, c3, c4 = st.columns(4)
+    day = c1.selectbox("出发日期", [ALL] + [d.isoformat() for d in opts["days"]], key="map-day")
+    counties = opts["counties"]
+    county = c2.selectbox("区县", [ALL, *counties], format_func=lambda c: counties.get(c, c), key="map-county")
+    towns = views.township_options(data, None if county == ALL else county)
+    town = c3.selectbox("乡镇", [ALL, *towns], format_func=lambda c: towns.get(c, c), key="map-township")
+    prov = c4.selectbox("目的省份", [ALL, *opts["provinces"]], key="map-province")
+    modes = st.multiselect("交通方式", list(MODES), default=list(MODES), format_func=lambda m: MODE_NAMES[m],
+                           key="map-modes")
+    from datetime import date
+
+    deck = build_deck(data, day=None if day == ALL else date.fromisoformat(day),
+                      county=None if county == ALL else county, township=None if town == ALL else town,
+                      province=None if prov == ALL else prov, modes=set(modes))
+    st.pydeck_chart(deck, height=640)
+    st.caption("底图为区县边界（离线，无需联网）。绿色圆点：村（大小按已安排人数）；蓝色：客运站、火车站；"
+               "红色、橙色：工厂、到达站；绿线：接驳车线路；弧线：大巴（蓝→红）、专列（紫→橙），按起讫点合并。"
+               "鼠标悬停查看详情。")
+
+
+def page_county(data) -> None:
+    st.header("区县人社局")
+    counties = views.county_options(data)
+    county = st.selectbox("区县", [ALL, *counties], format_func=lambda c: "全部区县" if c == ALL else counties[c],
+                          key="county")
+    code = None if county == ALL else county
+    k = views.county_kpis(data, code)
+    c = st.columns(4)
+    c[0].metric("已安排人数", f"{k['planned']:,}")
+    c[1].metric("未安排人数", f"{k['unassigned']:,}")
+    c[2].metric("省际大巴发车", f"{k['departures']['省际大巴']:,}")
+    c[3].metric("专列车厢", f"{k['departures']['专列车厢']:,}")
+    if k["lower_bound"]:
+        lb = k["lower_bound"]
+        c = st.columns(4)
+        c[0].metric("大巴发车下界", f"{lb['下界（大巴发车）']:,}")
+        c[1].metric("与下界差距", f"{lb['差距']:,}（{lb['差距百分比']}%）")
+        if k["seat_fill"] is not None:
+            c[2].metric("座位利用率", f"{k['seat_fill']:.1%}")
+    else:
+        st.caption("大巴发车下界仅对全部区县计算。")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("发车数")
+        st.table({"方式": list(k["departures"]), "数量": list(k["departures"].values())})
+        st.subheader("车公里")
+        st.table({"类别": list(k["vehicle_km"]), "公里": [f"{v:,.1f}" for v in k["vehicle_km"].values()]})
+    with right:
+        st.subheader("未安排人员（按原因）")
+        st.dataframe(k["reasons"], hide_index=True, width="stretch")
+    t = views.daily_tables(data, code)
+    st.subheader("每日发车数（按方式）")
+    st.bar_chart(t["departures"])
+    st.subheader("每日大巴使用（在途 / 空闲）")
+    st.bar_chart(t["coaches"])
+    with st.expander("每日汇总"):
+        st.dataframe(t["daily"], hide_index=True, width="stretch")
+    with st.expander("按日按枢纽发车"):
+        st.dataframe(t["by_hub"], hide_index=True, width="stretch")
+    from planner.documents.waves import write_wave_plan
+
+    make_files(f"waves-{county}", "生成波次计划（Excel、PDF）", lambda out: write_wave_plan(data, out, code))
+
+
+def page_township(data) -> None:
+    st.header("乡镇")
+    counties = views.county_options(data)
+    county = st.selectbox("区县", [ALL, *counties], format_func=lambda c: "全部区县" if c == ALL else counties[c],
+                          key="town-county")
+    towns = views.township_options(data, None if county == ALL else county)
+    if not towns:
+        st.info("没有已安排人员的乡镇。")
+        return
+    town = st.selectbox("乡镇", list(towns), format_func=lambda c: towns[c], key="township")
+    rows = views.pickup_rows(data, town)
+    st.metric("乘车人数", f"{len(rows):,}")
+    if len(rows):
+        per_day = rows.groupby("日期").size().rename("人数")
+        st.bar_chart(per_day)
+    st.dataframe(rows, hide_index=True, width="stretch")
+    from planner.documents.pickup import write_pickup_lists
+
+    make_files(f"pickup-{town}", "生成乘车人员名单（Excel、PDF）", lambda out: write_pickup_lists(data, out, [town]))
+
+
+def page_province(data) -> None:
+    st.header("接收省份")
+    provinces = views.province_options(data)
+    if not provinces:
+        st.info("计划中没有到达外省的人员。")
+        return
+    prov = st.selectbox("省份", provinces, key="province")
+    a = views.province_arrivals(data, prov)
+    c = st.columns(2)
+    c[0].metric("到达人数", f"{a['people']:,}")
+    c[1].metric("到达车辆（车次×目的地）", f"{len(a['vehicles']):,}")
+    if len(a["per_day"]):
+        st.subheader("每日到达人数")
+        st.bar_chart(a["per_day"]["人数"])
+    st.subheader("按日期、目的地")
+    st.dataframe(a["by_destination"], hide_index=True, width="stretch")
+    with st.expander("到达车辆"):
+        st.dataframe(a["vehicles"], hide_index=True, width="stretch")
+    from planner.documents.manifest import write_manifests
+
+    st.caption("下载的到达名单中身份证号已脱敏（前 6 位和后 4 位）。")
+    make_files(f"manifest-{prov}", "生成到达名单（Excel、PDF）", lambda out: write_manifests(data, out, prov))
+
+
+def page_trace(data) -> None:
+    st.header("追溯")
+    wid = st.text_input("务工人员编号", key="trace-worker", placeholder="例如 W0000001").strip()
+    if not wid:
+        st.info("请输入务工人员编号，查询同车、同站人员。")
+        return
+    info = views.worker_info(data, wid)
+    if info is None:
+        st.error(f"计划中没有务工人员 {wid}。")
+        return
+    st.write(f"**{info['worker_id']}**　{info['name']}　身份证号 {info['id_masked']}　{info['status']}"
+             + (f"（{info['reason']}）" if info["reason"] else "")
+             + f"　{info['village']} → {info['factory']}")
+    st.subheader("行程")
+    st.dataframe(info["legs"], hide_index=True, width="stretch")
+    trace = views.worker_trace(data, wid)
+    same = trace[trace["接触类型"] == "同车"]
+    hub = trace[trace["接触类型"] == "同站"]
+    st.subheader(f"同车人员（{same['接触人员编号'].nunique()} 人）")
+    st.dataframe(same.drop(columns=["枢纽", "相隔分钟"]), hide_index=True, width="stretch")
+    st.subheader(f"同站人员（同一枢纽 60 分钟内，{hub['接触人员编号'].nunique()} 人）")
+    st.dataframe(hub[["接触人员编号", "姓名", "身份证号", "枢纽", "车次", "同行开始", "同行结束", "相隔分钟"]],
+                 hide_index=True, width="stretch")
+    if len(info["legs"]):
+        trip = st.selectbox("查看车次乘客", list(info["legs"]["车次"]), key="trace-trip")
+        st.dataframe(views.trip_passengers(data, trip), hide_index=True, width="stretch")
+
+
+# ------------------------------------------------------------------ main
+st.sidebar.title("点对点返岗包车规划")
+page = st.sidebar.radio("页面", PAGES, index=1, key="page")
+plan_dir, scenario = current()
+st.sidebar.caption(f"计划：{plan_dir.name}　情景：{scenario.name}")
+
+if page == "计划":
+    page_plan()
+else:
+    data = data_or_stop()
+    {"地图": page_map, "区县人社局": page_county, "乡镇": page_township, "接收省份": page_province,
+     "追溯": page_trace}[page](data)
