@@ -91,6 +91,9 @@ def test_map_view_offline_layers_and_filter(app, data):
     assert {"GeoJsonLayer", "ScatterplotLayer", "PathLayer", "ArcLayer"} <= types
     assert "http" not in raw
     assert "http" not in str(deck.get("mapStyle", "")) and "mapbox" not in raw
+    # a missing or empty mapStyle makes Streamlit's front end fetch a basemap style from a CDN
+    # (seen in a browser); pydeck's placeholder with map_provider=None keeps it offline
+    assert deck.get("mapStyle") not in (None, ""), "mapStyle absent: Streamlit would load a CDN basemap"
     assert deck["layers"][0]["@@type"] == "GeoJsonLayer"  # the county polygons are the base layer
     arcs = {layer["id"]: layer["data"] for layer in deck["layers"] if layer["@@type"] == "ArcLayer"}
     assert sum(len(v) for v in arcs.values()) > 0

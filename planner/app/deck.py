@@ -228,7 +228,9 @@ def build_deck(data: DocData, *, day: date | None = None, county: str | None = N
                 width_units='"pixels"', pickable=True,
             ))
     view = _view_state(data, coords)
-    return CompactDeck(layers=layers, initial_view_state=view, map_provider=None, map_style=None,
+    # map_provider=None and NO map_style: with map_style=None or "" Streamlit's front end
+    # substitutes its theme's basemap and fetches its style from a CDN (seen in a browser)
+    return CompactDeck(layers=layers, initial_view_state=view, map_provider=None,
                     tooltip={"html": "{tip}", "style": {"backgroundColor": "#263238", "color": "white",
                                                         "fontSize": "12px"}})
 
