@@ -1,10 +1,13 @@
 """The planner in a browser, for people who do not use a command line: ``streamlit run app.py``.
 
 Pages (sidebar): 计划 (validate a shipped scenario, plan it, or open a plan
-directory), 地图, 区县人社局, 乡镇, 接收省份, 追溯. On start the app opens the demo plan
+directory; or upload a scenario with its data files, or only data files, which
+are then planned with the shipped geodata: planner.app.upload), 地图, 区县人社局,
+乡镇, 接收省份, 追溯. On start the app opens the demo plan
 (planning it first when ``out/demo/summary.json`` is missing). The environment
 variables ``PLANNER_APP_SCENARIO`` and ``PLANNER_APP_PLAN_DIR`` choose another
-scenario and plan directory to open first (the tests use them).
+scenario and plan directory to open first (the tests use them);
+``PLANNER_APP_UPLOAD_DIR`` is where uploads are saved (default ``out/uploads``).
 
 The app calls the same functions as the CLI and reads only a plan directory and
 its scenario. Everything a user reads is Simplified Chinese; ID numbers are
@@ -26,6 +29,9 @@ ROOT = Path(__file__).resolve().parent
 SCENARIO_DIR = ROOT / "scenarios"
 DEFAULT_SCENARIO = Path(os.environ.get("PLANNER_APP_SCENARIO", ROOT / "scenarios" / "demo-wanzhou.toml"))
 DEFAULT_PLAN_DIR = Path(os.environ.get("PLANNER_APP_PLAN_DIR", ROOT / "out" / "demo"))
+UPLOAD_DIR = Path(os.environ.get("PLANNER_APP_UPLOAD_DIR", ROOT / "out" / "uploads"))
+GEODATA_DIR = ROOT / "geodata"
+VEHICLE_TYPES = ROOT / "scenarios" / "data" / "common" / "vehicle_types.csv"
 ALL = "全部"
 PAGES = ["计划", "地图", "区县人社局", "乡镇", "接收省份", "追溯"]
 
@@ -85,6 +91,9 @@ def run_planning(scenario: Path, out: Path, status) -> bool:
     except PlannerError as exc:
         st.error(f"规划失败：{exc}")
         return False
+    except Exception as exc:  # noqa: BLE001 - never a traceback on screen
+        st.error(f"规划失败（程序错误）：{type(exc).__name__}: {exc}")
+        return False
     bar.progress(1.0, text="完成")
     st.code(report.text(), language=None)
     if not report.ok:
@@ -127,6 +136,111 @@ def make_files(key: str, label: str, writer) -> None:
         download_files([Path(p) for p in paths], key)
 
 
+def validate_and_plan(chosen: Path, prefix: str, default_out: Path) -> None:
+    """The validation report and the plan button for one scenario file (shipped or uploaded)."""
+    if st.button("校验数据", key=f"{prefix}validate"):
+        from planner.loader import load_and_validate
+
+        with st.spinner("正在读取并检查数据…"):
+            try:
+                sc, result = load_and_validate(chosen)
+            except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+                st.error(f"情景无法读取：{exc}")
+                result = None
+        if result is not None:
+            (st.success if result.ok else st.warning)(
+                f"情景 {sc.name}：" + ("数据无误" if result.ok else "发现问题，见下方报告（文件、行、列）"))
+            st.code(result.report_text(max_per_code=20), language=None)
+    out = st.text_input("计划输出目录", value=str(default_out), key=f"{prefix}plan-out")
+    if st.button("生成计划", type="primary", key=f"{prefix}run-plan"):
+        with st.status(f"正在规划 {chosen.name}…", expanded=True) as status:
+            ok = run_planning(chosen, Path(out), status)
+            status.update(label="计划已生成" if ok else "计划生成失败", state="complete" if ok else "error")
+        if ok:
+            st.session_state.plan_dir = str(Path(out))
+            st.session_state.scenario = str(chosen)
+            st.success("已切换到新计划，可在左侧选择其他页面查看。")
+
+
+NOT_CHOSEN = "（请选择）"
+
+
+def upload_section() -> None:
+    """Upload a scenario with its data files, or data files only; then validate and plan them."""
+    from datetime import date
+
+    from planner.app import upload
+
+    st.markdown(
+        "上传**情景文件（.toml）和它列出的数据文件**（情景文件中的路径请只写文件名），"
+        "或者**只上传数据文件**：务工人员 `workers`、企业 `factories`、车队 `fleet`（必需），"
+        "以及可选的专列车次 `train_services`、风险等级日历 `risk_calendar`、车型 `vehicle_types`。"
+        "只上传数据文件时，村、区县、枢纽、到达站等使用随程序提供的地理数据。"
+        "格式见 docs/data-format.md。")
+    files = st.file_uploader("选择文件（CSV、XLSX、GeoJSON、GPKG、TOML，可多选）",
+                             type=["toml", "csv", "xlsx", "geojson", "json", "gpkg"],
+                             accept_multiple_files=True, key="upload-files")
+    if not files:
+        st.info("尚未上传文件。")
+        return
+    contents = {f.name: f.getvalue() for f in files}
+    folder = UPLOAD_DIR / upload.upload_digest(contents)
+    try:
+        upload.save_uploads(contents, folder)
+    except upload.UploadError as exc:
+        st.error(f"上传的文件无法使用：{exc}")
+        return
+    except OSError as exc:
+        st.error(f"无法保存上传的文件：{exc}")
+        return
+    try:
+        own = upload.uploaded_scenario(folder)
+    except upload.UploadError as exc:
+        st.error(str(exc))
+        return
+    if own is not None:
+        st.info(f"使用上传的情景文件 {own.name}；其中的相对路径指向上传的文件所在的文件夹。")
+        try:
+            missing = upload.missing_data_files(own)
+        except Exception as exc:  # noqa: BLE001 - a ScenarioError names the key; never a traceback
+            st.error(f"情景文件 {own.name} 无法读取：{exc}")
+            return
+        if missing:
+            st.error("情景文件列出的数据文件缺失：\n\n" + "\n\n".join(f"- {m}" for m in missing))
+            return
+        chosen = own
+    else:
+        names: dict[str, str] = {}
+        rows = []
+        for name in contents:
+            table = upload.guess_table(name)
+            if table is None:
+                pick = st.selectbox(f"文件 {name} 是哪个数据表？", [NOT_CHOSEN, *upload.TABLES],
+                                    format_func=lambda t: t if t == NOT_CHOSEN else f"{upload.TABLE_NAMES[t]}（{t}）",
+                                    key=f"upload-table-{name}")
+                table = None if pick == NOT_CHOSEN else pick
+            if table is not None:
+                names[name] = table
+            rows.append({"文件": name, "数据表": f"{upload.TABLE_NAMES[table]}（{table}）" if table else "未指定（不使用）"})
+        st.dataframe(rows, hide_index=True)
+        c1, c2, c3 = st.columns([2, 1, 1])
+        title = c1.text_input("情景名称", value="上传数据返岗包车计划", key="upload-name")
+        start = c2.date_input("计划开始日期", value=date(2020, 2, 14), key="upload-start")
+        end = c3.date_input("计划结束日期", value=date(2020, 3, 15), key="upload-end")
+        try:
+            chosen = upload.scenario_for_uploads(folder, names, start, end, title, GEODATA_DIR, VEHICLE_TYPES)
+        except upload.UploadError as exc:
+            st.error(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001
+            st.error(f"无法为上传的数据生成情景文件：{exc}")
+            return
+        with st.expander(f"生成的情景文件 {chosen}"):
+            st.code(chosen.read_text(encoding="utf-8"), language="toml")
+    st.caption(f"情景文件：{chosen}")
+    validate_and_plan(chosen, "upload-", ROOT / "out" / f"upload-{folder.name}")
+
+
 # ------------------------------------------------------------------ pages
 def page_plan() -> None:
     st.header("计划")
@@ -136,32 +250,13 @@ def page_plan() -> None:
     choices = [str(p) for p in shipped]
     if str(scenario) not in choices:
         choices.insert(0, str(scenario))
-    tab_new, tab_open = st.tabs(["校验并生成计划", "打开已有计划"])
+    tab_new, tab_upload, tab_open = st.tabs(["校验并生成计划", "上传数据", "打开已有计划"])
     with tab_new:
         chosen = Path(st.selectbox("情景文件", choices, index=choices.index(str(scenario)),
                                    format_func=lambda p: Path(p).name, key="plan-scenario"))
-        if st.button("校验数据", key="validate"):
-            from planner.loader import load_and_validate
-
-            with st.spinner("正在读取并检查数据…"):
-                try:
-                    sc, result = load_and_validate(chosen)
-                except Exception as exc:
-                    st.error(f"情景无法读取：{exc}")
-                    result = None
-            if result is not None:
-                (st.success if result.ok else st.warning)(
-                    f"情景 {sc.name}：" + ("数据无误" if result.ok else "发现问题，见下方报告（文件、行、列）"))
-                st.code(result.report_text(max_per_code=20), language=None)
-        out = st.text_input("计划输出目录", value=str(ROOT / "out" / chosen.stem), key="plan-out")
-        if st.button("生成计划", type="primary", key="run-plan"):
-            with st.status(f"正在规划 {chosen.name}…", expanded=True) as status:
-                ok = run_planning(chosen, Path(out), status)
-                status.update(label="计划已生成" if ok else "计划生成失败", state="complete" if ok else "error")
-            if ok:
-                st.session_state.plan_dir = str(Path(out))
-                st.session_state.scenario = str(chosen)
-                st.success("已切换到新计划，可在左侧选择其他页面查看。")
+        validate_and_plan(chosen, "", ROOT / "out" / chosen.stem)
+    with tab_upload:
+        upload_section()
     with tab_open:
         d = st.text_input("计划目录（含 summary.json）", value=str(plan_dir), key="open-dir")
         s = st.selectbox("对应的情景文件", choices, index=choices.index(str(scenario)),

@@ -283,3 +283,133 @@ def test_views_numbers(data):
     p = views.trip_passengers(data, trip)
     assert wid in set(p["人员编号"]) and all("*" in x for x in p["身份证号"])
     assert views.worker_info(data, "nobody") is None
+
+
+# ------------------------------------------------------------------ uploads
+from datetime import date  # noqa: E402
+
+from planner.app import upload  # noqa: E402
+
+TINY_DIR = ROOT / "tests" / "data" / "tiny"
+GEODATA = ROOT / "geodata"
+VEHICLE_TYPES = ROOT / "scenarios" / "data" / "common" / "vehicle_types.csv"
+UPLOADED = ("workers.csv", "factories.csv", "fleet.csv", "train_services.csv", "risk_calendar.csv")
+
+
+def _tiny_files(*names: str) -> dict[str, bytes]:
+    return {n: (TINY_DIR / n).read_bytes() for n in names}
+
+
+def test_upload_scenario_for_data_files_validates_clean(tmp_path):
+    from planner.loader import load_and_validate
+
+    files = _tiny_files(*UPLOADED)
+    files["务工人员.csv"] = files.pop("workers.csv")
+    saved = upload.save_uploads(files, tmp_path / "up")
+    assert sorted(p.name for p in saved) == sorted(files) and all(p.parent == tmp_path / "up" for p in saved)
+    names = {n: upload.guess_table(n) for n in files}
+    assert names["务工人员.csv"] is None and names["fleet.csv"] == "fleet"
+    with pytest.raises(upload.UploadError, match="务工人员"):  # workers not mapped yet: Chinese message
+        upload.scenario_for_uploads(tmp_path / "up", {k: v for k, v in names.items() if v}, date(2020, 2, 14),
+                                    date(2020, 3, 15), "测试", GEODATA, VEHICLE_TYPES)
+    names["务工人员.csv"] = "workers"
+    path = upload.scenario_for_uploads(tmp_path / "up", names, date(2020, 2, 14), date(2020, 3, 15), "上传测试",
+                                       GEODATA, VEHICLE_TYPES)
+    assert path == tmp_path / "up" / "scenario.toml"
+    sc, result = load_and_validate(path)
+    assert result.ok, result.report_text()
+    assert sc.name == "上传测试" and sc.window.start == date(2020, 2, 14) and sc.window.end == date(2020, 3, 15)
+    specs = sc.file_specs()
+    assert specs["workers"].path == (tmp_path / "up" / "务工人员.csv").resolve()
+    assert specs["villages"].path == (GEODATA / "chongqing" / "villages.gpkg").resolve()
+    assert specs["vehicle_types"].path == VEHICLE_TYPES.resolve()
+    # written again on a rerun (the generated file is never taken for an uploaded one)
+    again = upload.scenario_for_uploads(tmp_path / "up", names, date(2020, 2, 20), date(2020, 3, 1), "再次",
+                                        GEODATA, VEHICLE_TYPES)
+    assert again == path and "再次" in path.read_text(encoding="utf-8")
+    with pytest.raises(upload.UploadError, match="早于"):
+        upload.scenario_for_uploads(tmp_path / "up", names, date(2020, 3, 1), date(2020, 2, 1), "x",
+                                    GEODATA, VEHICLE_TYPES)
+    with pytest.raises(upload.UploadError, match="两个文件"):
+        upload.scenario_for_uploads(tmp_path / "up", {**names, "fleet.csv": "workers"}, date(2020, 2, 14),
+                                    date(2020, 3, 15), "x", GEODATA, VEHICLE_TYPES)
+
+
+def test_uploaded_toml_is_used_as_is(tmp_path):
+    from planner.loader import load_and_validate
+
+    files = _tiny_files("scenario.toml", "villages.csv", "counties.geojson", "hubs.csv", "stations.csv",
+                        "receiving_counties.geojson", "vehicle_types.csv", *UPLOADED)
+    upload.save_uploads(files, tmp_path)
+    path = upload.scenario_for_uploads(tmp_path, {}, date(2020, 2, 14), date(2020, 3, 15), "", GEODATA,
+                                       VEHICLE_TYPES)
+    assert path == tmp_path / "scenario.toml"
+    assert path.read_bytes() == files["scenario.toml"]
+    assert upload.missing_data_files(path) == []
+    assert load_and_validate(path)[1].ok
+    (tmp_path / "fleet.csv").unlink()
+    missing = upload.missing_data_files(path)
+    assert len(missing) == 1 and "fleet" in missing[0] and "找不到" in missing[0]
+
+
+@pytest.mark.parametrize("name", ["../workers.csv", "a/workers.csv", "a\\workers.csv", "/etc/workers.csv",
+                                  "..", "x..csv", "", ".hidden.csv", "workers.exe"])
+def test_upload_rejects_unsafe_names(tmp_path, name):
+    folder = tmp_path / "up"
+    with pytest.raises(upload.UploadError):
+        upload.save_uploads({"fleet.csv": b"county_code,type_id,count\n", name: b"x"}, folder)
+    assert not any(tmp_path.rglob("*.csv")) and not any(tmp_path.rglob("*.exe"))
+
+
+def test_upload_rejects_two_tomls(tmp_path):
+    with pytest.raises(upload.UploadError, match="一个情景文件"):
+        upload.save_uploads({"a.toml": b"", "b.toml": b""}, tmp_path)
+
+
+def test_app_upload_plans_data_files(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNER_APP_UPLOAD_DIR", str(tmp_path / "uploads"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    goto(at, "计划")
+    files = _tiny_files(*UPLOADED)
+    files["务工人员.csv"] = files.pop("workers.csv")
+    at.file_uploader(key="upload-files").set_value([(n, b, "text/csv") for n, b in files.items()]).run()
+    assert not at.exception
+    assert any("务工人员" in e.value for e in at.error)  # workers not mapped yet: a Chinese message
+    at.selectbox(key="upload-table-务工人员.csv").set_value("workers").run()
+    assert not at.exception and not at.error
+    at.button(key="upload-validate").click().run()
+    assert not at.exception and not at.error
+    assert any("数据无误" in s.value for s in at.success)
+    assert any("结论：数据可用" in c.value for c in at.code)
+    out = tmp_path / "plan"
+    at.text_input(key="upload-plan-out").set_value(str(out)).run()
+    at.button(key="upload-run-plan").click().run()
+    assert not at.exception, at.exception
+    assert (out / "summary.json").exists()
+    assert at.session_state.plan_dir == str(out)
+    scenario = Path(at.session_state.scenario)
+    assert scenario.name == "scenario.toml" and scenario.parent.parent == tmp_path / "uploads"
+    goto(at, "区县人社局")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    values = {m.label: m.value for m in at.metric}
+    assert values["已安排人数"] == f"{summary['workers']['planned']:,}"
+
+
+def test_app_upload_bad_files_give_chinese_messages(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANNER_APP_UPLOAD_DIR", str(tmp_path / "uploads"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    goto(at, "计划")
+    at.file_uploader(key="upload-files").set_value([("../workers.csv", b"x", "text/csv")]).run()
+    assert not at.exception and any("路径分隔符" in e.value for e in at.error)
+    bad = _tiny_files(*UPLOADED)
+    bad["workers.csv"] = bad["workers.csv"].replace(b"2020-02-12,green_code", b"2020-13-45,green_code", 1)
+    at.file_uploader(key="upload-files").set_value([(n, b, "text/csv") for n, b in bad.items()]).run()
+    assert not at.exception and not at.error
+    at.button(key="upload-validate").click().run()
+    assert not at.exception
+    report = "\n".join(c.value for c in at.code)
+    assert "workers.csv:2:ready_date" in report, report
+    at.file_uploader(key="upload-files").set_value([("scenario.toml", b"name = 1\n[window\n", "text/plain")]).run()
+    assert not at.exception and any("TOML" in e.value for e in at.error)
