@@ -78,11 +78,18 @@ def run_planning(scenario: Path, out: Path, status) -> bool:
     from planner.errors import PlannerError
     from planner.pipeline import run_plan
 
+    import time
+
     bar = st.progress(0.0, text="开始规划…")
-    steps = {"n": 0}
+    steps = {"n": 0, "shown": 0.0}
 
     def progress(msg: str) -> None:
+        # at most a few screen updates a second: each one is a message to the browser
         steps["n"] += 1
+        now = time.monotonic()
+        if now - steps["shown"] < 0.5:
+            return
+        steps["shown"] = now
         status.write(msg)
         bar.progress(min(0.95, steps["n"] / (steps["n"] + 8)), text=msg)
 
