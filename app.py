@@ -294,10 +294,25 @@ def page_map(data) -> None:
     deck = build_deck(data, day=None if day == ALL else date.fromisoformat(day),
                       county=None if county == ALL else county, township=None if town == ALL else town,
                       province=None if prov == ALL else prov, modes=set(modes))
-    st.pydeck_chart(deck, height=640)
+    event = st.pydeck_chart(deck, height=640, on_select="rerun", selection_mode="single-object", key="map-deck")
     st.caption("底图为区县边界（离线，无需联网）。绿色圆点：村（大小按已安排人数）；蓝色：客运站、火车站；"
                "红色、橙色：工厂、到达站；绿线：接驳车线路；弧线：大巴（蓝→红）、专列（紫→橙），按起讫点合并。"
-               "鼠标悬停查看详情。")
+               "鼠标悬停查看详情；点击一条弧线查看车上人员。")
+    show_arc_passengers(data, event, None if day == ALL else date.fromisoformat(day))
+
+
+def show_arc_passengers(data, event, day) -> None:
+    """The passengers of the coach or train arc clicked on the map (ID numbers masked)."""
+    objects = (getattr(event, "selection", None) or {}).get("objects", {}) if event is not None else {}
+    for layer_id, picked in objects.items():
+        if not layer_id.endswith("_arcs") or not picked:
+            continue
+        arc = picked[0]
+        mode = layer_id.removesuffix("_arcs")
+        table = views.arc_passengers(data, mode, str(arc["origin_id"]), str(arc["dest_id"]), day)
+        st.subheader(f"{MODE_NAMES[mode]}：{data.places.get(arc['origin_id'], arc['origin_id'])} → "
+                     f"{data.places.get(arc['dest_id'], arc['dest_id'])}，{len(table)} 人")
+        st.dataframe(table, hide_index=True, width="stretch")
 
 
 def page_county(data) -> None:

@@ -413,3 +413,19 @@ def test_app_upload_bad_files_give_chinese_messages(app, tmp_path, monkeypatch):
     assert "workers.csv:2:ready_date" in report, report
     at.file_uploader(key="upload-files").set_value([("scenario.toml", b"name = 1\n[window\n", "text/plain")]).run()
     assert not at.exception and any("TOML" in e.value for e in at.error)
+
+
+def test_clicked_arc_lists_exactly_its_passengers_with_masked_ids(data, plan_dir):
+    """The passengers shown for a map arc are the legs of its trips alighting at its drop point."""
+    legs = pd.read_csv(plan_dir / "legs.csv", dtype=str)
+    trips = pd.read_csv(plan_dir / "trips.csv", dtype=str)
+    coach = trips[(trips["mode"] == "coach") & (trips["purpose"] == "passenger")]
+    origin, first_trip = coach["origin_id"].iloc[0], coach["trip_id"].iloc[0]
+    dest = legs.loc[legs["trip_id"] == first_trip, "alight_place_id"].iloc[0]
+    expected = legs[legs["trip_id"].isin(coach.loc[coach["origin_id"] == origin, "trip_id"])
+                    & (legs["alight_place_id"] == dest)]
+    shown = views.arc_passengers(data, "coach", origin, dest)
+    assert sorted(shown["人员编号"]) == sorted(expected["worker_id"])
+    assert set(shown["车次"]) == set(expected["trip_id"])
+    ids = data.people.loc[expected["worker_id"], "id_number"].astype(str)
+    assert not set(ids) & set(shown["身份证号"]) and shown["身份证号"].str.contains(r"\*").all()

@@ -285,3 +285,30 @@ def trip_passengers(data: DocData, trip_id: str) -> pd.DataFrame:
 
 
 ZH = ZH_HEADERS  # re-exported for the app's captions
+
+
+def arc_trips(data: DocData, mode: str, origin_id: str, dest_id: str, day: date | None = None) -> list[str]:
+    """Trips of ``mode`` from ``origin_id`` with passengers alighting at ``dest_id`` (a map arc), in order.
+
+    ``day`` keeps only trips leaving that local day, as the map's day filter does.
+    """
+    trips = data.plan.trips
+    trips = trips[(trips["mode"] == mode) & (trips["purpose"] == "passenger") & (trips["origin_id"] == origin_id)]
+    if day is not None:
+        trips = trips[trips["depart"].dt.tz_localize(None).dt.date == day]
+    legs = data.plan.legs
+    hit = legs[legs["trip_id"].isin(trips["trip_id"]) & (legs["alight_place_id"] == dest_id)]["trip_id"]
+    return sorted(hit.unique().tolist())
+
+
+def arc_passengers(data: DocData, mode: str, origin_id: str, dest_id: str, day: date | None = None) -> pd.DataFrame:
+    """Passengers (ID numbers masked) of the trips behind one map arc, trip by trip, those alighting there."""
+    frames = []
+    for trip in arc_trips(data, mode, origin_id, dest_id, day):
+        t = trip_passengers(data, trip)
+        t = t[t["下车地点"] == _name(data, dest_id)]
+        t.insert(0, "车次", trip)
+        frames.append(t)
+    if not frames:
+        return pd.DataFrame(columns=["车次", *TRIP_VIEW_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
