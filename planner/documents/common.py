@@ -9,6 +9,7 @@ readers need it and never into logs or error messages.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,10 +126,26 @@ def local_time(ts) -> str:
     return pd.Timestamp(ts).strftime("%m-%d %H:%M")
 
 
-def write_excel(path: Path, sheets: dict[str, pd.DataFrame], *, title: str) -> Path:
+def print_setup(ws, title: str, n_rows: int, n_cols: int) -> None:
+    """Print settings of a worksheet: frozen header, filter, A4 landscape, header row and title on each page."""
+    if n_cols:
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(n_rows, 1), n_cols - 1)
+        ws.repeat_rows(0)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_header(f"&C{title.replace('&', '&&')}")
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def write_excel(path: Path, sheets: dict[str, pd.DataFrame], *, title: str,
+                finish: Callable[[object], None] | None = None) -> Path:
     """Write sheets for printing: frozen header, filters, A4 landscape, header on every page.
 
-    ``title`` goes in the printed page header. Sheet names are cut to Excel's 31 characters.
+    ``title`` goes in the printed page header. Sheet names are cut to Excel's 31
+    characters. ``finish`` receives the xlsxwriter workbook after the sheets are
+    written, to add more (charts) before the file is closed.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,15 +161,9 @@ def write_excel(path: Path, sheets: dict[str, pd.DataFrame], *, title: str) -> P
                 values = frame[col].astype(str)
                 width = max([len(str(col))] + [len(x) for x in values.head(500)]) if len(frame) else len(str(col))
                 ws.set_column(j, j, min(40, max(6, width * 1.6 + 2)))
-            ws.freeze_panes(1, 0)
-            if len(frame.columns):
-                ws.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
-            ws.set_landscape()
-            ws.set_paper(9)  # A4
-            ws.repeat_rows(0)
-            ws.fit_to_pages(1, 0)
-            ws.set_header(f"&C{title.replace('&', '&&')}")
-            ws.set_footer("&C第 &P 页，共 &N 页")
+            print_setup(ws, title, len(frame), len(frame.columns))
+        if finish is not None:
+            finish(book)
     return path
 
 

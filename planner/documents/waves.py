@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.documents.common import CjkPdf, DocData
+from planner.documents.common import CjkPdf, DocData, print_setup, write_excel
 from planner.documents.manifest import day_label, place_region, station_table
 
 log = logging.getLogger(__name__)
@@ -260,58 +260,37 @@ def write_wave_plan(data: DocData, out_dir: Path, county: str | None = None) -> 
 
 def _write_excel(path: Path, t: _Tables, title: str) -> Path:
     sheets = {"每日汇总": t.daily, "按日按枢纽": t.by_hub, "未安排原因": t.reasons}
-    with pd.ExcelWriter(path, engine="xlsxwriter") as xw:
-        book = xw.book
-        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-        for name, frame in sheets.items():
-            frame.to_excel(xw, sheet_name=name, index=False)
-            ws = xw.sheets[name]
-            for j, col in enumerate(frame.columns):
-                ws.write(0, j, col, head)
-                values = frame[col].astype(str)
-                width = max([len(str(col))] + [len(x) for x in values.head(500)]) if len(frame) else len(str(col))
-                ws.set_column(j, j, min(40, max(6, width * 1.6 + 2)))
-            _print_setup(ws, title, len(frame), len(frame.columns))
-        ws = book.add_worksheet("图表")
-        _print_setup(ws, title, 0, 0)
-        n = len(t.daily)
-        sheet = "每日汇总"
-        cat = [sheet, 1, 0, n, 0]
-        colors = {"枢纽大巴": "#2F5597", "乡镇直达大巴": "#70AD47", "专列车厢": "#C55A11"}
-        dep = book.add_chart({"type": "column", "subtype": "stacked"})
-        for c in MODE_CATS:
-            j = DAILY_COLUMNS.index(c)
-            dep.add_series({"name": [sheet, 0, j], "categories": cat, "values": [sheet, 1, j, n, j],
-                            "fill": {"color": colors[c]}, "gap": 40})
-        dep.set_title({"name": "每日发车数（按方式）"})
-        dep.set_y_axis({"name": "发车数"})
-        dep.set_x_axis({"num_font": {"rotation": -45}})
-        dep.set_size({"width": 960, "height": 340})
-        ws.insert_chart("A1", dep)
-        use = book.add_chart({"type": "column", "subtype": "stacked"})
-        for c, color in (("在途大巴", "#2F5597"), ("空闲大巴", "#A9D18E")):
-            j = DAILY_COLUMNS.index(c)
-            use.add_series({"name": [sheet, 0, j], "categories": cat, "values": [sheet, 1, j, n, j],
-                            "fill": {"color": color}, "gap": 40})
-        use.set_title({"name": "每日大巴使用（在途 / 空闲）"})
-        use.set_y_axis({"name": "辆"})
-        use.set_x_axis({"num_font": {"rotation": -45}})
-        use.set_size({"width": 960, "height": 340})
-        ws.insert_chart("A19", use)
-    return path
+    return write_excel(path, sheets, title=title, finish=lambda book: _add_charts(book, t, title))
 
 
-def _print_setup(ws, title: str, n_rows: int, n_cols: int) -> None:
-    """The print settings of common.write_excel: frozen header, filter, A4 landscape, header per page."""
-    if n_cols:
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(n_rows, 1), n_cols - 1)
-        ws.repeat_rows(0)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.set_header(f"&C{title.replace('&', '&&')}")
-    ws.set_footer("&C第 &P 页，共 &N 页")
+def _add_charts(book, t: _Tables, title: str) -> None:
+    """A sheet 图表 with native charts of departures per day and coaches in use, from sheet 每日汇总."""
+    ws = book.add_worksheet("图表")
+    print_setup(ws, title, 0, 0)
+    n = len(t.daily)
+    sheet = "每日汇总"
+    cat = [sheet, 1, 0, n, 0]
+    colors = {"枢纽大巴": "#2F5597", "乡镇直达大巴": "#70AD47", "专列车厢": "#C55A11"}
+    dep = book.add_chart({"type": "column", "subtype": "stacked"})
+    for c in MODE_CATS:
+        j = DAILY_COLUMNS.index(c)
+        dep.add_series({"name": [sheet, 0, j], "categories": cat, "values": [sheet, 1, j, n, j],
+                        "fill": {"color": colors[c]}, "gap": 40})
+    dep.set_title({"name": "每日发车数（按方式）"})
+    dep.set_y_axis({"name": "发车数"})
+    dep.set_x_axis({"num_font": {"rotation": -45}})
+    dep.set_size({"width": 960, "height": 340})
+    ws.insert_chart("A1", dep)
+    use = book.add_chart({"type": "column", "subtype": "stacked"})
+    for c, color in (("在途大巴", "#2F5597"), ("空闲大巴", "#A9D18E")):
+        j = DAILY_COLUMNS.index(c)
+        use.add_series({"name": [sheet, 0, j], "categories": cat, "values": [sheet, 1, j, n, j],
+                        "fill": {"color": color}, "gap": 40})
+    use.set_title({"name": "每日大巴使用（在途 / 空闲）"})
+    use.set_y_axis({"name": "辆"})
+    use.set_x_axis({"num_font": {"rotation": -45}})
+    use.set_size({"width": 960, "height": 340})
+    ws.insert_chart("A19", use)
 
 
 def _bar_chart(pdf: CjkPdf, title: str, labels: list[str], series: list[tuple[str, list[int], tuple[int, int, int]]],
