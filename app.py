@@ -424,6 +424,9 @@ def page_trace(data) -> None:
     hub = trace[trace["接触类型"] == "同站"]
     st.subheader(f"同车人员（{same['接触人员编号'].nunique()} 人）")
     st.dataframe(same.drop(columns=["枢纽", "相隔分钟"]), hide_index=True, width="stretch")
+    st.subheader("地图：本人和同车人员的行程")
+    people = {wid} | set(same["接触人员编号"].astype(str))
+    st.pydeck_chart(build_deck(data, worker_ids=people), height=480, key="trace-map")
     st.subheader(f"同站人员（同一枢纽 60 分钟内，{hub['接触人员编号'].nunique()} 人）")
     st.dataframe(hub[["接触人员编号", "姓名", "身份证号", "枢纽", "车次", "同行开始", "同行结束", "相隔分钟"]],
                  hide_index=True, width="stretch")

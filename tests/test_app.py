@@ -429,3 +429,17 @@ def test_clicked_arc_lists_exactly_its_passengers_with_masked_ids(data, plan_dir
     assert set(shown["车次"]) == set(expected["trip_id"])
     ids = data.people.loc[expected["worker_id"], "id_number"].astype(str)
     assert not set(ids) & set(shown["身份证号"]) and shown["身份证号"].str.contains(r"\*").all()
+
+
+def test_trace_map_shows_only_the_traced_people_trips(data, plan_dir):
+    """build_deck(worker_ids=...) draws the arcs of those workers' coach trips and nobody else's."""
+    legs = pd.read_csv(plan_dir / "legs.csv", dtype=str)
+    trips = pd.read_csv(plan_dir / "trips.csv", dtype=str).set_index("trip_id")
+    worker = legs.loc[legs["trip_id"].str.startswith("C"), "worker_id"].iloc[0]
+    own = legs[legs["worker_id"] == worker]
+    deck = json.loads(build_deck(data, worker_ids={worker}).to_json())
+    arcs = [row for layer in deck["layers"] if layer["@@type"] == "ArcLayer" for row in layer["data"]]
+    expected = {(trips.at[t, "origin_id"], a) for t, a in zip(own["trip_id"], own["alight_place_id"])
+                if trips.at[t, "mode"] in ("coach", "train")}
+    assert {(r["origin_id"], r["dest_id"]) for r in arcs} == expected
+    assert all(r["people"] == 1 for r in arcs)

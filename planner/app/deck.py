@@ -52,10 +52,13 @@ def factory_province(data: DocData) -> pd.Series:
 
 
 def select_workers(data: DocData, *, day: date | None = None, county: str | None = None,
-                   township: str | None = None, province: str | None = None) -> pd.DataFrame:
-    """The planned workers passing the filters (rows of ``workers.csv``)."""
+                   township: str | None = None, province: str | None = None,
+                   worker_ids: set[str] | None = None) -> pd.DataFrame:
+    """The planned workers passing the filters (rows of ``workers.csv``); ``worker_ids`` keeps only those."""
     w = data.plan.workers
     w = w[w["status"].astype(str) == "planned"]
+    if worker_ids is not None:
+        w = w[w["worker_id"].astype(str).isin({str(x) for x in worker_ids})]
     if county:
         w = w[w["county_code"].astype(str) == str(county)]
     if township:
@@ -171,11 +174,12 @@ def _points(data: DocData, table: str, key: str, counts: pd.Series, kind_name, c
 
 
 def build_deck(data: DocData, *, day: date | None = None, county: str | None = None, township: str | None = None,
-               province: str | None = None, modes: set[str] | None = None) -> pdk.Deck:
-    """The plan map with the filters applied (see the module docstring)."""
+               province: str | None = None, modes: set[str] | None = None,
+               worker_ids: set[str] | None = None) -> pdk.Deck:
+    """The plan map with the filters applied (see the module docstring); ``worker_ids`` for a trace."""
     modes = set(MODES) if modes is None else set(modes)
     coords = place_coords(data)
-    filters = {"day": day, "county": county, "township": township, "province": province}
+    filters = {"day": day, "county": county, "township": township, "province": province, "worker_ids": worker_ids}
     workers = select_workers(data, **filters)
     legs = selected_legs(data, **filters)
     legs = legs[legs["mode"].isin(modes)]
