@@ -151,7 +151,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
         from planner.documents.pickup import write_pickup_lists
 
         if args.all_townships:
-            w = data.plan.workers
             codes = sorted(w.loc[w["status"] == "planned", "township_code"].astype(str).unique())
         else:
             codes = list(args.township)

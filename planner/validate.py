@@ -48,7 +48,7 @@ from planner.errors import DataError
 from planner.idcard import _CHECK_CHARS, _WEIGHTS
 from planner.io.readers import read_table
 from planner.scenario import SYNTH_TABLES, Scenario
-from planner.schemas import COMPOSITE_KEYS, ID_COLUMNS, POLYGON_TABLES, PROVINCES, TABLES, Column
+from planner.schemas import COMPOSITE_KEYS, ID_COLUMNS, PROVINCES, TABLES, Column
 
 log = logging.getLogger(__name__)
 

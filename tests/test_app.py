@@ -26,12 +26,8 @@ TINY = ROOT / "tests" / "data" / "tiny" / "scenario.toml"
 
 
 @pytest.fixture(scope="module")
-def plan_dir(tmp_path_factory) -> Path:
-    from planner.pipeline import run_plan
-
-    out = tmp_path_factory.mktemp("app") / "plan"
-    run_plan(TINY, out, check=False)
-    return out
+def plan_dir(tiny_plan_dir) -> Path:
+    return tiny_plan_dir
 
 
 @pytest.fixture(scope="module")

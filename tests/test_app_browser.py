@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from planner.pipeline import run_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ROOT / "tests" / "data" / "tiny" / "scenario.toml"
@@ -38,12 +37,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tiny_plan_dir):
     """`streamlit run app.py` on a free port, showing the tiny scenario's plan."""
     if not Path(CHROMIUM).is_file():
         pytest.fail("Debian chromium missing: apt-get install chromium (.ci/run does)")
-    plan_dir = tmp_path_factory.mktemp("plan")
-    run_plan(TINY, plan_dir, check=False)
+    plan_dir = tiny_plan_dir
     port = _free_port()
     env = dict(os.environ, PLANNER_APP_SCENARIO=str(TINY), PLANNER_APP_PLAN_DIR=str(plan_dir))
     streamlit = Path(sys.executable).with_name("streamlit")

@@ -11,17 +11,14 @@ import pytest
 
 from planner.documents.common import load_doc_data, mask_id
 from planner.documents.manifest import write_manifests
-from planner.pipeline import run_plan
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "tests/data/tiny/scenario.toml"
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    out = tmp_path_factory.mktemp("plan")
-    run_plan(SCENARIO, out, check=False)
-    return load_doc_data(out, SCENARIO)
+def data(tiny_plan_dir):
+    return load_doc_data(tiny_plan_dir, SCENARIO)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import pytest
 
 from planner.documents.common import load_doc_data
 from planner.documents.pickup import COLUMNS, _destination, write_pickup_lists
-from planner.pipeline import run_plan
 
 ROOT = Path(__file__).parent.parent
 SCENARIO = ROOT / "tests" / "data" / "tiny" / "scenario.toml"
@@ -20,10 +19,9 @@ WORKERS_CSV = ROOT / "tests" / "data" / "tiny" / "workers.csv"
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory):
-    """Plan the tiny scenario once and write every township's pick-up list."""
-    plan_dir = tmp_path_factory.mktemp("plan")
-    run_plan(SCENARIO, plan_dir, check=False)
+def made(tmp_path_factory, tiny_plan_dir):
+    """Every township's pick-up list of the tiny scenario's plan."""
+    plan_dir = tiny_plan_dir
     data = load_doc_data(plan_dir, SCENARIO)
     out = tmp_path_factory.mktemp("pickup")
     paths = write_pickup_lists(data, out)

@@ -19,17 +19,14 @@ from planner.documents.trace import (
     write_trace_csv,
 )
 from planner.errors import DataError
-from planner.pipeline import run_plan
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """(plan dir, PlanFiles) of the tiny scenario, planned once for the module."""
-    out = tmp_path_factory.mktemp("trace") / "plan"
-    run_plan(REPO / "tests/data/tiny/scenario.toml", out, check=False)
-    return out, read_plan(out)
+def tiny(tiny_plan_dir):
+    """(plan dir, PlanFiles) of the tiny scenario."""
+    return tiny_plan_dir, read_plan(tiny_plan_dir)
 
 
 @pytest.fixture(scope="module")

@@ -12,17 +12,14 @@ import pytest
 
 from planner.documents.common import load_doc_data
 from planner.documents.waves import write_wave_plan
-from planner.pipeline import run_plan
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "tests/data/tiny/scenario.toml"
 
 
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory):
-    out = tmp_path_factory.mktemp("plan")
-    run_plan(SCENARIO, out, check=False)
-    return out, load_doc_data(out, SCENARIO)
+def plan(tiny_plan_dir):
+    return tiny_plan_dir, load_doc_data(tiny_plan_dir, SCENARIO)
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,15 @@ The documents' own functions are reused, so the screen and the Excel/PDF files a
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 from planner.documents.common import DocData, local_time, mask_id
-from planner.documents.manifest import MODE_NAMES, _vehicle_frame, arrivals
+from planner.documents.manifest import MODE_NAMES, vehicle_frame, arrivals
 from planner.documents.pickup import pickup_rows, township_label
 from planner.documents.trace import SAME_HUB, SAME_VEHICLE, ZH_HEADERS, trace_trip, trace_worker
-from planner.documents.waves import MODE_CATS, REASON_NAMES, _Tables
+from planner.documents.waves import MODE_CATS, REASON_NAMES, WaveTables
 
 __all__ = [
     "county_options", "county_kpis", "daily_tables", "township_options", "pickup_rows", "province_options",
@@ -130,7 +132,7 @@ def daily_tables(data: DocData, county: str | None = None) -> dict[str, pd.DataF
     接驳车趟次, 运送人数, 在途大巴, 空闲大巴, ...); ``departures`` and ``coaches`` are
     the chart data (indexed by 日期) of departures per day by mode and coaches in use.
     """
-    t = _Tables(data, str(county) if county else None)
+    t = WaveTables(data, str(county) if county else None)
     daily = t.daily
     return {
         "daily": daily,
@@ -154,7 +156,7 @@ def province_arrivals(data: DocData, province: str) -> dict[str, pd.DataFrame]:
     """
     legs = arrivals(data)
     sub = legs[legs["province"] == str(province)]
-    vehicles = _vehicle_frame(sub, data)
+    vehicles = vehicle_frame(sub, data)
     if vehicles.empty:
         by_dest = pd.DataFrame(columns=ARRIVAL_COLUMNS)
     else:

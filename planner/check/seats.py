@@ -12,7 +12,7 @@ import pandas as pd
 from planner.check.context import LEVELS, CheckContext
 from planner.check.plan_files import Plan
 from planner.check.structure import RULES
-from planner.check.violations import concat, num, s, vf
+from planner.check.violations import concat, s, vf
 from planner.rules.seats import allowed_seats
 
 

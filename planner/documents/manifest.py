@@ -154,7 +154,7 @@ def arrivals(data: DocData, *, full_id: bool = False) -> pd.DataFrame:
     return legs.reset_index(drop=True)
 
 
-def _vehicle_frame(legs: pd.DataFrame, data: DocData) -> pd.DataFrame:
+def vehicle_frame(legs: pd.DataFrame, data: DocData) -> pd.DataFrame:
     g = legs.groupby(["trip_id", "alight_place_id"], sort=False)
     first = g.head(1).set_index(["trip_id", "alight_place_id"])
     counts = g.size()
@@ -214,7 +214,7 @@ def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *
     paths: list[Path] = []
     for prov in wanted:
         sub = legs[legs["province"] == prov]
-        vehicles = _vehicle_frame(sub, data)
+        vehicles = vehicle_frame(sub, data)
         passengers = _passenger_frame(sub)
         title = f"到达名单（交接单）· {prov} · {data.scenario.name}"
         if full_id:

@@ -97,7 +97,7 @@ def _ready_dates(data: DocData) -> pd.Series | None:
     return pd.Series(pd.to_datetime(w["ready_date"]).to_numpy(), index=w["_row"].astype(int))
 
 
-class _Tables:
+class WaveTables:
     """The numbers of the wave plan, as frames with Chinese column names."""
 
     def __init__(self, data: DocData, county: str | None) -> None:
@@ -249,7 +249,7 @@ def write_wave_plan(data: DocData, out_dir: Path, county: str | None = None) -> 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     county = str(county) if county is not None else None
-    t = _Tables(data, county)
+    t = WaveTables(data, county)
     scope = county or "全部"
     title = f"波次计划 · {'区县 ' + county if county else '全部区县'} · {data.scenario.name}"
     xlsx = _write_excel(out_dir / f"波次计划_{scope}.xlsx", t, title)
@@ -258,12 +258,12 @@ def write_wave_plan(data: DocData, out_dir: Path, county: str | None = None) -> 
     return [xlsx, pdf]
 
 
-def _write_excel(path: Path, t: _Tables, title: str) -> Path:
+def _write_excel(path: Path, t: WaveTables, title: str) -> Path:
     sheets = {"每日汇总": t.daily, "按日按枢纽": t.by_hub, "未安排原因": t.reasons}
     return write_excel(path, sheets, title=title, finish=lambda book: _add_charts(book, t, title))
 
 
-def _add_charts(book, t: _Tables, title: str) -> None:
+def _add_charts(book, t: WaveTables, title: str) -> None:
     """A sheet 图表 with native charts of departures per day and coaches in use, from sheet 每日汇总."""
     ws = book.add_worksheet("图表")
     print_setup(ws, title, 0, 0)
@@ -354,7 +354,7 @@ def _nice_step(top: int) -> int:
     return 10 ** len(str(top))
 
 
-def _write_pdf(path: Path, t: _Tables, title: str) -> Path:
+def _write_pdf(path: Path, t: WaveTables, title: str) -> Path:
     pdf = CjkPdf(title)
     pdf.page()
     d = t.daily

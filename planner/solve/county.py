@@ -15,7 +15,6 @@ are reported with the binding reason.
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -142,7 +141,7 @@ class CountyPlanner:
     # ------------------------------------------------------------------ run
     def run(self) -> PlanParts:
         """Plan every day of the window; return the county's plan records."""
-        p, ctx, u = self.p, self.ctx, self.u
+        p, ctx = self.p, self.ctx
         n_days = len(p.days)
         latest = ctx.latest[self.ids]
         earliest = ctx.earliest[self.ids]
@@ -208,7 +207,7 @@ class CountyPlanner:
         return any(self.ctx.factory_level(f, dd) >= CLOSED for dd in range(d + lo, d + hi + 1))
 
     def _choose_loads(self, d: int, pool: dict[int, list[int]]) -> list[Load]:
-        ctx, u = self.ctx, self.u
+        ctx = self.ctx
         loads: list[Load] = []
         k = self.sc.fleet.max_drop_factories
         for area, members in pool.items():
