@@ -14,6 +14,7 @@ import pandas as pd
 
 from planner.idcard import id_check_char
 from planner.scenario import Scenario
+from planner.synth import VEHICLE_TYPES
 
 WUSHAN = "500237"
 TERMINAL = "T500237"
@@ -25,17 +26,6 @@ FACTORIES = [
     ("F0003", "石狮示例厂", "福建", "泉州", "350581", 118.65, 24.73),
     ("F0004", "珠海示例厂", "广东", "珠海", "440404", 113.55, 22.25),
 ]
-
-VEHICLE_TYPES = pd.DataFrame(
-    [
-        ("C53", "coach", "53座大巴", 13, 4, 2, 5, 53),
-        ("C45", "coach", "45座大巴", 11, 4, 2, 5, 45),
-        ("F35", "feeder", "35座接驳车", 9, 4, 2, 3, 35),
-        ("YZ25", "train_carriage", "YZ25硬座车", 24, 5, 3, 3, 118),
-    ],
-    columns=["type_id", "mode", "name", "rows", "seats_per_row", "aisle_after", "last_row_seats", "rated_seats"],
-)
-
 
 def scenario(**overrides) -> Scenario:
     """A Scenario for the in-memory tables (data paths are placeholders)."""

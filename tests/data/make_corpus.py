@@ -29,6 +29,7 @@ import shapely
 
 from planner.coords import wgs84_to_bd09, wgs84_to_gcj02
 from planner.idcard import id_check_char
+from planner.synth import VEHICLE_TYPES
 
 HERE = Path(__file__).resolve().parent
 TINY = HERE / "tiny"
@@ -175,15 +176,7 @@ def valid_tables(cty: gpd.GeoDataFrame) -> dict[str, pd.DataFrame]:
     workers = pd.DataFrame(rows)
     workers.loc[12, ["village_code", "factory_id"]] = workers.loc[6, ["village_code", "factory_id"]].to_numpy()
     workers.loc[19, ["health_proof", "proof_date"]] = ["none", ""]
-    vehicle_types = pd.DataFrame(
-        [
-            ("C53", "coach", "53座省际包车大巴", 13, 4, 2, 5, 53),
-            ("C45", "coach", "45座省际包车大巴", 11, 4, 2, 5, 45),
-            ("F35", "feeder", "35座县域接驳客车", 9, 4, 2, 3, 35),
-            ("YZ25", "train_carriage", "YZ25型硬座车厢", 24, 5, 3, 3, 118),
-        ],
-        columns=["type_id", "mode", "name", "rows", "seats_per_row", "aisle_after", "last_row_seats", "rated_seats"],
-    )
+    vehicle_types = VEHICLE_TYPES.copy()  # the synthetic data's types, so both stay alike
     fleet = pd.DataFrame(
         [(WANZHOU, "C53", 5), (WANZHOU, "C45", 1), (WANZHOU, "F35", 2), (KAIZHOU, "C53", 3)],
         columns=["county_code", "type_id", "count"],
