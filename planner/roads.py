@@ -62,7 +62,7 @@ DEFAULT_OTHER_KMH = 25.0
 SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".graphml")
 """Road network files :func:`load_network` reads."""
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 """Bump when the cached result's meaning changes, so old cache files are not reused."""
 
 _MAX_DIJKSTRA_CELLS = 20_000_000
@@ -87,6 +87,9 @@ class RoadNetwork:
     graph
         ``n x n`` CSR matrix; ``graph[i, j]`` is the minutes of the fastest edge from node ``i``
         to node ``j`` (no entry: no edge).
+    length_graph
+        The same links with their length in km (the shortest of parallel edges); ``None`` when
+        only times are wanted.
     """
 
     path: Path
@@ -94,6 +97,7 @@ class RoadNetwork:
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
     graph: sp.csr_matrix
+    length_graph: sp.csr_matrix | None = None
     _tree: cKDTree = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -161,19 +165,41 @@ class RoadNetwork:
                 raise IndexError(msg)
         if src.size == 0 or dst.size == 0:
             return np.empty((src.size, dst.size), dtype=np.float64)
-        usrc, src_inv = np.unique(src, return_inverse=True)
-        udst, dst_inv = np.unique(dst, return_inverse=True)
-        if len(udst) < len(usrc):
-            # fewer searches backwards: from each destination over the reversed edges
-            sub = _many_to_many(self.graph.T.tocsr(), udst, usrc).T
-        else:
-            sub = _many_to_many(self.graph, usrc, udst)
-        return sub[np.ix_(src_inv.ravel(), dst_inv.ravel())]
+        return _between(self.graph, src, dst)
+
+    def km(self, src_nodes: ArrayLike, dst_nodes: ArrayLike) -> NDArray[np.float64]:
+        """Shortest road km from each source node to each destination node (``inf``: no road)."""
+        if self.length_graph is None:
+            msg = "this network was built without lengths"
+            raise ValueError(msg)
+        src = np.atleast_1d(np.asarray(src_nodes, dtype=np.intp))
+        dst = np.atleast_1d(np.asarray(dst_nodes, dtype=np.intp))
+        if src.size == 0 or dst.size == 0:
+            return np.empty((src.size, dst.size), dtype=np.float64)
+        return _between(self.length_graph, src, dst)
+
+    def covers(self, lons: ArrayLike, lats: ArrayLike, margin_deg: float = 0.01) -> NDArray[np.bool_]:
+        """Whether each point lies in the network's bounding box (plus ``margin_deg``)."""
+        lon = np.asarray(lons, dtype=np.float64)
+        lat = np.asarray(lats, dtype=np.float64)
+        return ((lon >= self.lon.min() - margin_deg) & (lon <= self.lon.max() + margin_deg)
+                & (lat >= self.lat.min() - margin_deg) & (lat <= self.lat.max() + margin_deg))
 
     def strong_components(self) -> NDArray[np.int32]:
         """Strongly connected component label of each node (same label: reachable both ways)."""
         _, labels = connected_components(self.graph, directed=True, connection="strong")
         return labels
+
+
+def _between(graph: sp.csr_matrix, src: NDArray[np.intp], dst: NDArray[np.intp]) -> NDArray[np.float64]:
+    usrc, src_inv = np.unique(src, return_inverse=True)
+    udst, dst_inv = np.unique(dst, return_inverse=True)
+    if len(udst) < len(usrc):
+        # fewer searches backwards: from each destination over the reversed edges
+        sub = _many_to_many(graph.T.tocsr(), udst, usrc).T
+    else:
+        sub = _many_to_many(graph, usrc, udst)
+    return sub[np.ix_(src_inv.ravel(), dst_inv.ravel())]
 
 
 def _many_to_many(graph: sp.csr_matrix, sources: NDArray[np.intp], targets: NDArray[np.intp]) -> NDArray[np.float64]:
@@ -330,17 +356,24 @@ def load_network(path: Path, *, speeds_kmh: Mapping[str, float] | None = None) -
 
     # drop self-loops, keep the fastest of parallel edges (csr_matrix would sum duplicates)
     keep = u_arr != v_arr
-    u_arr, v_arr, minutes = u_arr[keep], v_arr[keep], minutes[keep]
-    order = np.lexsort((minutes, v_arr, u_arr))
-    u_arr, v_arr, minutes = u_arr[order], v_arr[order], minutes[order]
-    first = np.ones(len(u_arr), dtype=bool)
-    first[1:] = (u_arr[1:] != u_arr[:-1]) | (v_arr[1:] != v_arr[:-1])
-    graph = sp.csr_matrix((minutes[first], (u_arr[first], v_arr[first])), shape=(n, n))
+    u_arr, v_arr, minutes, km = u_arr[keep], v_arr[keep], minutes[keep], np.maximum(length_m[keep] / 1000.0, _MIN_EDGE_MIN)
+    graph = _fastest_of_parallel(u_arr, v_arr, minutes, n)
+    length_graph = _fastest_of_parallel(u_arr, v_arr, km, n)
 
     osmid_arr = np.array([int(x) for x in osmids], dtype=np.int64)[on_road]
-    net = RoadNetwork(path=path, osmid=osmid_arr, lon=xs[on_road], lat=ys[on_road], graph=graph)
+    net = RoadNetwork(path=path, osmid=osmid_arr, lon=xs[on_road], lat=ys[on_road], graph=graph,
+                      length_graph=length_graph)
     log.info("%s: %d road nodes, %d directed links", path, net.n_nodes, graph.nnz)
     return net
+
+
+def _fastest_of_parallel(u: NDArray, v: NDArray, w: NDArray, n: int) -> sp.csr_matrix:
+    """CSR matrix of the links keeping the least weight of parallel edges (csr_matrix would sum them)."""
+    order = np.lexsort((w, v, u))
+    u, v, w = u[order], v[order], w[order]
+    first = np.ones(len(u), dtype=bool)
+    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    return sp.csr_matrix((w[first], (u[first], v[first])), shape=(n, n))
 
 
 def _check_places(places: pd.DataFrame) -> None:
@@ -386,42 +419,74 @@ def snap_places(network: RoadNetwork, places: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@dataclass(frozen=True, eq=False)
+class RoadTables:
+    """Road travel between places: minutes (fastest path), km (shortest path), who no road reaches.
+
+    Rows and columns follow ``place_ids``; ``inf`` where no road leads. ``covered`` marks the
+    places inside the network's bounding box: only for those does the network speak (a
+    factory in another province is simply outside a county's network, not unreachable).
+    ``unreachable`` are covered places outside the largest group of places that reach each
+    other both ways, or farther than ``max_snap_m`` from every road.
+    """
+
+    place_ids: tuple[str, ...]
+    minutes: NDArray[np.float64]
+    km: NDArray[np.float64]
+    covered: NDArray[np.bool_]
+    unreachable: frozenset[str]
+
+    def index(self) -> dict[str, int]:
+        """Place id -> row."""
+        return {p: i for i, p in enumerate(self.place_ids)}
+
+
 def _compute(
     network: RoadNetwork, places: pd.DataFrame, max_snap_m: float | None
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.bool_]]:
+    covered = network.covers(places["lon"].to_numpy(np.float64), places["lat"].to_numpy(np.float64))
     snapped = snap_places(network, places)
     nodes = snapped["node"].to_numpy()
     too_far = np.zeros(len(nodes), dtype=bool)
     if max_snap_m is not None:
-        too_far = snapped["snap_m"].to_numpy() > max_snap_m
+        too_far = (snapped["snap_m"].to_numpy() > max_snap_m) & covered
         for row in snapped[too_far].itertuples():
             log.warning("place %s lies %.0f m from the nearest road of %s", row.place_id, row.snap_m, network.path)
-    minutes = network.minutes(nodes, nodes)
-    minutes[too_far, :] = np.inf
-    minutes[:, too_far] = np.inf
+    n = len(nodes)
+    minutes = np.full((n, n), np.inf)
+    km = np.full((n, n), np.inf)
+    inside = np.flatnonzero(covered & ~too_far)
+    if len(inside):
+        minutes[np.ix_(inside, inside)] = network.minutes(nodes[inside], nodes[inside])
+        km[np.ix_(inside, inside)] = network.km(nodes[inside], nodes[inside])
     np.fill_diagonal(minutes, 0.0)
+    np.fill_diagonal(km, 0.0)
 
-    # the main group: the strong component (both ways reachable) holding the most places
+    # the main group: the strong component (both ways reachable) holding the most covered places
     labels = network.strong_components()[nodes].astype(np.int64)
-    labels[too_far] = -1 - np.arange(int(too_far.sum()))  # each too-far place alone
-    uniq, first_pos, counts = np.unique(labels, return_index=True, return_counts=True)
-    # most places wins; ties go to the group of the earliest place (deterministic)
-    best = uniq[np.lexsort((first_pos, -counts))[0]]
-    unreachable = (labels != best) | too_far
-    return minutes, unreachable
+    lonely = too_far | ~covered
+    labels[lonely] = -1 - np.arange(int(lonely.sum()))  # each too-far or outside place alone
+    if covered.any():
+        uniq, first_pos, counts = np.unique(labels[covered], return_index=True, return_counts=True)
+        # most places wins; ties go to the group of the earliest place (deterministic)
+        best = uniq[np.lexsort((first_pos, -counts))[0]]
+        unreachable = covered & ((labels != best) | too_far)
+    else:
+        unreachable = np.zeros(n, dtype=bool)
+    return minutes, km, covered, unreachable
 
 
-def travel_matrix(
+def road_tables(
     path: Path,
     places: pd.DataFrame,
     *,
     cache_dir: Path | None = None,
     speeds_kmh: Mapping[str, float] | None = None,
     max_snap_m: float | None = None,
-) -> tuple[pd.DataFrame, list]:
-    """Road travel minutes between places.
+) -> RoadTables:
+    """Road minutes and km between places, and which places no road reaches.
 
-    Each place is snapped to its nearest road node; the matrix is node to node (the walk or
+    Each place is snapped to its nearest road node; the tables are node to node (the walk or
     drive from the place to its node is not added; see :func:`snap_places` for the distance).
 
     Parameters
@@ -437,14 +502,6 @@ def travel_matrix(
         See :func:`load_network`.
     max_snap_m
         Places farther than this from every road node count as unreachable (``None``: no limit).
-
-    Returns
-    -------
-    minutes, unreachable
-        ``minutes``: DataFrame indexed by place_id on both axes, row = from, column = to,
-        ``inf`` where no road leads, 0 on the diagonal. ``unreachable``: the place ids outside
-        the largest group of places that all reach each other both ways (a village behind a
-        missing bridge); their rows and columns stay in the matrix with ``inf``.
     """
     path = Path(path)
     if not path.is_file():
@@ -465,28 +522,50 @@ def travel_matrix(
                 with np.load(cache_file, allow_pickle=False) as z:
                     if str(z["key"]) == key and z["minutes"].shape == (len(ids), len(ids)):
                         log.info("road travel times from cache %s", cache_file)
-                        return _result(ids, z["minutes"], z["unreachable"])
+                        return _tables(ids, z["minutes"], z["km"], z["covered"], z["unreachable"])
             except (OSError, ValueError, KeyError, EOFError) as exc:  # damaged cache: recompute
                 log.warning("ignoring damaged road cache %s: %s", cache_file, exc)
 
     network = load_network(path, speeds_kmh=speeds)
-    minutes, unreachable = _compute(network, places, max_snap_m)
+    minutes, km, covered, unreachable = _compute(network, places, max_snap_m)
 
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".roads-", suffix=".npz", dir=cache_file.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, key=np.array(key), minutes=minutes, unreachable=unreachable)
+                np.savez_compressed(f, key=np.array(key), minutes=minutes, km=km, covered=covered,
+                                    unreachable=unreachable)
             os.replace(tmp, cache_file)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    return _result(ids, minutes, unreachable)
+    return _tables(ids, minutes, km, covered, unreachable)
 
 
-def _result(ids: np.ndarray, minutes: NDArray[np.float64], unreachable: NDArray[np.bool_]) -> tuple[pd.DataFrame, list]:
-    index = pd.Index(ids, name="place_id")
-    df = pd.DataFrame(np.array(minutes, dtype=np.float64), index=index, columns=index.rename("to_place_id"))
-    df.index.name = "from_place_id"
-    return df, [x.item() if isinstance(x, np.generic) else x for x in ids[np.asarray(unreachable, dtype=bool)]]
+def _tables(ids, minutes, km, covered, unreachable) -> RoadTables:
+    ids = tuple(x.item() if isinstance(x, np.generic) else x for x in ids)
+    unreachable = np.asarray(unreachable, dtype=bool)
+    return RoadTables(ids, np.array(minutes, dtype=np.float64), np.array(km, dtype=np.float64),
+                      np.asarray(covered, dtype=bool), frozenset(p for p, u in zip(ids, unreachable) if u))
+
+
+def travel_matrix(
+    path: Path,
+    places: pd.DataFrame,
+    *,
+    cache_dir: Path | None = None,
+    speeds_kmh: Mapping[str, float] | None = None,
+    max_snap_m: float | None = None,
+) -> tuple[pd.DataFrame, list]:
+    """Road travel minutes between places as a DataFrame, and the unreachable place ids.
+
+    Same inputs as :func:`road_tables`. ``minutes``: indexed by place_id on both axes, row =
+    from, column = to, ``inf`` where no road leads, 0 on the diagonal. The unreachable ids are
+    in the order of ``places``; their rows and columns stay in the matrix with ``inf``.
+    """
+    t = road_tables(path, places, cache_dir=cache_dir, speeds_kmh=speeds_kmh, max_snap_m=max_snap_m)
+    ids = places["place_id"].to_numpy()
+    index = pd.Index(ids, name="from_place_id")
+    df = pd.DataFrame(t.minutes, index=index, columns=pd.Index(ids, name="to_place_id"))
+    return df, [p for p in t.place_ids if p in t.unreachable]

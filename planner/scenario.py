@@ -240,6 +240,24 @@ class Travel(_Strict):
         return self.detour_factor_by_county.get(county_code, self.detour_factor)
 
 
+class Roads(_Strict):
+    """A road network for travel times (optional); without one, see [travel]."""
+
+    network: Path | None = Field(
+        None, description="OSM file (.osm, .osm.bz2, .osm.gz) or OSMnx .graphml, relative to the scenario file; "
+        "feeder and coach times between places it covers come from its roads."
+    )
+    speeds_kmh: dict[str, float] = Field(
+        default_factory=dict,
+        description="Speed by OSM highway class over the defaults (motorway 90, trunk 70, primary 60, secondary 50, "
+        "tertiary 40, unclassified/residential 30, track 15, other 25); 0 leaves a class out.",
+    )
+    max_snap_m: float = Field(
+        1000.0, gt=0, description="A place inside the network's area farther than this from every road is unreachable."
+    )
+    cache_dir: Path = Field(Path(".cache/roads"), description="Travel tables cached by the network's checksum; relative to the scenario file.")
+
+
 class ProofRule(_Strict):
     """One kind of health proof accepted by a receiving province, valid for some days."""
 
@@ -297,7 +315,13 @@ class Solver(_Strict):
     cpsat_budget_per_county_s: float = Field(
         3.0, ge=0, description="Total CP-SAT deterministic time (about seconds) for one county; after it, the greedy packing alone (0 = no CP-SAT)."
     )
-    seed: int = Field(1, description="Seed of the CP-SAT search.")
+    seed: int = Field(1, description="Seed of the CP-SAT search and of the feeder routing.")
+    routing_engine: Literal["pyvrp", "ortools"] = Field(
+        "pyvrp", description="Engine for the feeder runs (PyVRP measured better; see bench/RESULTS.md)."
+    )
+    feeder_iterations: int = Field(
+        200, ge=1, description="Search iterations for each hub's feeder runs (fixed, so plans do not depend on machine speed)."
+    )
     workers: int = Field(1, ge=1, description="Worker processes.")
     wait_for_fuller_coach: bool = Field(
         True, description="Hold a part-filled coach for later days when nobody on it is urgent."
@@ -320,6 +344,7 @@ class Scenario(_Strict):
     groups: Groups = Groups()
     hub: Hub = Hub()
     travel: Travel = Travel()
+    roads: Roads = Roads()
     health: Health = Health()
     costs: Costs = Costs()
     solver: Solver = Solver()

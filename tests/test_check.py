@@ -434,3 +434,46 @@ def test_job_not_confirmed_is_caught(fx, case):
     w = tables["workers"]
     w.loc[w["worker_id"] == "W08", "job_confirmed"] = False
     assert hits(run(fx, plan, tables), "job_not_confirmed", trip="C500101-0002", worker="W08")
+
+
+# ------------------------------------------------------------------ feeder routes
+def _move_feeder_end(plan, trip: str, minutes: int) -> None:
+    """Move a feeder's arrival at the hub by ``minutes`` (trip, last stop and the legs' alight time)."""
+    delta = pd.Timedelta(minutes=minutes)
+    last = plan.stops[plan.stops["trip_id"] == trip]["seq"].max()
+    plan.stops.loc[stop_index(plan, trip, last), "arrive"] += delta
+    plan.trips.loc[plan.trips["trip_id"] == trip, "arrive"] += delta
+    plan.legs.loc[plan.legs["trip_id"] == trip, "alight_time"] += delta
+
+
+def test_feeder_faster_than_the_road_is_caught(fx, case):
+    """A feeder reaching the hub far sooner than its road time allows is reported."""
+    plan, _ = case
+    t = "F500101-0001"
+    st = plan.stops[plan.stops["trip_id"] == t]
+    ride = (st["arrive"].iloc[-1] - st["depart"].iloc[-2]).total_seconds() / 60
+    assert ride > 5  # the fixture's village lies more than a few minutes out
+    _move_feeder_end(plan, t, -int(ride) + 2)
+    report = run(fx, plan)
+    assert hits(report, "feeder_too_fast", trip=t)
+    assert not hits(run(fx, fx.plan()), "feeder_too_fast")
+
+
+def test_feeder_run_over_the_ride_limit_is_caught(fx, case):
+    """A run lasting longer than feeders.max_ride_h from its first village is reported."""
+    plan, _ = case
+    t = "F500101-0001"
+    _move_feeder_end(plan, t, int(fx.sc.feeders.max_ride_h * 60) + 30)
+    assert hits(run(fx, plan), "feeder_run_too_long", trip=t)
+
+
+def test_feeder_ending_at_a_village_is_caught(fx, case):
+    """A feeder run must end at a hub (terminal or station); one ending at a village is reported."""
+    plan, _ = case
+    t = "F500101-0001"
+    last = plan.stops[plan.stops["trip_id"] == t]["seq"].max()
+    i = stop_index(plan, t, last)
+    first_village = plan.stops[plan.stops["trip_id"] == t]["place_id"].iloc[0]
+    plan.stops.loc[i, "place_id"] = first_village
+    plan.stops.loc[i, "place_kind"] = "village"
+    assert hits(run(fx, plan), "feeder_route_shape", trip=t)

@@ -13,7 +13,7 @@ import pytest
 
 from planner import roads
 from planner.errors import DataError
-from planner.roads import RoadNetwork, load_network, snap_places, travel_matrix
+from planner.roads import RoadNetwork, load_network, road_tables, snap_places, travel_matrix
 from planner.rules.geo import haversine_km
 
 DATA = Path(__file__).parent / "data" / "roads"
@@ -166,12 +166,34 @@ def test_bridge_village_unreachable_without_the_bridge(places):
 
 
 def test_max_snap_m_marks_far_places_unreachable(places):
-    """A place farther from every road than max_snap_m is unreachable, with inf minutes."""
+    """A place in the network's area farther from every road than max_snap_m is unreachable
+    (inf minutes); a place outside the area is not covered, and not called unreachable."""
     far = pd.concat([places, pd.DataFrame({"place_id": ["far"], "lon": [108.50], "lat": [30.90]})], ignore_index=True)
-    minutes, unreachable = travel_matrix(TINY, far, max_snap_m=1000.0)
-    assert unreachable == ["far"]
-    assert np.isinf(minutes.loc["hub", "far"]) and np.isinf(minutes.loc["far", "hub"])
-    assert np.isfinite(minutes.loc["hub", "v3"])
+    t = road_tables(TINY, far, max_snap_m=40.0)
+    idx = t.index()
+    assert not t.covered[idx["far"]] and "far" not in t.unreachable
+    assert t.covered[[idx[p] for p in ("hub", "v1", "v2", "v3")]].all()
+    # snapped: hub 35 m, v1 48 m, v2 29 m, v3 53 m from their road nodes
+    assert t.unreachable == {"v1", "v3"}
+    for p in t.unreachable:
+        assert np.isinf(t.minutes[idx["hub"], idx[p]]) and np.isinf(t.minutes[idx[p], idx["hub"]])
+    relaxed = road_tables(TINY, far, max_snap_m=1000.0)
+    assert relaxed.unreachable == frozenset()
+    assert np.isfinite(relaxed.minutes[idx["hub"], idx["v3"]])
+
+
+def test_road_km_is_the_shortest_road_length(places):
+    """km follows the roads: at least the great-circle distance, and the same both ways here."""
+    t = road_tables(TINY, places)
+    idx = t.index()
+    lon = places.set_index("place_id")["lon"]
+    lat = places.set_index("place_id")["lat"]
+    from planner.rules.geo import haversine_km
+    for a in ("hub", "v1", "v2", "v3"):
+        for b in ("hub", "v1", "v2", "v3"):
+            if a != b:
+                assert t.km[idx[a], idx[b]] >= haversine_km(lon[a], lat[a], lon[b], lat[b]) - 0.2
+                assert t.km[idx[a], idx[b]] == pytest.approx(t.km[idx[b], idx[a]])
 
 
 def test_cache_reuses_and_invalidates(tmp_path, places, monkeypatch):

@@ -23,6 +23,7 @@ from planner.check.context import CheckContext
 from planner.check.county import county
 from planner.check.dates import dates
 from planner.check.driving import driving
+from planner.check.feeders import feeders
 from planner.check.fleet import fleet
 from planner.check.hubs import hubs
 from planner.check.plan_files import Plan, PlanFiles, prepare, read_plan
@@ -31,7 +32,7 @@ from planner.check.structure import structure
 from planner.check.violations import COLUMNS, Violation, concat
 from planner.scenario import Scenario
 
-RULE_FAMILIES = (accounting, structure, chains, seats, county, driving, fleet, hubs, dates)
+RULE_FAMILIES = (accounting, structure, chains, seats, county, driving, feeders, fleet, hubs, dates)
 Progress = Callable[[str], None] | None
 
 

@@ -17,7 +17,7 @@ from planner.check.violations import concat, from_list, s, vf, Violation
 REASONS = {
     "rejected_input", "no_recognised_health_proof", "health_proof_expired", "job_not_confirmed",
     "destination_closed", "no_vehicle_before_needed_by", "no_vehicle_before_proof_expiry", "ready_after_window",
-    "ready_after_needed_by", "group_member_ineligible",
+    "ready_after_needed_by", "group_member_ineligible", "no_road_to_village",
 }
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from planner.rules.seats import SeatLayout
 from planner.scenario import Scenario
+from planner.travel import TravelTimes, build_travel, scenario_places
 
 LEVELS = ("low", "medium", "high", "closed")
 CLOSED = 3
@@ -57,6 +58,7 @@ class CheckContext:
     fleet: pd.DataFrame = field(default_factory=pd.DataFrame)
     services: pd.DataFrame = field(default_factory=pd.DataFrame)
     risk: pd.DataFrame = field(default_factory=pd.DataFrame)
+    travel: TravelTimes | None = None
 
     @classmethod
     def build(cls, sc: Scenario, tables: dict[str, pd.DataFrame], rejected_rows: set[int]) -> CheckContext:
@@ -108,6 +110,10 @@ class CheckContext:
                                        "county_code": _str(st, "county_code"),
                                        "lon": st["lon"].astype(float), "lat": st["lat"].astype(float)}))
         ctx.places = pd.concat(parts, ignore_index=True).drop_duplicates("place_id").set_index("place_id")
+        # the same places as the solver's, so both read the same road tables
+        stations = st if st is not None else pd.DataFrame(columns=["station_id", "lon", "lat"])
+        ctx.travel = build_travel(sc, scenario_places(tables["villages"], tables["hubs"], stations,
+                                                      tables["factories"], w["village_code"].unique()))
 
         vt = tables["vehicle_types"].copy()
         vt["type_id"] = _str(vt, "type_id")

@@ -74,11 +74,12 @@ def driving(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     df = df[valid].reset_index(drop=True)
 
     # physically possible speed
-    need = df["km"] / ctx.sc.travel.coach_speed_kmh * 60 - 1
+    top_kmh = ctx.travel.max_kmh  # the coach speed, or the fastest road class when a network is used
+    need = df["km"] / top_kmh * 60 - 1
     bad = df["minutes"] < need
     out.append(vf("too_fast", hm(df["a"][bad]) + "–" + hm(df["b"][bad]) + " 从 " + s(df["from_place"][bad]) + " 行驶 "
                   + num(df["km"][bad]) + " km 只用 " + num(df["minutes"][bad]) + " 分钟，按 "
-                  + f"{ctx.sc.travel.coach_speed_kmh:.0f} km/h 至少需 " + num(need[bad] + 1) + " 分钟",
+                  + f"{top_kmh:.0f} km/h 至少需 " + num(need[bad] + 1) + " 分钟",
                   trip=df["trip_id"][bad]))
 
     start = (df["a"].dt.hour * 60 + df["a"].dt.minute).to_numpy()

@@ -13,7 +13,6 @@ import pandas as pd
 from planner.check.context import CheckContext
 from planner.check.plan_files import Plan
 from planner.check.violations import concat, hm, num, s, vf
-from planner.rules.geo import haversine_km
 
 
 def fleet(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
@@ -62,13 +61,13 @@ def fleet(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     feed = ok & (v["mode"] == "feeder").to_numpy()
     if feed.any():
         fx = v[feed]
-        a = ctx.places.reindex(p_last[feed])
-        b = ctx.places.reindex(fx["origin_id"])
-        km = pd.Series(haversine_km(a["lon"].to_numpy(float), a["lat"].to_numpy(float), b["lon"].to_numpy(float),
-                                    b["lat"].to_numpy(float)), index=fx.index) * sc.travel.detour_factor
-        need = km / sc.travel.feeder_speed_kmh * 60
+        a = p_last[feed].fillna("").astype(str)
+        b = fx["origin_id"].astype(str)
+        need = pd.Series(ctx.travel.feeder_minutes_many(a, b, fx["home_county_code"].astype(str)), index=fx.index)
+        km = pd.Series([ctx.travel.km(x, y, c) if x in ctx.travel.xy and y in ctx.travel.xy else np.nan
+                        for x, y, c in zip(a, b, fx["home_county_code"].astype(str))], index=fx.index)
         have_min = (fx["depart"] - p_arr[feed]).dt.total_seconds() / 60
-        bad = km.notna() & (have_min < need - 1)
+        bad = need.notna() & (have_min < need - 1)
         out.append(vf("vehicle_jump", "接驳车 " + s(fx["vehicle_id"][bad]) + " " + hm(p_arr[feed][bad]) + " 到 "
                       + s(p_last[feed][bad]) + "，空驶 " + num(km[bad]) + " km 到 " + s(fx["origin_id"][bad]) + " 需 "
                       + num(need[bad]) + " 分钟，只有 " + num(have_min[bad]) + " 分钟", trip=fx["trip_id"][bad]))

@@ -41,7 +41,8 @@ class VrpProblem:
     None means as many vehicles as needed. ``time_windows`` are (earliest, latest) start of
     service per node, the depot's being the planning horizon; ``service_times`` per node;
     ``durations`` a travel-time matrix (default: the distances); ``max_route_duration``
-    bounds each route from leaving the depot to coming back.
+    bounds each route from leaving the depot to coming back; ``vehicle_fixed_cost`` is added
+    to the cost once per route used.
     """
 
     demands: tuple[int, ...]
@@ -53,6 +54,7 @@ class VrpProblem:
     service_times: tuple[int, ...] | None = None
     durations: np.ndarray | None = None
     max_route_duration: int | None = None
+    vehicle_fixed_cost: int = 0
     name: str = ""
     _matrix: list = field(default_factory=list, init=False, repr=False)
 
@@ -122,6 +124,8 @@ class VrpProblem:
         """Vehicles to offer an engine that needs a fixed fleet (``num_vehicles`` when set)."""
         if self.num_vehicles is not None:
             return self.num_vehicles
+        if self.has_time:  # time limits can need many more routes than the load does
+            return self.num_clients
         lower = math.ceil(sum(self.demands) / self.capacity)
         return min(self.num_clients, max(lower + 2, math.ceil(lower * 1.15) + 1))
 
@@ -143,9 +147,9 @@ class VrpSolution:
 
 
 def route_cost(problem: VrpProblem, routes: list[list[int]]) -> int:
-    """Total distance of the routes, each from and back to the depot."""
+    """Total distance of the routes, each from and back to the depot, plus the fixed cost per route."""
     d = problem.distance_matrix()
-    total = 0
+    total = problem.vehicle_fixed_cost * sum(1 for r in routes if r)
     for r in routes:
         path = [0, *r, 0]
         total += int(sum(d[a, b] for a, b in zip(path, path[1:], strict=False)))
@@ -195,8 +199,13 @@ def solution_problems(problem: VrpProblem, routes: list[list[int]]) -> list[str]
     return out
 
 
-def solve_vrp(problem: VrpProblem, *, engine: str = DEFAULT_ENGINE, seconds: float, seed: int = 1) -> VrpSolution:
+def solve_vrp(problem: VrpProblem, *, engine: str = DEFAULT_ENGINE, seconds: float, seed: int = 1,
+              iterations: int | None = None) -> VrpSolution:
     """Solve ``problem`` with ``engine`` ("pyvrp" or "ortools") within about ``seconds`` of wall time.
+
+    ``iterations`` also stops the search after that many iterations (PyVRP: iterated local
+    search iterations; OR-Tools: solutions found), whichever comes first; with PyVRP and a
+    seed this makes the result independent of the machine's speed and load.
 
     The returned cost is recomputed from the routes, and ``feasible`` is set from an
     independent check (every client once, capacities, time windows), not from the engine.
@@ -211,7 +220,7 @@ def solve_vrp(problem: VrpProblem, *, engine: str = DEFAULT_ENGINE, seconds: flo
     if seconds <= 0:
         msg = f"seconds must be positive, got {seconds}"
         raise ValueError(msg)
-    sol = solve(problem, seconds=seconds, seed=seed)
+    sol = solve(problem, seconds=seconds, seed=seed, iterations=iterations)
     sol.routes = [r for r in sol.routes if r]
     sol.cost = route_cost(problem, sol.routes)
     problems = solution_problems(problem, sol.routes)

@@ -27,8 +27,11 @@ from planner.routing.engine import VrpProblem, VrpSolution
 DEFAULT_SEARCH = "ils"
 
 
-def solve_ortools(problem: VrpProblem, *, seconds: float, seed: int = 1, search: str = DEFAULT_SEARCH) -> VrpSolution:
+def solve_ortools(problem: VrpProblem, *, seconds: float, seed: int = 1, search: str = DEFAULT_SEARCH,
+                  iterations: int | None = None) -> VrpSolution:
     """Solve with OR-Tools routing within ``seconds``; ``search`` is "gls" or "ils".
+
+    ``iterations`` caps the number of solutions the search may find (``solution_limit``).
 
     The routing search parameters have no seed: ``seed`` is only recorded. Time-limited runs
     still differ from run to run with machine load.
@@ -42,6 +45,8 @@ def solve_ortools(problem: VrpProblem, *, seconds: float, seed: int = 1, search:
     dist = problem.distance_matrix().tolist()
     arc = routing.RegisterTransitMatrix(dist)
     routing.SetArcCostEvaluatorOfAllVehicles(arc)
+    if problem.vehicle_fixed_cost:
+        routing.SetFixedCostOfAllVehicles(int(problem.vehicle_fixed_cost))
 
     demand = routing.RegisterUnaryTransitVector([int(q) for q in problem.demands])
     routing.AddDimensionWithVehicleCapacity(demand, 0, [int(problem.capacity)] * vehicles, True, "load")
@@ -76,6 +81,8 @@ def solve_ortools(problem: VrpProblem, *, seconds: float, seed: int = 1, search:
                                       else fs.PATH_CHEAPEST_ARC)
     remaining = max(0.05, seconds - (time.perf_counter() - t0))
     params.time_limit.FromMilliseconds(int(remaining * 1000))
+    if iterations is not None:
+        params.solution_limit = max(1, int(iterations))
     if search == "ils":
         # no GUIDED_LOCAL_SEARCH here: with it set, the ILS returned exactly the GLS result
         params.use_iterated_local_search = True

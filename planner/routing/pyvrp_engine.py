@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pyvrp
-from pyvrp.stop import MaxRuntime
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
 from planner.routing.engine import VrpProblem, VrpSolution
 
@@ -37,6 +37,7 @@ def to_problem_data(problem: VrpProblem) -> pyvrp.ProblemData:
         tw_early=tw[0][0] if tw else 0,
         tw_late=tw[0][1] if tw else _NO_LIMIT,
         shift_duration=int(problem.max_route_duration) if problem.max_route_duration is not None else _NO_LIMIT,
+        fixed_cost=int(problem.vehicle_fixed_cost),
     )
     dist = np.ascontiguousarray(problem.distance_matrix(), dtype=np.int64)
     dur = (np.ascontiguousarray(problem.duration_matrix(), dtype=np.int64) if problem.has_time
@@ -44,12 +45,14 @@ def to_problem_data(problem: VrpProblem) -> pyvrp.ProblemData:
     return pyvrp.ProblemData(locations, clients, [depot], [vehicles], [dist], [dur])
 
 
-def solve_pyvrp(problem: VrpProblem, *, seconds: float, seed: int = 1) -> VrpSolution:
-    """PyVRP's iterated local search for ``seconds`` (``MaxRuntime``), seeded."""
+def solve_pyvrp(problem: VrpProblem, *, seconds: float, seed: int = 1, iterations: int | None = None) -> VrpSolution:
+    """PyVRP's iterated local search for ``seconds`` (``MaxRuntime``) or ``iterations``, seeded."""
     t0 = time.perf_counter()
     data = to_problem_data(problem)
-    result = pyvrp.solve(data, MaxRuntime(max(0.01, seconds - (time.perf_counter() - t0))),
-                         seed=seed, collect_stats=False, display=False)
+    stop = MaxRuntime(max(0.01, seconds - (time.perf_counter() - t0)))
+    if iterations is not None:
+        stop = MultipleCriteria([MaxIterations(max(1, int(iterations))), stop])
+    result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False)
     routes = [[a.idx + 1 for a in route if a.is_client()] for route in result.best.routes()]
     return VrpSolution(routes=routes, cost=int(result.cost()) if result.is_feasible() else -1,
                        seconds=time.perf_counter() - t0, engine="pyvrp",

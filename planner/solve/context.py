@@ -154,17 +154,18 @@ def build_context(p: ProblemData, units: Units) -> SolveContext:
             closed_all[i] = True
     why[closed_all] = "destination_closed"
     # villages a feeder cannot reach within the ride limit must be picked up directly
-    vill = p.villages.loc[village]
     needs_direct = np.zeros(n, dtype=bool)
+    ride_cache: dict[tuple[str, str], float] = {}
     for c in np.unique(county):
-        sel = county == c
+        sel = np.flatnonzero(county == c)
         t = terminals.get(c)
         if t is None:
             needs_direct[sel] = True
             continue
-        h = hubs.loc[t]
-        km = haversine_km(vill["lon"].to_numpy(float)[sel], vill["lat"].to_numpy(float)[sel], float(h["lon"]), float(h["lat"])) * sc.travel.factor(c)
-        ride_h = km / sc.travel.feeder_speed_kmh
+        for v in np.unique(village[sel]):
+            if (v, t) not in ride_cache:
+                ride_cache[(v, t)] = p.travel.feeder_minutes(v, t, c) / 60.0
+        ride_h = np.array([ride_cache[(v, t)] for v in village[sel]])
         needs_direct[sel] = ride_h > sc.feeders.max_ride_h
     sort_key = np.char.add(township.astype("U9"), village.astype("U12"))
     start = p.days[0]

@@ -24,8 +24,8 @@ import numpy as np
 
 from planner.rules.driving import drivers_needed
 from planner.rules.route import RoutePlan, plan_route, plan_single
-from planner.rules.geo import gc_km
 from planner.rules.seats import allowed_seats
+from planner.solve.feeders import Bus, FeederRun, route_runs, schedule_runs
 from planner.solve.packing import pack_area
 from planner.solve.problem import CLOSED, LEVELS, ProblemData, at
 from planner.solve.records import PlanParts, stop
@@ -88,7 +88,7 @@ class CountyPlanner:
         u = ctx.units
         self.u = u
         self.ids = inp.unit_ids
-        self.factor = self.sc.travel.factor(self.county)
+        self.travel = p.travel
         self.terminal = inp.terminal_id
         self._km_cache: dict[tuple[str, str], float] = {}
         # CP-SAT repacking is worth most where few coaches leave; a budget per county
@@ -122,21 +122,24 @@ class CountyPlanner:
         return self.ctx.xy[place]
 
     def _km(self, a: str, b: str) -> float:
-        """Road km between two places (great circle x the county's detour factor), cached."""
-        key = (a, b) if a <= b else (b, a)
+        """Road km between two places (see :mod:`planner.travel`), cached."""
+        key = (a, b)
         hit = self._km_cache.get(key)
         if hit is None:
-            x1, y1 = self.ctx.xy[a]
-            x2, y2 = self.ctx.xy[b]
-            hit = gc_km(x1, y1, x2, y2) * self.factor
+            hit = self.travel.km(a, b, self.county)
             self._km_cache[key] = hit
         return hit
 
-    def _feeder_min(self, km: float) -> float:
-        return km / self.sc.travel.feeder_speed_kmh * 60.0
+    def _feeder_minutes(self, a: str, b: str) -> float:
+        """Feeder bus (and in-county pick-up) minutes from place ``a`` to place ``b``."""
+        return self.travel.feeder_minutes(a, b, self.county)
 
-    def _coach_min(self, km: float) -> float:
-        return km / self.sc.travel.coach_speed_kmh * 60.0
+    def _feeder_matrix(self, places: list[str]) -> np.ndarray:
+        """Feeder bus minutes between every two of ``places`` (row = from)."""
+        return self.travel.feeder_matrix(places, self.county)
+
+    def _coach_minutes(self, a: str, b: str) -> float:
+        return self.travel.coach_minutes(a, b, self.county)
 
     # ------------------------------------------------------------------ run
     def run(self) -> PlanParts:
@@ -320,8 +323,7 @@ class CountyPlanner:
         rule = self._rule_for(ld.factories, d)
         villages = self._pickup_order(ld)
         first_pick = at(day, sc.fleet.direct_first_pickup_time)
-        dead_km = self._km(self.terminal, villages[0])
-        leave_base = first_pick - timedelta(minutes=self._feeder_min(dead_km) + 1)
+        leave_base = first_pick - timedelta(minutes=self._feeder_minutes(self.terminal, villages[0]) + 1)
         coach = self._pick_coach(leave_base, ld.people, rule, reserved)
         if coach is None:
             return False
@@ -397,107 +399,49 @@ class CountyPlanner:
         return order
 
     # -------------------------------------------------------------- feeders
-    def _feeder_groups(self, hub: str, by_village: dict[str, list[int]], cap: int,
-                       priority: dict[str, int] | None = None) -> list[list[tuple[str, list[int]]]]:
-        """Split villages into feeder runs: full buses alone, the rest chained nearest-first.
-
-        A run picks up at up to five villages; the first passenger's ride (from
-        the first village to the hub, with the stops) stays within the ride limit.
-        Runs start from the villages of lowest ``priority`` (then the farthest).
-        """
-        ctx, sc = self.ctx, self.sc
-        chunks: list[tuple[str, list[int], int]] = []
-        for vcode, units in by_village.items():
-            cur: list[int] = []
-            load = 0
-            for x in units:
-                s = int(ctx.size[x])
-                if load + s > cap:
-                    chunks.append((vcode, cur, load))
-                    cur, load = [], 0
-                cur.append(x)
-                load += s
-            if cur:
-                chunks.append((vcode, cur, load))
-        limit = sc.feeders.max_ride_h * 60
-        dwell = sc.feeders.dwell_min
-        runs: list[list[tuple[str, list[int]]]] = []
-        prio = priority or {}
-        left = sorted(chunks, key=lambda c: (prio.get(c[0], 0), -self._km(c[0], hub), c[0]))
-        while left:
-            first = left.pop(0)
-            run = [(first[0], first[1])]
-            load = first[2]
-            ride_before = 0.0  # minutes from the first village to the current last one
-            while len(run) < 5:
-                last = run[-1][0]
-                best = None
-                for j, c in enumerate(left):
-                    if load + c[2] > cap or c[0] in {r[0] for r in run}:
-                        continue
-                    leg = math.ceil(self._feeder_min(self._km(last, c[0])))
-                    total = ride_before + leg + dwell + math.ceil(self._feeder_min(self._km(c[0], hub)))
-                    if total <= limit and (best is None or leg < best[1]):
-                        best = (j, leg)
-                if best is None:
-                    break
-                j, leg = best
-                c = left.pop(j)
-                run.append((c[0], c[1]))
-                load += c[2]
-                ride_before += leg + dwell
-            runs.append(run)
-        return runs
-
     def _plan_feeders(self, day, hub: str, by_village: dict[str, list[int]], arrive_by: datetime,
                       priority: dict[str, int] | None = None):
-        """Tentatively schedule feeder runs to reach ``hub`` by ``arrive_by``.
+        """Tentatively route and schedule feeder runs to reach ``hub`` by ``arrive_by``.
 
-        Returns (runs, latest arrival) or None when the county has no feeder bus.
-        Each run: (bus, stops [(village, arrive, depart, units, km)], arrive at hub, km to hub).
-        Nothing is committed: the caller commits when the trunk vehicle can leave.
+        Runs come from the routing engine (:func:`planner.solve.feeders.route_runs`) and go on
+        the county's feeder buses (:func:`~planner.solve.feeders.schedule_runs`), those
+        carrying the most urgent villages (lowest ``priority``) first. Returns (runs, latest
+        arrival) or None when the county has no feeder bus. Each run: (bus, stops [(village,
+        arrive, depart, units, km)], arrive at hub, km to hub). Nothing is committed: the
+        caller commits when the trunk vehicle can leave.
         """
         sc = self.sc
         if not self.feeders:
             return None
         rule = self.ctx.feeder_rule(hub, self.p.day_index(day))
         cap = min(v.seats[rule] for v in self.feeders)
-        free = {v.vehicle_id: v.free_at for v in self.feeders}
-        where = {v.vehicle_id: v.at_place or self.terminal or hub for v in self.feeders}
-        first_ok = at(day, sc.feeders.first_depart_time)
         dwell = sc.feeders.dwell_min
-        runs = []
+        runs = route_runs(
+            hub, by_village, self.ctx.size, cap, self._feeder_matrix,
+            ride_limit_min=int(round(sc.feeders.max_ride_h * 60)), dwell=dwell,
+            iterations=sc.solver.feeder_iterations, seed=sc.solver.seed, engine=sc.solver.routing_engine,
+        )
+        prio = priority or {}
+
+        def order(run: FeederRun) -> tuple:
+            return (min(prio.get(v, 0) for v, _u in run.stops), -run.ride, run.first)
+
+        buses = [Bus(v.vehicle_id, v.free_at, v.at_place or self.terminal or hub) for v in self.feeders]
+        dead = lambda a, b: math.ceil(self._feeder_minutes(a, b) - 1e-9)  # noqa: E731
+        planned = schedule_runs(runs, buses, hub, arrive_by, at(day, sc.feeders.first_depart_time), dead,
+                                order=order)
+        out = []
         latest_arrival = arrive_by
-        for group in self._feeder_groups(hub, by_village, cap, priority):
-            legs = [0]
-            for (a, _), (b, _) in zip(group[:-1], group[1:]):
-                legs.append(math.ceil(self._feeder_min(self._km(a, b))))
-            last_km = self._km(group[-1][0], hub)
-            to_hub = math.ceil(self._feeder_min(last_km))
-            ride = sum(legs) + dwell * (len(group) - 1) + to_hub
-            bus = min(free, key=lambda b: (free[b], b))
-            dead = math.ceil(self._feeder_min(self._km(where[bus], group[0][0])))
-            dep_first = arrive_by - timedelta(minutes=ride)
-            dep_first = max(dep_first, free[bus] + timedelta(minutes=dead + dwell), first_ok)
-            dep_first = _ceil_minute(dep_first)
+        for sr in planned:
             stops = []
-            t = dep_first
-            for k, ((vcode, units), leg) in enumerate(zip(group, legs)):
-                if k == 0:
-                    arr = t - timedelta(minutes=dwell)
-                    dep = t
-                else:
-                    arr = t + timedelta(minutes=leg)
-                    dep = arr + timedelta(minutes=dwell)
-                km = 0.0 if k == 0 else self._km(group[k - 1][0], vcode)
-                stops.append((vcode, arr, dep, units, km))
-                t = dep
-            arr_h = t + timedelta(minutes=to_hub)
-            free[bus] = arr_h
-            where[bus] = hub
-            latest_arrival = max(latest_arrival, arr_h)
-            runs.append((bus, stops, arr_h, last_km))
-        return runs, latest_arrival
+            prev = None
+            for (vcode, units), (arr, dep) in zip(sr.run.stops, sr.stop_times()):
+                km = 0.0 if prev is None else self._km(prev, vcode)
+                stops.append((vcode, arr, dep, list(units), km))
+                prev = vcode
+            out.append((sr.bus, stops, sr.arrive, self._km(prev, hub)))
+            latest_arrival = max(latest_arrival, sr.arrive)
+        return out, latest_arrival
 
     def _commit_feeders(self, runs, hub: str, d: int) -> None:
         """Write the feeder trips, stops and first legs; the buses become busy."""
@@ -570,7 +514,7 @@ class CountyPlanner:
         for a, b in zip(places[:-1], places[1:]):
             km = self._km(a, b)
             local = b in pickups
-            minutes = self._feeder_min(km) if local else self._coach_min(km)
+            minutes = self._feeder_minutes(a, b) if local else self._coach_minutes(a, b)
             dwell = sc.fleet.pickup_dwell_min if local else sc.fleet.drop_dwell_min
             segs.append((a, b, minutes, km, dwell))
         total_km = sum(s[3] for s in segs)
@@ -663,7 +607,7 @@ class CountyPlanner:
         leave = _ceil_minute(arrive_last + timedelta(hours=sc.fleet.turnaround_h))
         if sc.fleet.empty_return:
             drv_back = drivers_needed(back_km, sc.drivers)
-            back = plan_single(leave, self._coach_min(back_km), drv_back, sc.drivers)
+            back = plan_single(leave, self._coach_minutes(back_from, origin), drv_back, sc.drivers)
             leave = back.departs[0]
             eid = parts.new_trip_id("E")
             parts.trips.append(

@@ -17,6 +17,7 @@ import pandas as pd
 
 from planner.rules.seats import SeatLayout, seats_allowed
 from planner.scenario import Scenario
+from planner.travel import TravelTimes, build_travel, scenario_places
 
 TZ = ZoneInfo("Asia/Shanghai")
 LEVELS = ("low", "medium", "high", "closed")
@@ -71,6 +72,7 @@ class ProblemData:
     services: pd.DataFrame
     risk: pd.DataFrame
     days: list[date] = field(default_factory=list)
+    travel: TravelTimes | None = None  # km and minutes between places (planner.travel)
 
     # ------------------------------------------------------------------ risk
     def level_matrix(self, county_codes: pd.Series) -> np.ndarray:
@@ -150,7 +152,10 @@ def build_problem(sc: Scenario, tables: dict[str, pd.DataFrame]) -> ProblemData:
     if "county_code" not in stations.columns:
         stations["county_code"] = ""
     stations["county_code"] = stations["county_code"].fillna("").astype(str)
+    places = scenario_places(tables["villages"], tables["hubs"], stations, factories,
+                             tables["workers"]["village_code"].astype(str).unique())
     return ProblemData(
+        travel=build_travel(sc, places),
         sc=sc,
         workers=tables["workers"].reset_index(drop=True),
         villages=tables["villages"].set_index("village_code", drop=False).rename_axis(None),
@@ -212,6 +217,9 @@ def worker_eligibility(p: ProblemData) -> pd.DataFrame:
     reason[(reason == "") & (earliest > needed)] = "ready_after_needed_by"
     reason[(reason == "") & (earliest > last_window)] = "ready_after_window"
     reason[(reason == "") & (earliest > expiry)] = "health_proof_expired"
+    if p.travel is not None and p.travel.unreachable:
+        no_road = w["village_code"].astype(str).isin(p.travel.unreachable).to_numpy()
+        reason[(reason == "") & no_road] = "no_road_to_village"
     return pd.DataFrame(
         {"reason": reason, "earliest": earliest, "expiry": expiry, "needed": needed}
     )

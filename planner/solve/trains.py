@@ -64,9 +64,7 @@ def book_trains(p: ProblemData, ctx: SolveContext) -> TrainBooking:
     if p.services.empty:
         return TrainBooking(carriages, times, feeds)
     arrival_station = p.factories["arrival_station_id"].reindex(ctx.factory).astype(str).to_numpy()
-    vill = p.villages.loc[ctx.village]
-    vlon = vill["lon"].to_numpy(float)
-    vlat = vill["lat"].to_numpy(float)
+    ride_cache: dict[tuple[str, str], float] = {}
     station_used: dict[tuple[str, int], int] = {}
     svc = p.services.copy()
     svc["_dep"] = [_service_time(r)[0] for r in svc.itertuples(index=False)]
@@ -101,8 +99,7 @@ def book_trains(p: ProblemData, ctx: SolveContext) -> TrainBooking:
             cand = cand[~np.isin(cand, np.fromiter(ctx.on_train, dtype=np.int64))]
         if len(cand) == 0:
             continue
-        factor = np.array([sc.travel.factor(c) for c in ctx.county[cand]])
-        ride_h = haversine_km(vlon[cand], vlat[cand], float(hub["lon"]), float(hub["lat"])) * factor / sc.travel.feeder_speed_kmh
+        ride_h = np.array([_ride_h(p, ride_cache, ctx.village[u], origin, ctx.county[u]) for u in cand])
         cand = cand[ride_h <= sc.feeders.max_ride_h]
         # feeders need a feeder fleet in the unit's county
         has_feeder = set(p.fleet[p.fleet["type_id"].map(p.vehicle_modes) == "feeder"]["county_code"].astype(str))
@@ -185,3 +182,11 @@ def build_train_trips(p: ProblemData, ctx: SolveContext, booking: TrainBooking) 
                 i += 1
     return parts
 
+
+def _ride_h(p, cache: dict, village: str, station: str, county: str) -> float:
+    """Feeder hours from a village to a station hub (cached: many units share a village)."""
+    key = (village, station)
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = p.travel.feeder_minutes(village, station, county) / 60.0
+    return hit
