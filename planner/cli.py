@@ -112,6 +112,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         check=not args.no_check,
         processes=args.processes,
         progress=_progress,
+        scheduler=args.scheduler,
     )
     print(report.text())
     return EXIT_OK if report.ok else EXIT_PROBLEMS
@@ -292,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", required=True, help="计划输出目录 (plan folder)")
     pl.add_argument("--no-check", action="store_true", help="不自动校验 (skip the checker)")
     pl.add_argument("--processes", type=int, default=None, help="并行进程数 (worker processes)")
+    pl.add_argument("--scheduler", default=None,
+                    help="dask 调度器地址，在集群上求解 (dask.distributed scheduler address, e.g. tcp://host:8786; "
+                         "needs the dask extra)")
     pl.set_defaults(func=_cmd_plan)
 
     c = sub.add_parser("check", help="独立校验一份计划 (check a plan)")

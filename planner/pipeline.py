@@ -69,8 +69,13 @@ def run_plan(
     check: bool = True,
     processes: int | None = None,
     progress: Callable[[str], None] | None = None,
+    scheduler: str | None = None,
 ) -> PlanReport:
-    """Plan a scenario into ``out`` and (by default) check the result."""
+    """Plan a scenario into ``out`` and (by default) check the result.
+
+    ``processes``: worker processes on this machine (default ``[solver] workers``);
+    ``scheduler``: a dask.distributed scheduler address to plan on instead.
+    """
     say = progress or (lambda _m: None)
     wall: dict[str, float] = {}
     t = time.perf_counter()
@@ -84,7 +89,7 @@ def run_plan(
     wall["load"] = time.perf_counter() - t
     t = time.perf_counter()
     p = build_problem(sc, val.tables)
-    res = solve(p, processes=processes or sc.solver.workers, progress=progress)
+    res = solve(p, processes=processes or sc.solver.workers, progress=progress, scheduler=scheduler)
     wall.update(res.wall_time_s)
     wall["solve_total"] = time.perf_counter() - t
     t = time.perf_counter()

@@ -95,6 +95,25 @@ risk_calendar = "{data}/risk_calendar.csv"
     trips = pd.read_csv(one / "trips.csv", dtype=str)
     assert trips["home_county_code"].nunique() >= 2
 
+    # the same plan from a dask.distributed cluster of two worker processes (--scheduler)
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        dask_out = tmp_path / "dask"
+        assert main(["plan", str(scen), "--out", str(dask_out), "--scheduler", cluster.scheduler_address,
+                     "--no-check"]) == EXIT_OK
+    for name in ("trips", "stops", "legs", "workers"):
+        assert (one / f"{name}.csv").read_bytes() == (dask_out / f"{name}.csv").read_bytes(), name
+
+
+def test_unreachable_scheduler_is_a_message(tmp_path, capsys):
+    """--scheduler with no scheduler listening gives a message and exit code 2, no traceback."""
+    out = tmp_path / "plan"
+    code = main(["plan", str(TINY / "scenario.toml"), "--out", str(out), "--scheduler", "tcp://127.0.0.1:9",
+                 "--no-check"])
+    assert code == 2
+    assert "dask" in capsys.readouterr().err
+
 
 def test_trace_prints_contacts_and_writes_csv(tmp_path, capsys):
     """`planner trace --worker` lists same-vehicle contacts; an unknown id is a message, exit 2."""

@@ -143,3 +143,15 @@ def test_both_engines_route_feeders(engine):
                       ride_limit_min=120, dwell=DWELL, iterations=50, engine=engine)
     assert units_of(runs) == [0, 1, 2]
     assert all(sum([4, 5, 3][x] for _v, us in r.stops for x in us) <= 10 for r in runs)
+
+
+def test_direct_coach_pickup_order_is_the_shortest_drive():
+    """Terminal at 0, villages at 10, 20 (east) and -5 (west), the factories far east (to_end =
+    1000 - position). Going west first (-5, then 10, 20) drives 5 + 15 + 10 + 980 = 1010 min;
+    the nearest-next order 10, 20, -5 would drive 10 + 10 + 25 + 1005 = 1050."""
+    pos = {"T": 0, "A": 10, "B": 20, "W": -5}
+    between = lambda a, b: abs(pos[a] - pos[b])  # noqa: E731
+    from planner.solve.feeders import pickup_order
+    order = pickup_order(["A", "B", "W"], {v: abs(pos[v]) for v in "ABW"}, between,
+                         {v: 1000 - pos[v] for v in "ABW"})
+    assert order == ["W", "A", "B"]

@@ -25,7 +25,7 @@ import numpy as np
 from planner.rules.driving import drivers_needed
 from planner.rules.route import RoutePlan, plan_route, plan_single
 from planner.rules.seats import allowed_seats
-from planner.solve.feeders import Bus, FeederRun, route_runs, schedule_runs
+from planner.solve.feeders import Bus, FeederRun, pickup_order, route_runs, schedule_runs
 from planner.solve.packing import pack_area
 from planner.solve.problem import CLOSED, LEVELS, ProblemData, at
 from planner.solve.records import PlanParts, stop
@@ -386,8 +386,15 @@ class CountyPlanner:
         return []
 
     def _pickup_order(self, ld: Load) -> list[str]:
+        """The order of a direct coach's pick-ups: the least driving from the terminal, through
+        every village, to the nearest drop factory (exact over all orders up to 7 villages,
+        nearest-next from the farthest village beyond)."""
         ctx = self.ctx
         vills = sorted({ctx.village[x] for x in ld.units})
+        to_drop = {v: min(self._coach_minutes(v, f) for f in ld.factories) for v in vills}
+        if len(vills) <= 7:
+            return pickup_order(vills, {v: self._feeder_minutes(self.terminal, v) for v in vills},
+                                self._feeder_minutes, to_drop)
         f0 = ld.factories[0]
         start = max(vills, key=lambda v: (self._km(v, f0), v))
         order = [start]

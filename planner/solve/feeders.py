@@ -20,7 +20,8 @@ Times are whole minutes: each leg is the ceiling of its travel time, as in the p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -259,6 +260,21 @@ def schedule_runs(
     out = [s for b in buses for s in planned[b.bus_id]]
     out.sort(key=lambda s: (s.depart, s.bus))
     return out
+
+
+def pickup_order(villages: list[str], from_start: Mapping[str, float], between: Callable[[str, str], float],
+                 to_end: Mapping[str, float]) -> list[str]:
+    """The order of a few pick-ups with the least driving: start -> every village -> end.
+
+    Exact (every order is tried; ties go to the first order in sorted order), so meant for
+    the handful of villages of a township-direct coach (7 villages: 5,040 orders).
+    """
+    best: tuple[float, tuple[str, ...]] | None = None
+    for order in itertools.permutations(sorted(villages)):
+        cost = from_start[order[0]] + to_end[order[-1]] + sum(between(a, b) for a, b in zip(order, order[1:]))
+        if best is None or cost < best[0] - 1e-9:
+            best = (cost, order)
+    return list(best[1]) if best else []
 
 
 def _ceil_minute(t: datetime) -> datetime:

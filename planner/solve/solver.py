@@ -42,12 +42,14 @@ class SolveResult:
     wall_time_s: dict[str, float] = field(default_factory=dict)
 
 
-def solve(p: ProblemData, *, processes: int = 1, progress: Callable[[str], None] | None = None) -> SolveResult:
+def solve(p: ProblemData, *, processes: int = 1, progress: Callable[[str], None] | None = None,
+          scheduler: str | None = None) -> SolveResult:
     """Plan every eligible worker of ``p``; see the module docstring.
 
     ``processes`` > 1 plans counties in that many worker processes (they are
-    independent: a charter starts in its home county); the plan is the same
-    as with one process, up to CP-SAT's time limits.
+    independent: a charter starts in its home county); ``scheduler`` (a
+    dask.distributed scheduler address, e.g. ``tcp://10.0.0.5:8786``) sends them to
+    that cluster's workers instead. The plan is the same either way.
     """
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
@@ -60,7 +62,7 @@ def solve(p: ProblemData, *, processes: int = 1, progress: Callable[[str], None]
     say(f"专列车厢预订 {len(ctx.on_train):,} 个单元 (units booked on trains)")
     parts = PlanParts(prefix="")
     tasks = _county_tasks(ctx, booking)
-    for county_parts in _run_tasks(p, ctx, tasks, processes, say):
+    for county_parts in _run_tasks(p, ctx, tasks, processes, say, scheduler=scheduler):
         parts.extend(county_parts)
     parts.extend(build_train_trips(p, ctx, booking))
     t2 = time.perf_counter()
@@ -90,10 +92,13 @@ def _county_tasks(ctx: SolveContext, booking) -> list[list[CountyInput]]:
     return sorted(by_terminal.values(), key=lambda t: -sum(len(i.unit_ids) for i in t))
 
 
-def _plan_task(task: list[CountyInput]) -> list[tuple[str, PlanParts, set[int], dict, float]]:
-    """Plan one task's counties in turn; return per county its records and what it changed in the context."""
-    assert _SHARED is not None
-    p, ctx = _SHARED
+def _plan_task(task: list[CountyInput], shared: tuple[ProblemData, SolveContext] | None = None,
+               ) -> list[tuple[str, PlanParts, set[int], dict, float]]:
+    """Plan one task's counties in turn; return per county its records and what it changed in the context.
+
+    ``shared`` is the (problem, context) pair; None reads the one a forked process inherited.
+    """
+    p, ctx = shared if shared is not None else _SHARED
     out = []
     for inp in task:
         t0 = time.perf_counter()
@@ -105,23 +110,43 @@ def _plan_task(task: list[CountyInput]) -> list[tuple[str, PlanParts, set[int], 
 
 
 def _run_tasks(p: ProblemData, ctx: SolveContext, tasks: list[list[CountyInput]], processes: int,
-               say: Callable[[str], None]) -> list[PlanParts]:
-    """Plan every task, in this process or a pool of forked ones; county records in county order."""
+               say: Callable[[str], None], *, scheduler: str | None = None) -> list[PlanParts]:
+    """Plan every task through a ``concurrent.futures.Executor``; county records in county order.
+
+    One process: in this process. Several: a pool of forked processes that inherit the
+    problem (no copy is sent). With a dask scheduler address: that cluster's executor
+    (``distributed.Client.get_executor``), the problem scattered to every worker once.
+    """
     global _SHARED
     n_counties = sum(len(t) for t in tasks)
+    units_total = sum(len(i.unit_ids) for t in tasks for i in t) or 1
+    size = {i.county_code: len(i.unit_ids) for t in tasks for i in t}
     done: dict[str, PlanParts] = {}
+    started = time.perf_counter()
+    units_done = 0
 
     def collect(results) -> None:
+        nonlocal units_done
         for county, parts, fed, hub, seconds in results:
             done[county] = parts
             ctx.train_fed.update(fed)
             ctx.hub_used.update(hub)
-            say(f"区县 {len(done)}/{n_counties} {county} 完成，{seconds:.0f} 秒 (county done)")
+            units_done += size[county]
+            say(progress_line(len(done), n_counties, units_done / units_total, time.perf_counter() - started,
+                              f"{county} 完成，{seconds:.0f} 秒 (county done)"))
 
     _SHARED = (p, ctx)
     try:
         workers = min(max(1, processes), len(tasks))
-        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        if scheduler:
+            from planner.solve.cluster import dask_executor
+
+            with dask_executor(scheduler) as (executor, scatter):
+                shared = scatter((p, ctx))
+                futures = [executor.submit(_plan_task, task, shared) for task in tasks]
+                for fut in as_completed(futures):
+                    collect(fut.result())
+        elif workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
             for task in tasks:
                 collect(_plan_task(task))
         else:
@@ -133,6 +158,25 @@ def _run_tasks(p: ProblemData, ctx: SolveContext, tasks: list[list[CountyInput]]
     finally:
         _SHARED = None
     return [done[c] for c in sorted(done)]
+
+
+def progress_line(done: int, total: int, share: float, elapsed_s: float, what: str, width: int = 20) -> str:
+    """``[████░░░░] 5/38 · 已用 1:20 · 预计剩余 3:40 · what``: parts done and time left.
+
+    Time left assumes the rest goes at the pace so far, by share of the work (travelling
+    units) done, not by parts: counties differ a lot in size.
+    """
+    share = min(max(share, 0.0), 1.0)
+    filled = int(round(share * width))
+    bar = "█" * filled + "░" * (width - filled)
+    left = elapsed_s * (1 - share) / share if share > 0 else float("nan")
+    eta = _mmss(left) if math.isfinite(left) else "?"
+    return f"[{bar}] {done}/{total} · 已用 {_mmss(elapsed_s)} · 预计剩余 {eta} · {what}"
+
+
+def _mmss(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}"
 
 
 def lower_bound(p: ProblemData, ctx: SolveContext, parts: PlanParts) -> dict:
