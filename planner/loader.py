@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from planner.errors import ScenarioError
 from planner.scenario import SYNTH_TABLES, Scenario, load_scenario
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,10 @@ def load_and_validate(scenario_path: str | Path, *, progress: Progress = None):
     from planner.validate import validate_scenario
 
     sc = load_scenario(scenario_path)
+    if sc.roads.network is not None and not sc.resolve(sc.roads.network).is_file():
+        msg = (f"{sc.source_path}: [roads] network 指向的路网文件不存在 "
+               f"(road network file not found): {sc.resolve(sc.roads.network)}")
+        raise ScenarioError(msg)
     ensure_synth_data(sc, progress=progress)
     if progress:
         progress("读取并检查数据 (reading and validating data)")

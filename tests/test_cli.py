@@ -154,3 +154,14 @@ def test_export_writes_each_document_and_refuses_an_empty_choice(tmp_path, capsy
     assert {f"乘车人员名单_{township}.xlsx", f"乘车人员名单_{township}.pdf"} <= names
     assert any(n.startswith("到达名单_") and n.endswith(".pdf") for n in names)
     assert any(n.startswith("波次计划_") and n.endswith(".xlsx") for n in names)
+
+
+def test_missing_road_network_is_a_message(tmp_path, capsys):
+    """A scenario whose [roads] network file is missing: a message naming it, exit code 2."""
+    text = (TINY / "scenario.toml").read_text(encoding="utf-8")
+    scen = tmp_path / "roads.toml"
+    scen.write_text(text.replace("[data]", '[roads]\nnetwork = "no-such-county.osm.bz2"\n\n[data]', 1),
+                    encoding="utf-8")
+    assert main(["validate", str(scen)]) == 2
+    err = capsys.readouterr().err
+    assert "路网文件不存在" in err and "no-such-county.osm.bz2" in err

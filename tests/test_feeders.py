@@ -155,3 +155,4 @@ def test_direct_coach_pickup_order_is_the_shortest_drive():
     order = pickup_order(["A", "B", "W"], {v: abs(pos[v]) for v in "ABW"}, between,
                          {v: 1000 - pos[v] for v in "ABW"})
     assert order == ["W", "A", "B"]
+

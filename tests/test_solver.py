@@ -140,3 +140,12 @@ def test_no_eligible_worker_gives_an_empty_plan_with_reasons():
     w = plan["workers"]
     assert list(w["status"]) == ["unassigned"] and list(w["reason"]) == ["job_not_confirmed"]
     assert len(plan["trips"]) == 0
+
+
+def test_progress_line_shows_parts_and_time_left():
+    """A quarter of the work done in 1 min leaves 3 min at the same pace; the bar is a quarter full."""
+    from planner.solve.solver import progress_line
+    line = progress_line(5, 38, 0.25, 60.0, "区县 500101 完成")
+    assert line.startswith("[" + "█" * 5 + "░" * 15 + "] 5/38")
+    assert "已用 1:00" in line and "预计剩余 3:00" in line and line.endswith("区县 500101 完成")
+    assert "预计剩余 ?" in progress_line(0, 38, 0.0, 1.0, "开始")

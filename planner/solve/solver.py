@@ -133,7 +133,7 @@ def _run_tasks(p: ProblemData, ctx: SolveContext, tasks: list[list[CountyInput]]
             ctx.hub_used.update(hub)
             units_done += size[county]
             say(progress_line(len(done), n_counties, units_done / units_total, time.perf_counter() - started,
-                              f"{county} 完成，{seconds:.0f} 秒 (county done)"))
+                              f"区县 {county} 完成，{seconds:.0f} 秒 (county done)"))
 
     _SHARED = (p, ctx)
     try:
