@@ -122,10 +122,11 @@ def route_runs(
     """Feeder runs that bring every unit of ``by_village`` to ``hub``.
 
     ``minutes(places)`` gives the feeder's travel minutes between every two of ``places``
-    (row = from, column = to). Each run carries at
-    most ``cap`` people and its first boarder rides at most ``ride_limit_min``. A chunk whose
-    village is farther than that on its own still gets its own run (callers keep such
-    villages off feeders; the checker reports the ride). Deterministic for a given seed.
+    (row = from, column = to). Each run carries at most ``cap`` people and its first boarder
+    rides at most ``ride_limit_min``. Full buses, and villages too far to share a run within
+    the limit, get runs of their own (a village too far even alone still gets one: callers
+    keep such villages off feeders, and the checker would report the ride). Deterministic for
+    a given seed and ``iterations``.
     """
     chunks = village_chunks(by_village, size, cap)
     if not chunks:
