@@ -165,3 +165,17 @@ def test_missing_road_network_is_a_message(tmp_path, capsys):
     assert main(["validate", str(scen)]) == 2
     err = capsys.readouterr().err
     assert "路网文件不存在" in err and "no-such-county.osm.bz2" in err
+
+
+def test_closed_pipe_is_not_a_traceback():
+    """`planner vrp ... | head -1`: when the reader goes away, the command stops quietly (exit 0)."""
+    import subprocess
+    import sys
+
+    inst = Path(__file__).resolve().parent.parent / "bench" / "instances" / "X-n101-k25.vrp"
+    proc = subprocess.Popen([sys.executable, "-m", "planner.cli", "vrp", str(inst), "--seconds", "0.5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before anything is written
+    err = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err and "BrokenPipeError" not in err
