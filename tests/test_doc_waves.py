@@ -117,3 +117,11 @@ def test_pdf_day_labels(plan, written):
     for day in _departures_from_csv(plan_dir).index:
         assert day in text
     assert "每日发车数" in text and "岗位未确认" in text
+
+
+def test_every_unassigned_reason_has_a_chinese_name():
+    """Each reason the plan format allows is shown to users in Chinese, not as a code."""
+    from planner.check.accounting import REASONS
+    from planner.documents.waves import REASON_NAMES
+
+    assert REASONS <= set(REASON_NAMES)

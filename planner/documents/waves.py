@@ -59,6 +59,7 @@ REASON_NAMES = {
     "ready_after_window": "就绪晚于计划期",
     "ready_after_needed_by": "就绪晚于用工日期",
     "group_member_ineligible": "同行家庭成员不能出行",
+    "no_road_to_village": "路网中无道路通达本村",
 }
 DAILY_COLUMNS = ["日期", "发车合计", *MODE_CATS, "接驳车趟次", "运送人数", "在途大巴", "当日返回大巴", "空闲大巴",
                  "大巴总数", "等待出发人数", "已就绪未安排人数"]
