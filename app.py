@@ -91,7 +91,11 @@ def run_planning(scenario: Path, out: Path, status) -> bool:
             return
         steps["shown"] = now
         status.write(msg)
-        bar.progress(min(0.95, steps["n"] / (steps["n"] + 8)), text=msg)
+        share = getattr(msg, "share", None)  # the solver's county progress carries its share of the work
+        if share is not None:
+            steps["solve"] = share
+        done = 0.1 + 0.8 * steps.get("solve", 0.0) if "solve" in steps else min(0.1, steps["n"] / 200)
+        bar.progress(min(0.95, done), text=msg)
 
     try:
         report = run_plan(scenario, out, progress=progress)

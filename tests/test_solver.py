@@ -149,3 +149,4 @@ def test_progress_line_shows_parts_and_time_left():
     assert line.startswith("[" + "█" * 5 + "░" * 15 + "] 5/38")
     assert "已用 1:00" in line and "预计剩余 3:00" in line and line.endswith("区县 500101 完成")
     assert "预计剩余 ?" in progress_line(0, 38, 0.0, 1.0, "开始")
+    assert line.share == 0.25 and line.seconds_left == 180.0  # for the app's progress bar

@@ -160,7 +160,25 @@ def _run_tasks(p: ProblemData, ctx: SolveContext, tasks: list[list[CountyInput]]
     return [done[c] for c in sorted(done)]
 
 
-def progress_line(done: int, total: int, share: float, elapsed_s: float, what: str, width: int = 20) -> str:
+class ProgressMessage(str):
+    """A progress text that also carries the share of the work done and the seconds left.
+
+    It is a plain ``str`` for every progress callback (the CLI prints it); a caller that can
+    draw a bar (the app) reads ``share`` and ``seconds_left``.
+    """
+
+    share: float
+    seconds_left: float
+
+    def __new__(cls, text: str, share: float, seconds_left: float) -> ProgressMessage:
+        obj = super().__new__(cls, text)
+        obj.share = share
+        obj.seconds_left = seconds_left
+        return obj
+
+
+def progress_line(done: int, total: int, share: float, elapsed_s: float, what: str,
+                  width: int = 20) -> ProgressMessage:
     """``[████░░░░] 5/38 · 已用 1:20 · 预计剩余 3:40 · what``: parts done and time left.
 
     Time left assumes the rest goes at the pace so far, by share of the work (travelling
@@ -171,7 +189,7 @@ def progress_line(done: int, total: int, share: float, elapsed_s: float, what: s
     bar = "█" * filled + "░" * (width - filled)
     left = elapsed_s * (1 - share) / share if share > 0 else float("nan")
     eta = _mmss(left) if math.isfinite(left) else "?"
-    return f"[{bar}] {done}/{total} · 已用 {_mmss(elapsed_s)} · 预计剩余 {eta} · {what}"
+    return ProgressMessage(f"[{bar}] {done}/{total} · 已用 {_mmss(elapsed_s)} · 预计剩余 {eta} · {what}", share, left)
 
 
 def _mmss(seconds: float) -> str:
