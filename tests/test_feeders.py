@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from planner.solve.feeders import Bus, FeederRun, route_runs, schedule_runs, village_chunks
 
@@ -156,3 +158,35 @@ def test_direct_coach_pickup_order_is_the_shortest_drive():
                          {v: 1000 - pos[v] for v in "ABW"})
     assert order == ["W", "A", "B"]
 
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(rides=st.lists(st.integers(5, 120), min_size=1, max_size=25),
+       frees=st.lists(st.integers(0, 240), min_size=1, max_size=6),
+       out=st.integers(0, 40))
+@example(rides=[30, 100, 90, 91], frees=[0, 0, 0, 0], out=10)
+def test_schedule_never_puts_a_bus_in_two_places(rides, frees, out):
+    """Random runs on random buses: every run is scheduled once; each bus reaches its first run
+    from where it is free, drives out again after each run, and never leaves before 05:30."""
+    day = datetime(2020, 2, 20)
+    first = day.replace(hour=5, minute=30)
+    arrive_by = day.replace(hour=7)
+    runs = [FeederRun(((f"V{i}", (i,)),), (0,), r, DWELL) for i, r in enumerate(rides)]
+    buses = [Bus(f"B{k}", day.replace(hour=4) + timedelta(minutes=m), "H") for k, m in enumerate(frees)]
+    dead = lambda a, b: 0 if a == b else out  # noqa: E731
+    plan = schedule_runs(runs, buses, "H", arrive_by, first, dead)
+    assert sorted(s.run.first for s in plan) == sorted(r.first for r in runs)
+    free = {b.bus_id: b.free_at for b in buses}
+    for bus in free:
+        mine = sorted((s for s in plan if s.bus == bus), key=lambda s: s.depart)
+        at = free[bus]
+        for s in mine:
+            assert s.depart >= first
+            assert s.depart >= at + timedelta(minutes=out + DWELL)
+            at = s.arrive
+    # a bus per run, all free at 04:00 at the hub: exactly the runs that fit between 05:30 and
+    # 07:00 (ride <= 90 min) arrive on time, at 07:00; the others are late
+    if len(frees) >= len(rides) and max(frees) == 0:
+        for s in plan:
+            assert (s.arrive == arrive_by) == (s.run.ride <= 90)
+            assert s.arrive >= arrive_by
