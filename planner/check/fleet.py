@@ -63,11 +63,13 @@ def fleet(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
         fx = v[feed]
         a = p_last[feed].fillna("").astype(str)
         b = fx["origin_id"].astype(str)
-        need = pd.Series(ctx.travel.feeder_minutes_many(a, b, fx["home_county_code"].astype(str)), index=fx.index)
-        km = pd.Series([ctx.travel.km(x, y, c) if x in ctx.travel.xy and y in ctx.travel.xy else np.nan
-                        for x, y, c in zip(a, b, fx["home_county_code"].astype(str))], index=fx.index)
+        home = fx["home_county_code"].astype(str)
+        need = pd.Series(ctx.travel.feeder_minutes_many(a, b, home), index=fx.index)
         have_min = (fx["depart"] - p_arr[feed]).dt.total_seconds() / 60
         bad = need.notna() & (have_min < need - 1)
+        # km only for the message, so only for the reported rows
+        km = pd.Series([ctx.travel.km(x, y, c) for x, y, c in zip(a[bad], b[bad], home[bad])],
+                       index=fx.index[bad], dtype=float)
         out.append(vf("vehicle_jump", "接驳车 " + s(fx["vehicle_id"][bad]) + " " + hm(p_arr[feed][bad]) + " 到 "
                       + s(p_last[feed][bad]) + "，空驶 " + num(km[bad]) + " km 到 " + s(fx["origin_id"][bad]) + " 需 "
                       + num(need[bad]) + " 分钟，只有 " + num(have_min[bad]) + " 分钟", trip=fx["trip_id"][bad]))

@@ -248,7 +248,8 @@ def plan_offsets(tod: int, total: int, drivers: int, rules: Drivers) -> tuple[tu
     return tuple(out)
 
 
-def _ceil_minute(t: datetime) -> datetime:
+def ceil_minute(t: datetime) -> datetime:
+    """Round up to the whole minute (plan times have minute precision)."""
     m = t.replace(second=0, microsecond=0)
     return m if m == t else m + timedelta(minutes=1)
 
@@ -285,7 +286,7 @@ def plan_drive(depart: datetime, drive_min: float, drivers: int, rules: Drivers)
     DrivePlan
         Arrival and the driving stretches.
     """
-    base = _ceil_minute(depart)
+    base = ceil_minute(depart)
     total = max(0, int(math.ceil(drive_min - _EPS)))
     offsets = plan_offsets(base.hour * 60 + base.minute, total, int(drivers), rules)
     if not offsets:

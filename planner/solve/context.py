@@ -155,18 +155,14 @@ def build_context(p: ProblemData, units: Units) -> SolveContext:
     why[closed_all] = "destination_closed"
     # villages a feeder cannot reach within the ride limit must be picked up directly
     needs_direct = np.zeros(n, dtype=bool)
-    ride_cache: dict[tuple[str, str], float] = {}
     for c in np.unique(county):
         sel = np.flatnonzero(county == c)
         t = terminals.get(c)
         if t is None:
             needs_direct[sel] = True
             continue
-        for v in np.unique(village[sel]):
-            if (v, t) not in ride_cache:
-                ride_cache[(v, t)] = p.travel.feeder_minutes(v, t, c) / 60.0
-        ride_h = np.array([ride_cache[(v, t)] for v in village[sel]])
-        needs_direct[sel] = ride_h > sc.feeders.max_ride_h
+        ride_h = {v: p.travel.feeder_minutes(v, t, c) / 60.0 for v in np.unique(village[sel])}
+        needs_direct[sel] = np.array([ride_h[v] for v in village[sel]]) > sc.feeders.max_ride_h
     sort_key = np.char.add(township.astype("U9"), village.astype("U12"))
     start = p.days[0]
     needed_date = [start + timedelta(days=int(x)) for x in fr["needed"].to_numpy()]

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from planner.rules.driving import drivers_needed
+from planner.rules.driving import ceil_minute, drivers_needed
 from planner.rules.route import RoutePlan, plan_route, plan_single
 from planner.rules.seats import allowed_seats
 from planner.solve.feeders import Bus, FeederRun, pickup_order, route_runs, schedule_runs
@@ -372,7 +372,7 @@ class CountyPlanner:
                         at_hub[x] = arr_h
             ready: list[tuple[Load, Vehicle, CoachRoute]] = []
             for ld, coach in active:
-                depart = _ceil_minute(max(t0, coach.free_at, max(at_hub[x] for x in ld.units) + transfer))
+                depart = ceil_minute(max(t0, coach.free_at, max(at_hub[x] for x in ld.units) + transfer))
                 route = self._coach_route(d, ld, coach, depart, []) if depart <= latest else None
                 if route is not None:
                     ready.append((ld, coach, route))
@@ -611,7 +611,7 @@ class CountyPlanner:
         # the coach goes home empty, then the drivers rest
         back_from = drops[-1]
         back_km = self._km(back_from, origin)
-        leave = _ceil_minute(arrive_last + timedelta(hours=sc.fleet.turnaround_h))
+        leave = ceil_minute(arrive_last + timedelta(hours=sc.fleet.turnaround_h))
         if sc.fleet.empty_return:
             drv_back = drivers_needed(back_km, sc.drivers)
             back = plan_single(leave, self._coach_minutes(back_from, origin), drv_back, sc.drivers)
@@ -659,13 +659,6 @@ class CountyPlanner:
                 for _v, _a, _d, units, _k in r[1]:
                     fed.extend(units)
         return fed
-
-
-def _ceil_minute(t: datetime) -> datetime:
-    """Round up to the whole minute (plan times have minute precision)."""
-    if t.second == 0 and t.microsecond == 0:
-        return t
-    return (t + timedelta(minutes=1)).replace(second=0, microsecond=0)
 
 
 # imported late to avoid a cycle in type hints

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from planner.routing import VrpProblem, solve_vrp
+from planner.rules.driving import ceil_minute
 
 #: Cost of one more run, in tenths of a minute of driving (30 min): a run more is a bus more.
 RUN_FIXED_COST = 300
@@ -137,9 +138,11 @@ def route_runs(
         return FeederRun(((c[0], tuple(c[1])),), (0,), leg[(c[0], hub)], dwell)
 
     # full buses and villages too far for company ride alone; the rest is routed
-    alone = [c for c in chunks if c[2] >= cap or leg[(c[0], hub)] + dwell > ride_limit_min]
-    shared = [c for c in chunks if not (c[2] >= cap or leg[(c[0], hub)] + dwell > ride_limit_min)]
-    runs = [solo(c) for c in alone]
+    def rides_alone(c) -> bool:
+        return c[2] >= cap or leg[(c[0], hub)] + dwell > ride_limit_min
+
+    runs = [solo(c) for c in chunks if rides_alone(c)]
+    shared = [c for c in chunks if not rides_alone(c)]
     if len(shared) == 1:
         runs.append(solo(shared[0]))
     elif shared:
@@ -254,7 +257,7 @@ def schedule_runs(
                 start = mine[-1].arrive + timedelta(minutes=dead_minutes(hub, run.first) + run.dwell)
             else:
                 start = b.free_at + timedelta(minutes=dead_minutes(b.at, run.first) + run.dwell)
-            depart = _ceil_minute(max(start, first_depart))
+            depart = ceil_minute(max(start, first_depart))
             if best is None or (depart, b.bus_id) < (best[1], best[0]):
                 best = (b.bus_id, depart)
         planned[best[0]].append(ScheduledRun(best[0], run, best[1]))
@@ -276,9 +279,3 @@ def pickup_order(villages: list[str], from_start: Mapping[str, float], between: 
         if best is None or cost < best[0] - 1e-9:
             best = (cost, order)
     return list(best[1]) if best else []
-
-
-def _ceil_minute(t: datetime) -> datetime:
-    if t.second == 0 and t.microsecond == 0:
-        return t
-    return (t + timedelta(minutes=1)).replace(second=0, microsecond=0)
