@@ -19,3 +19,7 @@ class DataError(PlannerError, ValueError):
 
 class PlanFormatError(PlannerError, ValueError):
     """A plan directory is missing a file or a column the plan format requires."""
+
+
+class PlanOutputError(PlannerError, ValueError):
+    """A plan cannot be written where asked: ``--out`` is a file, not a plan, or locked by another run."""

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.loader import load_and_validate
-from planner.plan_writer import write_plan
+from planner.plan_dir import PlanLock, check_out_target, kill_point, recover
+from planner.plan_writer import stage_plan
 from planner.solve.problem import build_problem
 from planner.solve.solver import solve
 
@@ -26,6 +27,7 @@ class PlanReport:
     check_text: str = ""
     check_ok: bool | None = None
     notes: list[str] = field(default_factory=list)
+    replaced: bool = False
 
     @property
     def ok(self) -> bool:
@@ -39,7 +41,8 @@ class PlanReport:
         d = s["departures"]
         lb = s["lower_bound"]
         lines = [
-            f"计划已写入 (plan written to) {self.out}",
+            (f"计划已写入 (plan written to) {self.out}，替换了原有计划 (replaced the previous plan)" if self.replaced
+             else f"计划已写入 (plan written to) {self.out}"),
             f"务工人员 读入 {w['read']:,}：已安排 {w['planned']:,}，未安排 {w['unassigned']:,}",
         ]
         for k, v in w["unassigned_by_reason"].items():
@@ -75,12 +78,37 @@ def run_plan(
 
     ``processes``: worker processes on this machine (default ``[solver] workers``);
     ``scheduler``: a dask.distributed scheduler address to plan on instead.
+
+    ``out`` is checked before anything is solved (a file, or a non-empty
+    directory that is not a plan, raises PlanOutputError) and locked for the
+    whole run (a second run on it raises PlanOutputError). The plan is written
+    into a staging directory beside ``out``, checked there, and swapped in
+    atomically (:mod:`planner.plan_dir`): until then ``out`` keeps the previous
+    plan, complete and readable; a failed run leaves it untouched.
     """
+    say = progress or (lambda _m: None)
+    out = Path(out)
+    check_out_target(out)
+    with PlanLock(out) as lock:
+        notes = recover(out)
+        if lock.stale_pid is not None:
+            notes.append(f"注意：进程 {lock.stale_pid} 的锁已失效（该进程已结束），本次运行接管 (stale lock taken over)")
+        target = check_out_target(out)
+        if target.replaces:
+            say(f"将替换已有计划 {out}（新计划完整写出并校验后才替换）(will replace the existing plan)")
+        kill_point("locked")
+        report = _plan_locked(scenario_path, out, notes, check=check, processes=processes, progress=progress,
+                              scheduler=scheduler)
+    return report
+
+
+def _plan_locked(scenario_path: str | Path, out: Path, notes: list[str], *, check: bool, processes: int | None,
+                 progress: Callable[[str], None] | None, scheduler: str | None) -> PlanReport:
+    """Load, solve, stage, check and swap in; the caller holds the lock on ``out``."""
     say = progress or (lambda _m: None)
     wall: dict[str, float] = {}
     t = time.perf_counter()
     sc, val = load_and_validate(scenario_path, progress=progress)
-    notes = []
     if not val.ok:
         rej = sum(len(f) for f in val.rejected.values())
         notes.append(
@@ -96,20 +124,28 @@ def run_plan(
     say("写出计划文件 (writing plan files)")
     rejected = val.rejected.get("workers")
     n_read = val.counts["workers"]["read"]
-    summ = write_plan(out, p, res, rejected, n_read, wall)
-    wall["write"] = time.perf_counter() - t
-    report = PlanReport(out=out, summary=summ, notes=notes)
-    if check:
-        from planner.check import check_plan_dir
+    staged = stage_plan(out, p, res, rejected, n_read, wall)
+    try:
+        summ = dict(staged.summary)
+        wall["write"] = time.perf_counter() - t
+        report = PlanReport(out=out, summary=summ, notes=notes)
+        if check:
+            from planner.check import check_plan_dir
 
-        t = time.perf_counter()
-        say("独立校验计划 (checking the plan)")
-        chk = check_plan_dir(out, sc, progress=progress)
-        wall["check"] = time.perf_counter() - t
-        report.check_ok = chk.ok
-        report.check_text = chk.text(max_per_rule=10)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    summ["wall_time_s"] = {k: round(v, 2) for k, v in wall.items()}
-    summ["peak_memory_mb"] = round(peak_mb, 1)
-    (out / "summary.json").write_text(__import__("json").dumps(summ, ensure_ascii=False, indent=2), encoding="utf-8")
+            t = time.perf_counter()
+            say("独立校验计划 (checking the plan)")
+            chk = check_plan_dir(staged.path, sc, progress=progress)
+            wall["check"] = time.perf_counter() - t
+            report.check_ok = chk.ok
+            report.check_text = chk.text(max_per_rule=10)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        summ["wall_time_s"] = {k: round(v, 2) for k, v in wall.items()}
+        summ["peak_memory_mb"] = round(peak_mb, 1)
+        staged.save_summary(summ)
+        report.summary = staged.summary
+        kill_point("checked")
+        report.replaced = staged.commit()
+    except BaseException:
+        staged.discard()
+        raise
     return report

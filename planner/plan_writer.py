@@ -1,42 +1,46 @@
-"""Write a plan directory in the format of docs/plan-format.md.
+"""Write a plan directory in the format of planner/plan_format.py (docs/plan-format.md).
 
 Only plain records cross this boundary: the writer knows nothing of how the
 solver found the plan, and the checker, documents and app read only what it
-writes.
+writes. The directory is written whole into a staging directory beside
+``out`` and swapped in atomically (:mod:`planner.plan_dir`): ``out`` always
+holds the old complete plan or the new complete one.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from planner.solve.solver import SolveResult
+from planner.errors import PlanFormatError
+from planner.plan_dir import (PlanLock, check_out_target, fsync_path, kill_point, recover, staging_dir, swap_in,
+                              write_file_durably)
+from planner.plan_format import (FORMAT_VERSION, GPKG_FILE, PLAN_FILES, SUMMARY_FILE, TABLES,
+                                 direct_coach_ids, file_manifest, iso_time, passenger_trips, trunk_trips,
+                                 verify_plan_dir, write_table)
 from planner.solve.problem import ProblemData
+from planner.solve.solver import SolveResult
+from planner.vocab import DEFAULT_UNPLACED_REASON, INELIGIBLE_REASONS, REJECTED_INPUT, unknown_reasons
 
-TRIP_COLUMNS = [
-    "trip_id", "mode", "purpose", "vehicle_type", "vehicle_id", "home_county_code", "service_id",
-    "occupancy_rule", "seats_rated", "seats_allowed", "origin_id", "depart", "destination_ids", "arrive",
-    "distance_km", "drivers", "passengers", "leader_worker_id",
-]
-STOP_COLUMNS = ["trip_id", "seq", "place_id", "place_kind", "arrive", "depart", "boarding", "alighting", "distance_km"]
-LEG_COLUMNS = ["worker_id", "leg", "trip_id", "seat", "board_place_id", "board_time", "alight_place_id", "alight_time"]
-WORKER_COLUMNS = [
-    "source_row", "worker_id", "status", "reason", "reason_detail", "village_code", "township_code",
-    "county_code", "factory_id", "chain", "depart_day", "planned_arrival", "group_id",
-]
+TRIP_COLUMNS = TABLES["trips"].names()
+STOP_COLUMNS = TABLES["stops"].names()
+LEG_COLUMNS = TABLES["legs"].names()
+WORKER_COLUMNS = TABLES["workers"].names()
 
 
 def iso(t: datetime | None) -> str:
-    """ISO 8601 with the +08:00 offset, or "" for no time."""
-    return "" if t is None else t.isoformat(timespec="seconds")
+    """ISO 8601 with the +08:00 offset, or "" for no time (never ``NaT``)."""
+    return iso_time(t)
 
 
 def _iso_col(series: pd.Series) -> pd.Series:
-    return series.map(lambda t: iso(t) if isinstance(t, datetime) else "")
+    return series.map(iso_time).astype(object)
 
 
 def plan_tables(p: ProblemData, res: SolveResult, rejected_workers: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -75,7 +79,7 @@ def plan_tables(p: ProblemData, res: SolveResult, rejected_workers: pd.DataFrame
         if status[pos] != "planned":
             reason[pos] = why
     missing = (status == "unassigned") & (reason == "")
-    reason[missing] = "no_vehicle_before_needed_by"
+    reason[missing] = DEFAULT_UNPLACED_REASON
     gid = w["group_id"].fillna("").astype(str) if "group_id" in w.columns else pd.Series([""] * n)
     acc = pd.DataFrame(
         {
@@ -105,7 +109,7 @@ def plan_tables(p: ProblemData, res: SolveResult, rejected_workers: pd.DataFrame
                 "source_row": rej["_row"].astype(int).to_numpy(),
                 "worker_id": col("worker_id"),
                 "status": "unassigned",
-                "reason": "rejected_input",
+                "reason": REJECTED_INPUT,
                 "reason_detail": col("reason"),
                 "village_code": vill,
                 "township_code": [v[:9] if len(v) == 12 and v.isdigit() else "" for v in vill],
@@ -118,23 +122,31 @@ def plan_tables(p: ProblemData, res: SolveResult, rejected_workers: pd.DataFrame
             }
         )
         acc = pd.concat([acc, rj], ignore_index=True)
-    workers = acc.sort_values("source_row")[WORKER_COLUMNS]
+    workers = acc.sort_values("source_row", kind="stable")[WORKER_COLUMNS]
+    strange = unknown_reasons(workers["reason"])
+    if strange:
+        msg = (f"workers.csv: 未安排原因 {', '.join(strange)} 未在 planner/vocab.py 中声明 "
+               "(unassigned reason not declared in planner.vocab.UNASSIGNED_REASONS)")
+        raise PlanFormatError(msg)
     return {"trips": trips, "stops": stops, "legs": legs, "workers": workers}
 
 
-def summary(p: ProblemData, res: SolveResult, tables: dict[str, pd.DataFrame], n_read: int,
-            wall: dict[str, float]) -> dict:
-    """summary.json contents."""
+def build_summary(p: ProblemData, res: SolveResult, tables: dict[str, pd.DataFrame], n_read: int,
+                  wall: dict[str, float]) -> dict:
+    """summary.json contents: the one place that builds them (add new keys here).
+
+    The writer adds ``format_version`` and ``files`` (sha256 of every plan file)
+    when it stages the directory; ``run_plan`` updates ``wall_time_s`` and
+    ``peak_memory_mb`` after the checker ran.
+    """
     trips, workers, legs = tables["trips"], tables["workers"], tables["legs"]
     sc = p.sc
     un = workers[workers["status"] == "unassigned"]
-    pas = trips[trips["purpose"] == "passenger"]
+    pas = passenger_trips(trips)
     coach = pas[pas["mode"] == "coach"]
-    direct_ids = set(
-        tables["stops"].loc[(tables["stops"]["place_kind"] == "village") & (tables["stops"]["boarding"] > 0), "trip_id"]
-    )
+    direct_ids = direct_coach_ids(trips, tables["stops"])
     km = trips.groupby(["mode", "purpose"])["distance_km"].sum()
-    trunk = pas[pas["mode"].isin(["coach", "train"])]
+    trunk = trunk_trips(trips)
     trunk_legs = legs[legs["trip_id"].isin(set(trunk["trip_id"]))]
     vil = workers.set_index("worker_id")["village_code"]
     vil = vil[~vil.index.duplicated()]
@@ -143,10 +155,8 @@ def summary(p: ProblemData, res: SolveResult, tables: dict[str, pd.DataFrame], n
         "scenario": {"name": sc.name, "path": str(sc.source_path), "checksum": sc.checksum},
         "workers": {
             "read": int(n_read),
-            "rejected_input": int((workers["reason"] == "rejected_input").sum()),
-            "eligible": int(len(workers) - un["reason"].isin(
-                ["rejected_input", "job_not_confirmed", "no_recognised_health_proof", "health_proof_expired",
-                 "ready_after_needed_by", "ready_after_window", "group_member_ineligible"]).sum()),
+            "rejected_input": int((workers["reason"] == REJECTED_INPUT).sum()),
+            "eligible": int(len(workers) - un["reason"].isin(sorted(INELIGIBLE_REASONS)).sum()),
             "planned": int((workers["status"] == "planned").sum()),
             "unassigned": int(len(un)),
             "unassigned_by_reason": {str(k): int(v) for k, v in un["reason"].value_counts().sort_index().items()},
@@ -175,17 +185,94 @@ def summary(p: ProblemData, res: SolveResult, tables: dict[str, pd.DataFrame], n
     }
 
 
+summary = build_summary  # the name callers used before
+
+
+def _dump(summ: dict) -> str:
+    return json.dumps(summ, ensure_ascii=False, indent=2)
+
+
+@dataclass
+class StagedPlan:
+    """A complete plan written into a staging directory beside ``out``, not yet visible at ``out``.
+
+    ``path`` can be read and checked like any plan directory. :meth:`commit`
+    swaps it in; :meth:`discard` deletes it.
+    """
+
+    path: Path
+    out: Path
+    summary: dict
+
+    def save_summary(self, summ: dict) -> None:
+        """Replace summary.json in the staging directory (the file list is kept; it covers the other files)."""
+        summ = dict(summ)
+        summ["format_version"] = self.summary["format_version"]
+        summ["files"] = self.summary["files"]
+        write_file_durably(self.path / SUMMARY_FILE, _dump(summ))
+        self.summary = summ
+
+    def commit(self) -> bool:
+        """Verify the staged directory is complete, then make it the plan at ``out``; True if one was replaced."""
+        verify_plan_dir(self.path)
+        fsync_path(self.path)
+        replaced = swap_in(self.path, self.out)
+        kill_point("done")
+        return replaced
+
+    def discard(self) -> None:
+        """Delete the staging directory (a run that failed leaves the old plan as it was)."""
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def stage_plan(out: Path, p: ProblemData, res: SolveResult, rejected_workers: pd.DataFrame, n_read: int,
+               wall: dict[str, float]) -> StagedPlan:
+    """Write every file of the plan into a new staging directory beside ``out``, fsync'd, summary last.
+
+    Call with the plan's lock held (:class:`planner.plan_dir.PlanLock`).
+    """
+    tmp = staging_dir(Path(out))
+    try:
+        kill_point("staged")
+        tables = plan_tables(p, res, rejected_workers)
+        for name, frame in tables.items():
+            write_table(tmp / f"{name}.csv", name, frame)
+            fsync_path(tmp / f"{name}.csv")
+            kill_point(name)
+        write_gpkg(tmp / GPKG_FILE, p, tables)
+        fsync_path(tmp / GPKG_FILE)
+        kill_point("gpkg")
+        summ = build_summary(p, res, tables, n_read, wall)
+        summ["format_version"] = FORMAT_VERSION
+        summ["files"] = file_manifest(tmp, PLAN_FILES)
+        write_file_durably(tmp / SUMMARY_FILE, _dump(summ))
+        fsync_path(tmp)
+        kill_point("summary")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return StagedPlan(tmp, Path(out), summ)
+
+
 def write_plan(out: Path, p: ProblemData, res: SolveResult, rejected_workers: pd.DataFrame, n_read: int,
                wall: dict[str, float]) -> dict:
-    """Write every file of the plan directory; return the summary."""
-    out.mkdir(parents=True, exist_ok=True)
-    tables = plan_tables(p, res, rejected_workers)
-    for name, frame in tables.items():
-        frame.to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
-    write_gpkg(out / "plan.gpkg", p, tables)
-    summ = summary(p, res, tables, n_read, wall)
-    (out / "summary.json").write_text(json.dumps(summ, ensure_ascii=False, indent=2), encoding="utf-8")
-    return summ
+    """Write the plan directory ``out`` atomically (lock, stage, verify, swap); return the summary.
+
+    ``planner.pipeline.run_plan`` does the same with the checker run on the
+    staged directory before the swap.
+    """
+    out = Path(out)
+    check_out_target(out)
+    with PlanLock(out):
+        recover(out)
+        check_out_target(out)
+        staged = stage_plan(out, p, res, rejected_workers, n_read, wall)
+        try:
+            staged.commit()
+        except BaseException:
+            staged.discard()
+            raise
+        return staged.summary
 
 
 def write_gpkg(path: Path, p: ProblemData, tables: dict[str, pd.DataFrame]) -> None:
@@ -213,10 +300,12 @@ def write_gpkg(path: Path, p: ProblemData, tables: dict[str, pd.DataFrame]) -> N
             names[pid] = nm[i]
     real = stops[stops["place_kind"] != "rest"]
     lines = []
+    line_of: dict[str, LineString] = {}
     for tid, g in real.groupby("trip_id", sort=False):
         pts = [xy[pid] for pid in g["place_id"] if pid in xy]
         if len(pts) >= 2:
-            lines.append((tid, LineString(pts)))
+            line_of[tid] = LineString(pts)
+            lines.append((tid, line_of[tid]))
     trips = tables["trips"].set_index("trip_id")
     if lines:
         ids, geoms = zip(*lines)
@@ -230,3 +319,29 @@ def write_gpkg(path: Path, p: ProblemData, tables: dict[str, pd.DataFrame]) -> N
         crs="EPSG:4326",
     )
     pg.to_file(path, layer="places", driver="GPKG", engine="pyogrio")
+    rests = _rest_points(stops, line_of)
+    rests.to_file(path, layer="rest_stops", driver="GPKG", engine="pyogrio")
+
+
+def _rest_points(stops: pd.DataFrame, line_of: dict) -> object:
+    """Rest stops as points placed their share of the trip's road km along the trip's line (approximate).
+
+    The plan knows how far along its road a rest stop lies (``distance_km`` of
+    the stops before it), not which service area it is; the point is a map aid.
+    """
+    import geopandas as gpd
+
+    st = stops[stops["trip_id"].isin(set(stops.loc[stops["place_kind"] == "rest", "trip_id"]))]
+    rows, geoms = [], []
+    for tid, g in st.groupby("trip_id", sort=False):
+        line = line_of.get(tid)
+        cum = g["distance_km"].astype(float).cumsum()
+        total = float(cum.iloc[-1]) if len(cum) else 0.0
+        for (_, r), km in zip(g.iterrows(), cum):
+            if r["place_kind"] != "rest" or line is None:
+                continue
+            rows.append({"trip_id": tid, "seq": int(r["seq"]), "arrive": r["arrive"], "depart": r["depart"],
+                         "km_from_origin": round(float(km), 2)})
+            geoms.append(line.interpolate(float(km) / total if total > 0 else 0.0, normalized=True))
+    frame = pd.DataFrame(rows, columns=["trip_id", "seq", "arrive", "depart", "km_from_origin"])
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")

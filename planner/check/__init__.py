@@ -26,12 +26,14 @@ from planner.check.driving import driving
 from planner.check.feeders import feeders
 from planner.check.fleet import fleet
 from planner.check.hubs import hubs
-from planner.check.plan_files import Plan, PlanFiles, prepare, read_plan
+from planner.check.plan_files import Plan, PlanFiles, format_violations, prepare, read_plan, scenario_mismatch
 from planner.check.seats import seats
 from planner.check.structure import structure
 from planner.check.violations import COLUMNS, Violation, concat
 from planner.scenario import Scenario
 
+# reported before the others: when they hold, the other findings are mostly their consequence
+FIRST_RULES = ("scenario_mismatch", "plan_format")
 RULE_FAMILIES = (accounting, structure, chains, seats, county, driving, feeders, fleet, hubs, dates)
 Progress = Callable[[str], None] | None
 
@@ -64,7 +66,10 @@ class CheckReport:
             return f"校验通过：没有违反任何规则 (no violations; checked {checked})"
         counts = self.violations["rule"].value_counts()
         lines = [f"发现 {len(self.violations):,} 处违规，涉及 {len(counts)} 条规则 (violations; checked {checked}):"]
-        for rule, g in self.violations.groupby("rule", sort=True):
+        first = [r for r in FIRST_RULES if r in counts.index]
+        groups = dict(tuple(self.violations.groupby("rule", sort=True)))
+        for rule in first + [r for r in groups if r not in first]:
+            g = groups[rule]
             lines.append(f"  [{rule}] {len(g):,} 处")
             for r in g.head(max_per_rule).itertuples(index=False):
                 where = " ".join(x for x in (f"车次 {r.trip_id}" if r.trip_id else "",
@@ -80,7 +85,7 @@ def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], r
     """Run every rule family on a plan read from disk against the scenario's validated tables."""
     ctx = CheckContext.build(sc, tables, rejected_worker_rows)
     p: Plan = prepare(plan)
-    found = []
+    found = [scenario_mismatch(plan, sc.checksum, sc.name), format_violations(plan)]
     timings = {}
     for family in RULE_FAMILIES:
         if progress:
@@ -99,7 +104,7 @@ def check_plan_dir(plan_dir: Path, sc: Scenario, *, progress: Progress = None) -
     from planner.loader import ensure_synth_data
     from planner.validate import validate_scenario
 
-    plan = read_plan(Path(plan_dir))
+    plan = read_plan(Path(plan_dir), require_manifest=False)
     ensure_synth_data(sc, progress=progress)
     val = validate_scenario(sc)
     rej = val.rejected.get("workers")

@@ -1,122 +1,47 @@
-"""Reading a plan directory back, with the types of docs/plan-format.md.
+"""Reading a plan directory back for the checker, with the types of planner/plan_format.py.
 
 The checker reads the plan from disk, as any other tool would, never from
-solver memory. Codes and ids stay strings; times become tz-aware
-Asia/Shanghai timestamps (parsed vectorised; the usual ``+08:00`` form takes a
-fast fixed-format path).
+solver memory: :func:`read_plan` (re-exported from :mod:`planner.plan_format`)
+verifies the directory is complete and types the tables; codes and ids stay
+strings, times become tz-aware Asia/Shanghai timestamps. Format drift found
+while reading becomes ``plan_format`` violations here, and a plan made from
+another scenario (``summary.json``'s scenario checksum) ``scenario_mismatch``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from planner.errors import PlanFormatError
+from planner.check.violations import Violation, from_list
+from planner.plan_format import TABLES, TZ, PlanFiles, parse_times, read_plan, type_table
 
-TZ = "Asia/Shanghai"
+__all__ = ["TZ", "Plan", "PlanFiles", "format_violations", "parse_times", "prepare", "read_plan",
+           "scenario_mismatch", "type_table"]
 
-COLUMNS = {
-    "trips": ["trip_id", "mode", "purpose", "vehicle_type", "vehicle_id", "home_county_code", "service_id",
-              "occupancy_rule", "seats_rated", "seats_allowed", "origin_id", "depart", "destination_ids", "arrive",
-              "distance_km", "drivers", "passengers"],
-    "stops": ["trip_id", "seq", "place_id", "place_kind", "arrive", "depart", "boarding", "alighting", "distance_km"],
-    "legs": ["worker_id", "leg", "trip_id", "seat", "board_place_id", "board_time", "alight_place_id", "alight_time"],
-    "workers": ["source_row", "worker_id", "status", "reason", "village_code", "township_code", "county_code",
-                "factory_id", "chain", "depart_day", "planned_arrival"],
-}
-OPTIONAL = {"workers": ["group_id", "reason_detail"]}
-INTS = {"trips": ["seats_rated", "seats_allowed", "drivers", "passengers"], "stops": ["seq", "boarding", "alighting"],
-        "legs": ["leg"], "workers": ["source_row"]}
-FLOATS = {"trips": ["distance_km"], "stops": ["distance_km"]}
-TIMES = {"trips": ["depart", "arrive"], "stops": ["arrive", "depart"], "legs": ["board_time", "alight_time"],
-         "workers": ["planned_arrival"]}
-DATES = {"workers": ["depart_day"]}
+OPTIONAL = {name: [c.name for c in t.columns if not c.required] for name, t in TABLES.items()}
+TIMES = {name: t.of_kind("time") for name, t in TABLES.items()}
 
 
-@dataclass
-class PlanFiles:
-    """The tables of one plan directory, typed (times tz-aware Asia/Shanghai)."""
-
-    trips: pd.DataFrame
-    stops: pd.DataFrame
-    legs: pd.DataFrame
-    workers: pd.DataFrame
-    summary: dict
+def format_violations(pf: PlanFiles) -> pd.DataFrame:
+    """Rule plan_format: every departure from the declared plan format found while reading."""
+    return from_list([Violation("plan_format", message=i.message) for i in pf.issues])
 
 
-def parse_times(s: pd.Series) -> pd.Series:
-    """ISO 8601 times with an offset to tz-aware Asia/Shanghai timestamps; empty -> NaT.
+def scenario_mismatch(pf: PlanFiles, checksum: str | None, name: str = "") -> pd.DataFrame:
+    """Rule scenario_mismatch: the plan's summary names another scenario file than the one checked against.
 
-    Unparseable values become NaT too; the rules then report the trip or leg.
+    Reported first, because every other finding against the wrong scenario is noise.
     """
-    s = s.astype(str)
-    blank = s.isin(["", "NaT", "nan", "None"])
-    vals = s[~blank]
-    if len(vals) and bool(vals.str.endswith("+08:00").all()) and bool((vals.str.len() == 25).all()):
-        naive = pd.to_datetime(vals.str.slice(0, 19), format="%Y-%m-%dT%H:%M:%S", errors="coerce")
-        out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-        out[~blank] = naive
-        return out.dt.tz_localize(TZ)
-    t = pd.to_datetime(s.where(~blank, None), format="ISO8601", utc=True, errors="coerce")
-    return t.dt.tz_convert(TZ)
-
-
-def _read_csv(path: Path, name: str) -> pd.DataFrame:
-    if not path.exists():
-        msg = f"{path}: 计划文件缺失 (plan file missing)"
-        raise PlanFormatError(msg)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except UnicodeDecodeError:
-        msg = f"{path}: 计划文件须为 UTF-8 编码 (plan file must be UTF-8)"
-        raise PlanFormatError(msg) from None
-    except pd.errors.EmptyDataError:
-        msg = f"{path}: 文件为空，缺少表头 (empty file, no header)"
-        raise PlanFormatError(msg) from None
-    missing = [c for c in COLUMNS[name] if c not in df.columns]
-    if missing:
-        msg = f"{path}: 缺少列 {', '.join(missing)} (missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)})"
-        raise PlanFormatError(msg)
-    return df
-
-
-def type_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Give the string columns of one plan table their types (in place, returns df)."""
-    for c in OPTIONAL.get(name, []):
-        if c not in df.columns:
-            df[c] = ""
-    for c in INTS.get(name, []):
-        df[c] = pd.to_numeric(df[c], errors="coerce").fillna(-1).astype(np.int64)
-    for c in FLOATS.get(name, []):
-        df[c] = pd.to_numeric(df[c], errors="coerce")
-    for c in TIMES.get(name, []):
-        df[c] = parse_times(df[c])
-    for c in DATES.get(name, []):
-        df[c] = pd.to_datetime(df[c].where(df[c] != "", None), format="%Y-%m-%d", errors="coerce")
-    return df
-
-
-def read_plan(plan_dir: Path) -> PlanFiles:
-    """Read and type every table; a missing file or column raises PlanFormatError naming both."""
-    plan_dir = Path(plan_dir)
-    if not plan_dir.is_dir():
-        msg = f"{plan_dir}: 计划目录不存在 (plan directory not found)"
-        raise PlanFormatError(msg)
-    frames = {name: type_table(name, _read_csv(plan_dir / f"{name}.csv", name)) for name in COLUMNS}
-    summary_path = plan_dir / "summary.json"
-    if not summary_path.exists():
-        msg = f"{summary_path}: 计划文件缺失 (plan file missing)"
-        raise PlanFormatError(msg)
-    try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        msg = f"{summary_path}: JSON 格式错误 (malformed JSON): {exc}"
-        raise PlanFormatError(msg) from None
-    return PlanFiles(frames["trips"], frames["stops"], frames["legs"], frames["workers"], summary)
+    have = pf.scenario_checksum
+    if not have or not checksum or have == str(checksum):
+        return from_list([])
+    planned = ((pf.summary or {}).get("scenario") or {}).get("name", "")
+    msg = (f"计划 summary.json 记录的情景校验和为 {have}（情景「{planned}」），而所给情景「{name}」为 {checksum}："
+           "该计划不是用这个情景文件生成的，以下其他违规多半由此而来；请用生成计划时的情景文件校验 "
+           "(the plan was made from another scenario file)")
+    return from_list([Violation("scenario_mismatch", message=msg)])
 
 
 # ------------------------------------------------------------ the checker's view

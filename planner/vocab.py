@@ -1,0 +1,102 @@
+"""The shared vocabulary: occupancy rule names, risk levels and unassigned reasons, with their Chinese labels.
+
+One place for the words the solver writes into a plan and the checker, the
+documents, the app and ``docs/plan-format.md`` read back. Sharing a *name* is
+not sharing a *rule*: the checker still implements every rule itself; it only
+agrees with the solver on what the rules and reasons are called.
+
+Adding an unassigned reason is a one-place change: add one :class:`Reason` to
+``UNASSIGNED_REASONS`` below (code, Chinese label, what the planner can do, and
+whether the worker counts as eligible). The plan writer refuses to write a
+reason missing here (:func:`unknown_reasons`), the checker accepts exactly
+these, the documents and the app show the label, and
+``tools/gen_plan_format_doc.py`` lists it in ``docs/plan-format.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+# ------------------------------------------------------------------ occupancy rules
+# Seat patterns of the national notice of 11 Feb 2020 (交运明电〔2020〕56号) and local practice;
+# planner/rules/seats.py implements them for the solver, planner/check/seats.py for the checker.
+OCCUPANCY_RULE_LABELS: dict[str, str] = {
+    "half_seats": "隔位就座（不超过核定座位的50%）",
+    "one_per_two_seats": "一人双座",
+    "one_per_row": "每排一人",
+    "all_seats": "不限座位",
+}
+OCCUPANCY_RULES: tuple[str, ...] = tuple(OCCUPANCY_RULE_LABELS)
+
+# ------------------------------------------------------------------ risk levels
+# In order of strictness: the rank of a level is its index (0 low .. 3 closed).
+RISK_LEVEL_LABELS: dict[str, str] = {
+    "low": "低风险",
+    "medium": "中风险",
+    "high": "高风险",
+    "closed": "封闭（不得抵达）",
+}
+RISK_LEVELS: tuple[str, ...] = tuple(RISK_LEVEL_LABELS)
+RISK_RANK: dict[str, int] = {name: i for i, name in enumerate(RISK_LEVELS)}
+CLOSED_RANK: int = RISK_RANK["closed"]
+
+
+# ------------------------------------------------------------------ unassigned reasons
+class Reason(NamedTuple):
+    """Why a worker is ``unassigned`` in ``workers.csv``.
+
+    ``eligible``: whether the worker could travel at all (health proof, job,
+    dates); ``summary.json``'s ``workers.eligible`` counts them. ``action`` is
+    what the county planner can do about it (English, for docs/plan-format.md).
+    """
+
+    code: str
+    label: str
+    action: str
+    eligible: bool
+
+
+UNASSIGNED_REASONS: dict[str, Reason] = {r.code: r for r in (
+    Reason("rejected_input", "输入数据有误（见校验报告）",
+           "fix the input row (the validation report names it; `reason_detail` says the code)", False),
+    Reason("no_recognised_health_proof", "无目的省认可的健康证明",
+           "the worker holds no proof the destination province recognises: get a certificate", False),
+    Reason("health_proof_expired", "健康证明过期",
+           "the proof lapses before any feasible departure: renew it", False),
+    Reason("job_not_confirmed", "岗位未确认", "confirm the job with the employer", False),
+    Reason("destination_closed", "目的地封闭",
+           "the destination is closed on every day the worker could arrive", True),
+    Reason("no_vehicle_before_needed_by", "用工日期前无车位",
+           "no seat before the factory's `needed_by`: add coaches or a train service", True),
+    Reason("no_vehicle_before_proof_expiry", "健康证明有效期内无车位",
+           "no seat while the health proof was valid: add coaches, or renew the proof", True),
+    Reason("ready_after_window", "就绪晚于计划期", "the worker is ready only after the planning window ends", False),
+    Reason("ready_after_needed_by", "就绪晚于用工日期", "the worker is ready too late for the factory's date", False),
+    Reason("group_member_ineligible", "同行家庭成员不能出行",
+           "a family member cannot travel and the group stays together", False),
+    Reason("no_road_to_village", "路网中无道路通达本村",
+           "the scenario's road network has no road to the village (a missing bridge, or the village lies "
+           "farther than `roads.max_snap_m` from any road): fix the network or the village's position", True),
+)}
+REASON_CODES: frozenset[str] = frozenset(UNASSIGNED_REASONS)
+INELIGIBLE_REASONS: frozenset[str] = frozenset(c for c, r in UNASSIGNED_REASONS.items() if not r.eligible)
+# what the writer records for a worker the solver left without a placement or a reason
+DEFAULT_UNPLACED_REASON = "no_vehicle_before_needed_by"
+REJECTED_INPUT = "rejected_input"
+
+
+def reason_label(code: str) -> str:
+    """The Chinese label of a reason code (the code itself when it is not one of ours)."""
+    r = UNASSIGNED_REASONS.get(str(code))
+    return r.label if r is not None else str(code)
+
+
+def reason_labels() -> dict[str, str]:
+    """Reason code -> Chinese label, for tables."""
+    return {c: r.label for c, r in UNASSIGNED_REASONS.items()}
+
+
+def unknown_reasons(codes: Iterable[str]) -> list[str]:
+    """The codes (sorted, non-empty) that are not unassigned reasons declared here."""
+    return sorted({str(c) for c in codes if str(c) and str(c) not in REASON_CODES})
