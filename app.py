@@ -62,7 +62,11 @@ def current():
 
 
 def ensure_plan(plan_dir: Path, scenario: Path) -> bool:
-    """Plan the scenario into plan_dir when it has no summary.json yet (the demo, about 8 s)."""
+    """Plan the scenario into plan_dir when it has no summary.json yet (the demo, about 8 s).
+
+    A directory with a summary is opened as it is: reading it goes through
+    ``read_plan``, which refuses an incomplete or mixed one with a message.
+    """
     if (plan_dir / "summary.json").exists():
         return True
     if not scenario.exists():
@@ -273,8 +277,13 @@ def page_plan() -> None:
         s = st.selectbox("对应的情景文件", choices, index=choices.index(str(scenario)),
                          format_func=lambda p: Path(p).name, key="open-scenario")
         if st.button("打开", key="open"):
-            if not (Path(d) / "summary.json").exists():
-                st.error(f"{d} 不是计划目录（缺少 summary.json）")
+            from planner.errors import PlanFormatError
+            from planner.plan_format import verify_plan_dir
+
+            try:
+                verify_plan_dir(Path(d))  # an incomplete or mixed directory is refused, with the file named
+            except PlanFormatError as exc:
+                st.error(f"{d} 不是完整的计划目录：{exc}")
             else:
                 st.session_state.plan_dir = d
                 st.session_state.scenario = s

@@ -184,7 +184,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_trace(args: argparse.Namespace) -> int:
-    from planner.check.plan_files import read_plan
+    from planner.plan_format import read_plan
     from planner.documents.trace import trace_trip, trace_worker, write_trace_csv
 
     if bool(args.worker) == bool(args.trip):

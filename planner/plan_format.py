@@ -161,7 +161,9 @@ TABLES: dict[str, PlanTable] = {t.name: t for t in (
         Column("group_id", "str", "family group, when given", required=False),
     ), ("source_row",)),
 )}
-PLAN_FILES: tuple[str, ...] = (*(t.file for t in TABLES.values()), GPKG_FILE)
+# every file a plan directory must hold and its summary must list; the writer also writes and lists plan.gpkg
+REQUIRED_FILES: tuple[str, ...] = tuple(t.file for t in TABLES.values())
+PLAN_FILES: tuple[str, ...] = (*REQUIRED_FILES, GPKG_FILE)
 
 
 class GpkgLayer(NamedTuple):
@@ -401,7 +403,7 @@ def verify_plan_dir(plan_dir: Path, *, require_manifest: bool = True) -> dict:
     """Check that a directory holds one complete plan; return its summary.
 
     Every file ``summary.json`` lists must exist with the listed sha256, and
-    every plan file must be listed: a directory left half-written, or mixing
+    every required plan file must be listed: a directory left half-written, or mixing
     files of two runs, raises PlanFormatError naming the file. A summary with
     no file list (a hand-made plan, or one written before the list existed)
     raises too unless ``require_manifest`` is False.
@@ -418,7 +420,7 @@ def verify_plan_dir(plan_dir: Path, *, require_manifest: bool = True) -> dict:
                    "请重新运行 planner plan (summary lists no files: not a complete plan, or an older one)")
             raise PlanFormatError(msg)
         return summary
-    for name in PLAN_FILES:
+    for name in REQUIRED_FILES:
         if name not in files:
             msg = f"{plan_dir / SUMMARY_FILE}: 没有列出 {name}，计划不完整 (plan file not listed)"
             raise PlanFormatError(msg)

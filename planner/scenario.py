@@ -19,9 +19,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from planner.errors import ScenarioError
+from planner.vocab import OCCUPANCY_RULES, RISK_LEVELS
 
-OccupancyRule = Literal["half_seats", "one_per_two_seats", "one_per_row", "all_seats"]
-RiskLevel = Literal["low", "medium", "high", "closed"]
+OccupancyRule = Literal[OCCUPANCY_RULES]  # the names live in planner/vocab.py
+RiskLevel = Literal[RISK_LEVELS]
 Crs = Literal["wgs84", "gcj02", "bd09"]
 HealthProof = Literal["certificate", "green_code"]
 

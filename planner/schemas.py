@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from planner.vocab import RISK_LEVELS
+
 
 @dataclass(frozen=True)
 class Column:
@@ -105,7 +107,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("region_code", "code", "province (2), city (4) or county (6 digits) of the receiving side", "4403", digits=(2, 4, 6)),
         Column("from", "date", "first day", "2020-02-14"),
         Column("to", "date", "last day (inclusive)", "2020-02-20"),
-        Column("level", "enum", "risk level; closed = nobody may arrive", "medium", values=("low", "medium", "high", "closed")),
+        Column("level", "enum", "risk level; closed = nobody may arrive", "medium", values=RISK_LEVELS),
     ),
     "stations": (
         Column("station_id", "str", "unique id", "S-GZN"),

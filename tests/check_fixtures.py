@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.check.plan_files import PlanFiles, type_table
+from planner.plan_format import REQUIRED_FILES, file_manifest
 from planner.rules.geo import haversine_km
 from planner.rules.seats import SeatLayout, allowed_seats
 from planner.scenario import Scenario
@@ -181,7 +182,8 @@ class Fixture:
         out.mkdir(parents=True, exist_ok=True)
         for name, df in self.raw.items():
             df.to_csv(out / f"{name}.csv", index=False, encoding="utf-8")
-        (out / "summary.json").write_text(json.dumps(self.summary, ensure_ascii=False, indent=2), encoding="utf-8")
+        summary = {**self.summary, "files": file_manifest(out, REQUIRED_FILES)}
+        (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
         return out
 
 

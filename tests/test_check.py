@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pytest
 
 from planner.check import CheckReport, check_plan, read_plan
 from planner.errors import PlanFormatError
+from planner.plan_format import REQUIRED_FILES, file_manifest
 from tests.check_fixtures import REJECTED_ROW, build
 
 TZ = "Asia/Shanghai"
@@ -79,8 +81,16 @@ def test_missing_file_or_column_raises(fx, tmp_path):
         read_plan(out)
     out = fx.write(tmp_path / "plan2")
     fx.raw["stops"].drop(columns="boarding").to_csv(out / "stops.csv", index=False)
+    relist(out)
     with pytest.raises(PlanFormatError, match=r"stops\.csv.*boarding"):
         read_plan(out)
+
+
+def relist(out) -> None:
+    """Record the files as they now are in summary.json (a plan edited on purpose, not a mixed one)."""
+    summ = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summ["files"] = file_manifest(out, REQUIRED_FILES)
+    (out / "summary.json").write_text(json.dumps(summ, ensure_ascii=False), encoding="utf-8")
 
 
 def test_report_text_names_rules_without_personal_data(fx, case):

@@ -16,7 +16,9 @@ from planner.documents.common import DocData, local_time, mask_id
 from planner.documents.manifest import MODE_NAMES, vehicle_frame, arrivals
 from planner.documents.pickup import pickup_rows, township_label
 from planner.documents.trace import SAME_HUB, SAME_VEHICLE, ZH_HEADERS, trace_trip, trace_worker
-from planner.documents.waves import MODE_CATS, REASON_NAMES, WaveTables
+from planner.documents.waves import MODE_CATS, WaveTables
+from planner.plan_format import direct_coach_ids, passenger_trips
+from planner.vocab import reason_label
 
 __all__ = [
     "county_options", "county_kpis", "daily_tables", "township_options", "pickup_rows", "province_options",
@@ -100,14 +102,12 @@ def county_kpis(data: DocData, county: str | None = None) -> dict:
         planned_ids = set(w.loc[w["status"] == "planned", "worker_id"].astype(str))
         trips = plan.trips
         own = trips[trips["home_county_code"].astype(str) == county]
-        pas = own[own["purpose"] == "passenger"]
+        pas = passenger_trips(own)
         coach = pas[pas["mode"] == "coach"]
-        st = plan.stops
-        direct_ids = set(st.loc[st["place_kind"].isin(["village", "pickup"]) & (st["boarding"] > 0)
-                                & st["trip_id"].isin(coach["trip_id"]), "trip_id"])
+        direct_ids = direct_coach_ids(coach, plan.stops)
         train_trips = set(plan.legs.loc[plan.legs["worker_id"].astype(str).isin(planned_ids), "trip_id"])
-        carriages = trips[(trips["mode"] == "train") & (trips["purpose"] == "passenger")
-                          & trips["trip_id"].isin(train_trips)]
+        pas_all = passenger_trips(trips)
+        carriages = pas_all[(pas_all["mode"] == "train") & pas_all["trip_id"].isin(train_trips)]
         dep = {"coach": len(coach), "hub_coach": len(coach) - len(direct_ids), "direct_coach": len(direct_ids),
                "train_carriage": len(carriages), "feeder": int((pas["mode"] == "feeder").sum())}
         empty = own[(own["mode"] == "coach") & (own["purpose"] == "empty_return")]
@@ -120,7 +120,7 @@ def county_kpis(data: DocData, county: str | None = None) -> dict:
             "lower_bound": None, "seat_fill": None,
         }
     out["reasons"] = pd.DataFrame(
-        [{"原因代码": r, "原因": REASON_NAMES.get(r, r), "人数": int(n)} for r, n in reasons.items() if int(n)],
+        [{"原因代码": r, "原因": reason_label(r), "人数": int(n)} for r, n in reasons.items() if int(n)],
         columns=["原因代码", "原因", "人数"])
     return out
 
@@ -210,7 +210,7 @@ def worker_info(data: DocData, worker_id: str) -> dict | None:
     return {
         "worker_id": wid,
         "status": "已安排" if r["status"] == "planned" else "未安排",
-        "reason": REASON_NAMES.get(str(r["reason"]), str(r["reason"])) if r["status"] != "planned" else "",
+        "reason": reason_label(str(r["reason"])) if r["status"] != "planned" else "",
         "name": str(person.get("name", "") or ""),
         "id_masked": mask_id(person.get("id_number", "")),
         "village": _name(data, r["village_code"]),

@@ -13,12 +13,10 @@ import pandas as pd
 from planner.check.context import CheckContext
 from planner.check.plan_files import Plan
 from planner.check.violations import concat, from_list, s, vf, Violation
+from planner.plan_format import CHAINS
+from planner.vocab import REASON_CODES
 
-REASONS = {
-    "rejected_input", "no_recognised_health_proof", "health_proof_expired", "job_not_confirmed",
-    "destination_closed", "no_vehicle_before_needed_by", "no_vehicle_before_proof_expiry", "ready_after_window",
-    "ready_after_needed_by", "group_member_ineligible", "no_road_to_village",
-}
+REASONS = REASON_CODES  # the names are shared (planner/vocab.py); the rules below are the checker's own
 
 
 def accounting(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
@@ -65,7 +63,7 @@ def accounting(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
                   worker=w["worker_id"][bad]))
     bad = (st == "planned") & (w["reason"] != "")
     out.append(vf("bad_status", "已安排人员不应有未安排原因 '" + s(w["reason"][bad]) + "'", worker=w["worker_id"][bad]))
-    bad = (st == "planned") & ~w["chain"].isin(["direct", "hub_coach", "train"])
+    bad = (st == "planned") & ~w["chain"].isin(CHAINS)
     out.append(vf("bad_status", "已安排人员的 chain '" + s(w["chain"][bad]) + "' 应为 direct/hub_coach/train",
                   worker=w["worker_id"][bad]))
     rej = w[rows.isin(ctx.rejected_rows)]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from planner.check.context import CheckContext
 from planner.check.plan_files import Plan
+from planner.plan_format import TRUNK_MODES
 from planner.check.violations import concat, hm, num, s, vf
 
 
@@ -49,7 +50,7 @@ def chains(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     bad = lastm & factory.notna().to_numpy() & (legs["alight_place_id"] != want).to_numpy()
     out.append(vf("chain_end", "最后一段应到达 " + s(want[bad]) + "（企业或其接站站点），实际为 " + s(legs["alight_place_id"][bad]),
                   trip=legs["trip_id"][bad], worker=wid[bad]))
-    bad = lastm & ~mode.isin(["coach", "train"]).to_numpy() & mode.notna().to_numpy()
+    bad = lastm & ~mode.isin(TRUNK_MODES).to_numpy() & mode.notna().to_numpy()
     out.append(vf("chain_end", "最后一段是 " + s(mode[bad]) + "，应是省际大巴或专列车厢",
                   trip=legs["trip_id"][bad], worker=wid[bad]))
 
@@ -66,7 +67,7 @@ def chains(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     out.append(vf("transfer_too_short", "在 " + s(legs["alight_place_id"][short]) + " " + hm(legs["alight_time"][short])
                   + " 下车，" + hm(nb_time[short]) + " 上车，换乘只有 " + num(wait[short]) + " 分钟，需至少 "
                   + str(sc.hub.transfer_min) + " 分钟", trip=n_trip[short], worker=wid[short]))
-    trunk_n = (mode.isin(["coach", "train"]) & (purpose == "passenger")).groupby(wid).transform("sum")
+    trunk_n = (mode.isin(TRUNK_MODES) & (purpose == "passenger")).groupby(wid).transform("sum")
     bad = lastm & (trunk_n != 1).to_numpy()
     out.append(vf("chain_kind", "行程应恰好含一段省际大巴或专列，实有 " + s(trunk_n[bad]) + " 段", worker=wid[bad]))
 

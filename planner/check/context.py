@@ -15,9 +15,10 @@ import pandas as pd
 from planner.rules.seats import SeatLayout
 from planner.scenario import Scenario
 from planner.travel import TravelTimes, build_travel, scenario_places
+from planner.vocab import CLOSED_RANK, RISK_LEVELS
 
-LEVELS = ("low", "medium", "high", "closed")
-CLOSED = 3
+LEVELS = RISK_LEVELS
+CLOSED = CLOSED_RANK
 TRUE = {"true", "1", "yes", "y", "t", "是", "确认", "已确认"}
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from planner.check.context import CLOSED, CheckContext
 from planner.check.plan_files import Plan
+from planner.plan_format import TRUNK_MODES
 from planner.check.violations import concat, day, hm, num, s, vf
 
 
@@ -19,7 +20,7 @@ def dates(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     out = []
     sc = ctx.sc
     t = plan.trips.drop_duplicates("trip_id")
-    trunk_t = t[t["mode"].isin(["coach", "train"]) & (t["purpose"] == "passenger")]
+    trunk_t = t[t["mode"].isin(TRUNK_MODES) & (t["purpose"] == "passenger")]
     d = trunk_t["depart"].dt.normalize()
     bad = (d < pd.Timestamp(sc.window.start)) | (d > pd.Timestamp(sc.window.end))
     out.append(vf("outside_window", "出发日 " + day(d[bad]) + f" 不在规划期 {sc.window.start} 至 {sc.window.end} 内",
@@ -38,7 +39,7 @@ def dates(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     if legs.empty:
         return concat(out)
     tt = t.set_index("trip_id")
-    is_trunk = legs["trip_id"].map(tt["mode"]).isin(["coach", "train"]).to_numpy()
+    is_trunk = legs["trip_id"].map(tt["mode"]).isin(TRUNK_MODES).to_numpy()
     trunk = legs[is_trunk].drop_duplicates("worker_id", keep="first").set_index("worker_id")
     last = legs.drop_duplicates("worker_id", keep="last").set_index("worker_id")
     ref = ctx.workers.drop_duplicates("worker_id").set_index("worker_id")

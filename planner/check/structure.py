@@ -11,10 +11,12 @@ import pandas as pd
 from planner.check.context import CheckContext
 from planner.check.plan_files import Plan
 from planner.check.violations import concat, hm, num, s, vf
+from planner.plan_format import PLACE_KINDS
+from planner.vocab import OCCUPANCY_RULES
 
 MODES = {"coach": "coach", "feeder": "feeder", "train": "train_carriage"}
-RULES = {"half_seats", "one_per_two_seats", "one_per_row", "all_seats"}
-KINDS = {"village", "pickup", "hub", "station", "factory", "rest"}
+RULES = set(OCCUPANCY_RULES)
+KINDS = set(PLACE_KINDS)
 DEST_KINDS = {"hub", "station", "factory"}
 
 

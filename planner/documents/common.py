@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.check.plan_files import PlanFiles, read_plan
+from planner.plan_format import PlanFiles, read_plan
 from planner.errors import DataError
 from planner.scenario import Scenario
 
@@ -80,7 +80,12 @@ class DocData:
 
 
 def load_doc_data(plan_dir: Path, scenario_path: Path, *, progress=None) -> DocData:
-    """Read a plan directory and the scenario tables the documents need."""
+    """Read a plan directory and the scenario tables the documents need.
+
+    The plan goes through :func:`planner.plan_format.read_plan`: a directory
+    that is incomplete or mixes files of two runs is refused with a
+    PlanFormatError naming the file, never read as a plan.
+    """
     from planner.loader import load_and_validate
 
     plan = read_plan(Path(plan_dir))

@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.documents.common import CjkPdf, DocData, local_time, mask_id, write_excel
+from planner.plan_format import trunk_trips
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def arrivals(data: DocData, *, full_id: bool = False) -> pd.DataFrame:
     """
     plan = data.plan
     trips = plan.trips
-    inter = trips[trips["mode"].isin(["coach", "train"]) & (trips["purpose"] == "passenger")]
+    inter = trunk_trips(trips)
     legs = plan.legs.merge(inter, on="trip_id", how="inner", suffixes=("", "_trip"))
     stations = station_table(data)
     region = place_region(data, stations)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.check.plan_files import TZ
+from planner.plan_format import TZ
 from planner.documents.common import CjkPdf, DocData, mask_id, write_excel
 
 DOC_NAME = "乘车人员名单"

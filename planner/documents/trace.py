@@ -1,7 +1,7 @@
 """Contact tracing from a plan: who shared a vehicle or a hub with a worker, who rode a trip.
 
 Every passenger of a plan must be traceable. This module reads only the plan
-tables (:class:`planner.check.plan_files.PlanFiles`) and works on ids alone
+tables (:class:`planner.plan_format.PlanFiles`) and works on ids alone
 (worker ids, trip ids, place ids): it holds no names, ID numbers or phones. A
 caller may join those later from the scenario (``documents.common.DocData``).
 
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.check.plan_files import PlanFiles
+from planner.plan_format import PlanFiles
 from planner.errors import DataError
 
 SAME_VEHICLE = "同车"

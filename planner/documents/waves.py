@@ -44,23 +44,13 @@ import pandas as pd
 
 from planner.documents.common import CjkPdf, DocData, print_setup, write_excel
 from planner.documents.manifest import day_label, place_region, station_table
+from planner.plan_format import first_pickup, trunk_trips
+from planner.vocab import reason_labels
 
 log = logging.getLogger(__name__)
 
 MODE_CATS = ["枢纽大巴", "乡镇直达大巴", "专列车厢"]
-REASON_NAMES = {
-    "rejected_input": "输入数据有误（见校验报告）",
-    "no_recognised_health_proof": "无目的省认可的健康证明",
-    "health_proof_expired": "健康证明过期",
-    "job_not_confirmed": "岗位未确认",
-    "destination_closed": "目的地封闭",
-    "no_vehicle_before_needed_by": "用工日期前无车位",
-    "no_vehicle_before_proof_expiry": "健康证明有效期内无车位",
-    "ready_after_window": "就绪晚于计划期",
-    "ready_after_needed_by": "就绪晚于用工日期",
-    "group_member_ineligible": "同行家庭成员不能出行",
-    "no_road_to_village": "路网中无道路通达本村",
-}
+REASON_NAMES = reason_labels()  # code -> Chinese label (planner/vocab.py)
 DAILY_COLUMNS = ["日期", "发车合计", *MODE_CATS, "接驳车趟次", "运送人数", "在途大巴", "当日返回大巴", "空闲大巴",
                  "大巴总数", "等待出发人数", "已就绪未安排人数"]
 HUB_COLUMNS = ["日期", "出发地", "方式", "目的省", "目的市", "发车数", "运送人数"]
@@ -109,7 +99,7 @@ class WaveTables:
             workers = workers[workers["county_code"].astype(str) == county]
         self.workers = workers
         planned_ids = set(workers.loc[workers["status"] == "planned", "worker_id"])
-        inter = trips[trips["mode"].isin(["coach", "train"]) & (trips["purpose"] == "passenger")]
+        inter = trunk_trips(trips)
         legs = plan.legs[plan.legs["trip_id"].isin(inter["trip_id"]) & plan.legs["worker_id"].isin(planned_ids)]
         people = legs.groupby("trip_id").size()
         if county is not None:
@@ -117,10 +107,8 @@ class WaveTables:
             inter = inter[own | ((inter["mode"] == "train") & inter["trip_id"].isin(people.index))]
         inter = inter.assign(people=inter["trip_id"].map(people).fillna(0).astype(int), day=_day(inter["depart"]))
         # a township-direct coach picks its passengers up in the villages (as summary.json counts it)
-        st = plan.stops
-        village_board = st[st["place_kind"].isin(["village", "pickup"]) & (st["boarding"] > 0)]
-        village_board = village_board.sort_values(["trip_id", "seq"]).drop_duplicates("trip_id")
-        first_village = dict(zip(village_board["trip_id"], village_board["place_id"].astype(str)))
+        coaches = inter.loc[inter["mode"] == "coach", "trip_id"]
+        first_village = first_pickup(plan.stops, coaches)
         region = place_region(data, station_table(data))
 
         def category(r) -> str:

@@ -28,7 +28,9 @@ from functools import lru_cache
 from string import ascii_uppercase
 from typing import Any
 
-RULES: tuple[str, ...] = ("half_seats", "one_per_two_seats", "one_per_row", "all_seats")
+from planner.vocab import OCCUPANCY_RULES
+
+RULES: tuple[str, ...] = OCCUPANCY_RULES  # the names live in planner/vocab.py
 """The occupancy rules, as named in the scenario file and in ``trips.csv``."""
 
 _CAPPED = frozenset({"half_seats", "one_per_two_seats"})

@@ -29,6 +29,7 @@ from planner.solve.feeders import Bus, FeederRun, pickup_order, route_runs, sche
 from planner.solve.packing import pack_area
 from planner.solve.problem import CLOSED, LEVELS, ProblemData, at
 from planner.solve.records import PlanParts, stop
+from planner.vocab import OCCUPANCY_RULES
 
 
 @dataclass
@@ -108,13 +109,13 @@ class CountyPlanner:
             mode = p.vehicle_modes.get(tid)
             if mode not in ("coach", "feeder"):
                 continue
-            seats = {r: p.seats_for(tid, r) for r in ("half_seats", "one_per_two_seats", "one_per_row", "all_seats")}
+            seats = {r: p.seats_for(tid, r) for r in OCCUPANCY_RULES}
             for i in range(int(rec.count)):
                 v = Vehicle(f"{self.county}-{tid}-{i + 1:03d}", tid, seats, day0)
                 (self.coaches if mode == "coach" else self.feeders).append(v)
         self.coach_cap = {
             r: max((v.seats[r] for v in self.coaches), default=0)
-            for r in ("half_seats", "one_per_two_seats", "one_per_row", "all_seats")
+            for r in OCCUPANCY_RULES
         }
 
     # ------------------------------------------------------------ utilities

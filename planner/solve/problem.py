@@ -18,11 +18,12 @@ import pandas as pd
 from planner.rules.seats import SeatLayout, seats_allowed
 from planner.scenario import Scenario
 from planner.travel import TravelTimes, build_travel, scenario_places
+from planner.vocab import CLOSED_RANK, RISK_LEVELS, RISK_RANK
 
 TZ = ZoneInfo("Asia/Shanghai")
-LEVELS = ("low", "medium", "high", "closed")
-LEVEL_RANK = {name: i for i, name in enumerate(LEVELS)}
-CLOSED = LEVEL_RANK["closed"]
+LEVELS = RISK_LEVELS  # planner/vocab.py
+LEVEL_RANK = RISK_RANK
+CLOSED = CLOSED_RANK
 EXTRA_DAYS = 7  # risk levels are looked up a few days past the window for arrivals
 
 
