@@ -75,7 +75,7 @@ class PlanTable(NamedTuple):
     name: str
     title: str
     columns: tuple[Column, ...]
-    sort: tuple[str, ...]
+    key: tuple[str, ...]  # the columns that identify a row
     note: str = ""
 
     @property
@@ -183,6 +183,28 @@ GPKG_LAYERS: tuple[GpkgLayer, ...] = (
               "rest stop lies, not which service area it is, so the point is placed that share of the way along "
               "the trip's line"),
 )
+
+
+# summary.json: top-level keys and what they hold (planner.plan_writer.build_summary builds them; a new key
+# is declared here too, so docs/plan-format.md lists it)
+SUMMARY_KEYS: dict[str, str] = {
+    "scenario": "`name`, `path` and `checksum` (sha256 prefix of the scenario file's bytes) of the scenario "
+                "planned; the checker compares the checksum with the scenario it is given before anything else",
+    "workers": "`read`, `rejected_input`, `eligible`, `planned`, `unassigned`, `unassigned_by_reason` "
+               "(reason -> count), `planned_by_chain` (chain -> count)",
+    "departures": "`coach`, `direct_coach`, `hub_coach`, `train_carriage`, `feeder`: passenger trips "
+                  "(`direct_coach`: coaches taking people on in a village, see below)",
+    "vehicle_km": "`coach`, `coach_empty_return`, `feeder`",
+    "seats": "`used`, `allowed` and `fill` of the trunk trips (coaches and train carriages)",
+    "mean_villages_per_vehicle": "villages whose workers share a trunk vehicle, on average",
+    "lower_bound": "`coach_departures`, `coach_departures_planned`, `gap`, `gap_pct`, `how`: a lower bound on "
+                   "coach departures and the plan's distance from it",
+    "wall_time_s": "seconds per stage (`load`, `solve`, `write`, `check`, …)",
+    "peak_memory_mb": "peak resident memory of the planning process",
+    "format_version": f"version of this format ({FORMAT_VERSION})",
+    "files": "every plan file with its `sha256` and `bytes`: the directory is complete when each file on disk "
+             "has the listed checksum",
+}
 
 
 # ------------------------------------------------------------------ writing
