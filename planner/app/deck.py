@@ -19,6 +19,7 @@ import pandas as pd
 import pydeck as pdk
 
 from planner.documents.common import DocData
+from planner.plan_format import passenger_trips
 
 MODES = ("feeder", "coach", "train")
 MODE_NAMES = {"feeder": "接驳车", "coach": "大巴", "train": "专列"}
@@ -77,8 +78,7 @@ def selected_legs(data: DocData, **filters) -> pd.DataFrame:
     ids = set(w["worker_id"].astype(str))
     legs = data.plan.legs
     legs = legs[legs["worker_id"].astype(str).isin(ids)]
-    trips = data.plan.trips
-    trips = trips[trips["purpose"].astype(str) == "passenger"]
+    trips = passenger_trips(data.plan.trips)
     return legs.merge(trips[["trip_id", "mode", "origin_id", "destination_ids", "home_county_code"]],
                       on="trip_id", how="inner")
 
