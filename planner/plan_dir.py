@@ -39,6 +39,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -81,6 +82,16 @@ def _tmp_prefix(out: Path) -> str:
 
 def _old_prefix(out: Path) -> str:
     return f".{out.name}.old-"
+
+
+def _is_tmp(out: Path, p: Path) -> bool:
+    """A staging directory of ``out`` (``.NAME.tmp-<pid>-<8 hex>``), not one of another plan's."""
+    return re.fullmatch(re.escape(_tmp_prefix(out)) + r"\d+-[0-9a-f]+", p.name) is not None and p.is_dir()
+
+
+def _is_old(out: Path, p: Path) -> bool:
+    """An old copy of ``out`` left by the two-rename fallback (``.NAME.old-<pid>``)."""
+    return re.fullmatch(re.escape(_old_prefix(out)) + r"\d+", p.name) is not None and p.is_dir()
 
 
 # ------------------------------------------------------------------ the target
@@ -224,14 +235,14 @@ def recover(out: Path) -> list[str]:
     if not out.parent.is_dir():
         return done
     for p in sorted(out.parent.iterdir()):
-        if p.name.startswith(_old_prefix(out)) and p.is_dir():
+        if _is_old(out, p):
             if not out.exists():
                 os.rename(p, out)
                 done.append(f"上次运行中断，已恢复原计划 {out} (restored the previous plan)")
             else:
                 shutil.rmtree(p, ignore_errors=True)
     for p in sorted(out.parent.iterdir()):
-        if p.name.startswith(_tmp_prefix(out)) and p.is_dir():
+        if _is_tmp(out, p):
             shutil.rmtree(p, ignore_errors=True)
             done.append(f"已删除上次中断运行留下的临时目录 {p.name} (removed a staging directory)")
     return done

@@ -173,10 +173,11 @@ def test_recover_puts_back_an_old_copy_left_by_the_rename_fallback(tiny_plan_dir
     out = tmp_path / "plan"
     shutil.copytree(tiny_plan_dir, tmp_path / ".plan.old-12345")
     (tmp_path / ".plan.tmp-999-abcd").mkdir()
+    (tmp_path / ".plan.tmp-x.tmp-1-ab").mkdir()  # a staging directory of the plan named plan.tmp-x, not ours
     done = plan_dir.recover(out)
     assert out.is_dir() and len(done) == 2
     verify_plan_dir(out)
-    assert hidden_siblings(out) == []
+    assert hidden_siblings(out) == [".plan.tmp-x.tmp-1-ab"]
 
 
 def test_swap_without_exchange_uses_two_renames(tiny_plan_dir, tmp_path, monkeypatch):
