@@ -273,6 +273,19 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def plan_id(summary: dict) -> str:
+    """A plan version's identity: the first 16 hex digits of the sha256 of its ``files`` list.
+
+    Any change to any plan file changes it; the same files give the same id on
+    every machine. '' when the summary lists no files.
+    """
+    files = (summary or {}).get("files")
+    if not isinstance(files, dict):
+        return ""
+    text = json.dumps({k: files[k].get("sha256") if isinstance(files[k], dict) else None for k in sorted(files)})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def file_manifest(plan_dir: Path, files: Iterable[str] = PLAN_FILES) -> dict[str, dict]:
     """``summary.json``'s ``files``: for each plan file its sha256 and size in bytes."""
     plan_dir = Path(plan_dir)
@@ -308,6 +321,11 @@ class PlanFiles:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The four tables by name."""
         return {"trips": self.trips, "stops": self.stops, "legs": self.legs, "workers": self.workers}
+
+    @property
+    def plan_id(self) -> str:
+        """The identity of this plan version ('' when the summary lists no files): see :func:`plan_id`."""
+        return plan_id(self.summary)
 
     @property
     def scenario_checksum(self) -> str:

@@ -330,18 +330,17 @@ def _rest_points(stops: pd.DataFrame, line_of: dict) -> object:
     the stops before it), not which service area it is; the point is a map aid.
     """
     import geopandas as gpd
+    import shapely
 
-    st = stops[stops["trip_id"].isin(set(stops.loc[stops["place_kind"] == "rest", "trip_id"]))]
-    rows, geoms = [], []
-    for tid, g in st.groupby("trip_id", sort=False):
-        line = line_of.get(tid)
-        cum = g["distance_km"].astype(float).cumsum()
-        total = float(cum.iloc[-1]) if len(cum) else 0.0
-        for (_, r), km in zip(g.iterrows(), cum):
-            if r["place_kind"] != "rest" or line is None:
-                continue
-            rows.append({"trip_id": tid, "seq": int(r["seq"]), "arrive": r["arrive"], "depart": r["depart"],
-                         "km_from_origin": round(float(km), 2)})
-            geoms.append(line.interpolate(float(km) / total if total > 0 else 0.0, normalized=True))
-    frame = pd.DataFrame(rows, columns=["trip_id", "seq", "arrive", "depart", "km_from_origin"])
-    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+    km = stops["distance_km"].astype(float)
+    cum = km.groupby(stops["trip_id"], sort=False).cumsum()
+    total = km.groupby(stops["trip_id"], sort=False).transform("sum")
+    rest = (stops["place_kind"] == "rest") & stops["trip_id"].isin(line_of.keys())
+    r = stops[rest]
+    share = (cum[rest] / total[rest].where(total[rest] > 0)).fillna(0.0).clip(0.0, 1.0).to_numpy()
+    lines = np.array([line_of[t] for t in r["trip_id"]], dtype=object)
+    geoms = shapely.line_interpolate_point(lines, share, normalized=True) if len(r) else []
+    frame = pd.DataFrame({"trip_id": r["trip_id"].to_numpy(), "seq": r["seq"].astype(int).to_numpy(),
+                          "arrive": r["arrive"].to_numpy(), "depart": r["depart"].to_numpy(),
+                          "km_from_origin": cum[rest].round(2).to_numpy()})
+    return gpd.GeoDataFrame(frame, geometry=list(geoms), crs="EPSG:4326")

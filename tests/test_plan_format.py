@@ -55,6 +55,8 @@ def test_summary_keys_are_declared(tiny_plan_dir):
     summ = json.loads((tiny_plan_dir / "summary.json").read_text(encoding="utf-8"))
     assert set(summ) <= set(pf.SUMMARY_KEYS), set(summ) - set(pf.SUMMARY_KEYS)
     assert set(summ["files"]) == set(pf.PLAN_FILES)
+    plan = pf.read_plan(tiny_plan_dir)
+    assert len(plan.plan_id) == 16 and plan.plan_id == pf.plan_id(summ) and plan.path == tiny_plan_dir
 
 
 def test_no_missing_value_literal_is_written(tiny_plan_dir):

@@ -53,6 +53,8 @@ value is always an empty cell, never `NaT`, `nan` or `None`.
   file ({", ".join(f"`{f}`" for f in REQUIRED_FILES)}) is listed, and refuses the directory with a
   message naming the file otherwise. `planner check` also reads plans made by other tools without
   a `files` list, and reports that (rule `plan_format`).
+- **A plan version has an identity**: `plan_id` (`planner.plan_format.plan_id`) is the first 16 hex
+  digits of the sha256 of the `files` list; it changes whenever any plan file changes.
 - **Format drift is reported.** The checker reports every cell that does not have its column's type
   (including a literal `NaT` where the format says empty) and every unknown column as
   `plan_format`, and a plan made from another scenario file than the one it is checked against as
