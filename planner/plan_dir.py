@@ -50,7 +50,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from planner.errors import PlanOutputError
-from planner.plan_format import SUMMARY_FILE, fsync_path, is_plan_dir, plan_entries
+from planner.plan_format import fsync_path, is_plan_dir, plan_entries
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +314,3 @@ def write_file_durably(path: Path, text: str) -> None:
         os.fsync(f.fileno())
     os.replace(tmp, path)
 
-
-def summary_path(plan_dir: Path) -> Path:
-    """Where a plan directory's summary lives."""
-    return Path(plan_dir) / SUMMARY_FILE

@@ -231,7 +231,7 @@ def iso_date(d: object) -> str:
 
 
 def format_table(name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """The table as the strings its CSV holds: declared columns in order, times ISO, missing values empty.
+    """The table as its CSV holds it: declared columns in order, times ISO, every missing value an empty cell.
 
     Raises PlanFormatError when a required column is missing (a writer bug, said plainly).
     """

@@ -33,13 +33,15 @@ value is always an empty cell, never `NaT`, `nan` or `None`.
 ## What is guaranteed: a plan directory is complete, or it is the previous one
 - **Atomic replacement.** The plan is written whole into a hidden staging directory beside
   `DIR` (`.DIR.tmp-<pid>-<random>`), every file fsync'd, `summary.json` last with the sha256
-  of every file (`files`). It is read back and checked there, then exchanged with `DIR` in one
+  of every file (`files`). It is read back (every checksum verified) and run through the checker
+  there, then exchanged with `DIR` in one
   `rename` (Linux `renameat2(RENAME_EXCHANGE)`), and the parent directory is fsync'd. At every
   instant `DIR` holds either the previous complete plan or the new complete one; a run that is
   killed (even with SIGKILL) or fails leaves the previous plan as it was. The one old copy
   exists only until the exchange is done. (On a file system without the exchange, the old plan
   is renamed aside first; a run killed between the two renames leaves `.DIR.old-<pid>`, which
-  the next run on `DIR` puts back before anything else.)
+  the next run on `DIR` puts back before anything else.) Violations the checker finds do not stop
+  the swap: the new plan is complete, the report lists them and `planner plan` exits with status 1.
 - **One run per directory.** A run holds the lock file `.DIR.lock` beside `DIR` (JSON: `pid`,
   `host`, `started`) for its whole length; a second `planner plan` (or the app) on the same
   `DIR` is refused with a message naming the process that holds it. The lock is an `flock` on
