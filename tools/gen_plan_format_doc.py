@@ -34,6 +34,7 @@ value is always an empty cell, never `NaT`, `nan` or `None`.
 - **Atomic replacement.** The plan is written whole into a hidden staging directory beside
   `DIR` (`.DIR.tmp-<pid>-<random>`), every file fsync'd, `summary.json` last with the sha256
   of every file (`files`). It is read back (every checksum verified) and run through the checker
+  (unless `--no-check`)
   there, then exchanged with `DIR` in one
   `rename` (Linux `renameat2(RENAME_EXCHANGE)`), and the parent directory is fsync'd. At every
   instant `DIR` holds either the previous complete plan or the new complete one; a run that is
