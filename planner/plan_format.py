@@ -484,8 +484,32 @@ def read_plan(plan_dir: Path, *, require_manifest: bool = True) -> PlanFiles:
     missing file or column raises PlanFormatError naming both. With
     ``require_manifest=False`` (the checker, for plans made by other tools) a
     summary without a file list is read anyway and reported as a format issue.
+    A plan swapped in by a run finishing while this one reads is read again
+    whole, so the tables always come from one plan.
     """
     plan_dir = Path(plan_dir)
+    for attempt in range(3):
+        before = _summary_bytes(plan_dir)
+        try:
+            plan = _read_once(plan_dir, require_manifest)
+        except PlanFormatError:
+            # a new plan swapped in while we read (its summary differs): read it again, whole
+            if attempt < 2 and before is not None and _summary_bytes(plan_dir) != before:
+                continue
+            raise
+        if _summary_bytes(plan_dir) == before:
+            return plan
+    return _read_once(plan_dir, require_manifest)
+
+
+def _summary_bytes(plan_dir: Path) -> bytes | None:
+    try:
+        return (plan_dir / SUMMARY_FILE).read_bytes()
+    except OSError:
+        return None
+
+
+def _read_once(plan_dir: Path, require_manifest: bool) -> PlanFiles:
     summary = verify_plan_dir(plan_dir, require_manifest=require_manifest)
     issues: list[FormatIssue] = []
     if not isinstance(summary.get("files"), dict):

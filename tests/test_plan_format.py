@@ -232,3 +232,43 @@ def test_checker_says_first_when_the_scenario_is_another(tiny_plan_dir, tmp_path
     text = report.text()
     assert text.splitlines()[1].strip().startswith("[scenario_mismatch]")
     assert mine in text and other.checksum in text
+
+
+def test_checker_counts_direct_coaches_itself():
+    """summary.json's direct/hub coach split is checked against the checker's own count of the stops."""
+    from planner.check import check_plan
+    from tests.check_fixtures import build
+
+    fx = build()
+    plan = fx.plan()
+    assert check_plan(plan, fx.sc, fx.tables, fx.rejected_rows).ok
+    plan.summary["departures"]["direct_coach"] = 2
+    plan.summary["departures"]["hub_coach"] = 0
+    report = check_plan(plan, fx.sc, fx.tables, fx.rejected_rows)
+    msgs = report.of("summary_mismatch")["message"]
+    assert msgs.str.contains("direct_coach").any() and msgs.str.contains("hub_coach").any()
+
+
+def test_read_plan_rereads_when_a_new_plan_is_swapped_in_meanwhile(tiny_plan_dir, tmp_path, monkeypatch):
+    """A run finishing while a reader reads: the reader reads the new plan again whole, never a mix."""
+    from planner.plan_dir import swap_in
+
+    out = copy_plan(tiny_plan_dir, tmp_path / "plan")
+    newer = copy_plan(tiny_plan_dir, tmp_path / ".plan.tmp-1-ab")
+    summ = json.loads((newer / "summary.json").read_text(encoding="utf-8"))
+    summ["scenario"]["checksum"] = "newer"
+    (newer / "summary.json").write_text(json.dumps(summ), encoding="utf-8")
+    real = pf._read_once
+    calls = []
+
+    def racing(d, require_manifest):
+        calls.append(d)
+        if len(calls) == 1:
+            swap_in(newer, out)  # the other run's swap lands between our reads of two files
+            msg = "legs.csv: 校验和不符"
+            raise PlanFormatError(msg)
+        return real(d, require_manifest)
+
+    monkeypatch.setattr(pf, "_read_once", racing)
+    plan = pf.read_plan(out)
+    assert len(calls) == 2 and plan.scenario_checksum == "newer"

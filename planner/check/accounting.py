@@ -120,8 +120,14 @@ def _summary(plan: Plan, ctx: CheckContext, n_expected: int) -> pd.DataFrame:
     dep = sm.get("departures")
     if isinstance(dep, dict):
         t = plan.trips[plan.trips["purpose"] == "passenger"]
+        coaches = set(t.loc[t["mode"] == "coach", "trip_id"])
+        st = plan.stops
+        # the checker's own reading of the format's definition: a coach taking people on in a village
+        direct = set(st.loc[st["trip_id"].isin(coaches) & st["place_kind"].isin(["village", "pickup"])
+                            & (st["boarding"] > 0), "trip_id"])
         real = {"coach": int((t["mode"] == "coach").sum()), "train_carriage": int((t["mode"] == "train").sum()),
-                "feeder": int((t["mode"] == "feeder").sum())}
+                "feeder": int((t["mode"] == "feeder").sum()), "direct_coach": len(direct),
+                "hub_coach": int((t["mode"] == "coach").sum()) - len(direct)}
         for key, val in real.items():
             if key in dep and _int(dep[key]) != val:
                 items.append(Violation("summary_mismatch", message=f"summary.json 的 departures.{key} = {dep[key]}，实际为 {val}"))
