@@ -170,6 +170,13 @@ class PlanLock:
 
     def acquire(self) -> PlanLock:
         """Take the lock or raise PlanOutputError naming the run that holds it."""
+        try:
+            return self._acquire()
+        except OSError as exc:
+            msg = f"无法在 {self.out.parent} 建立计划目录的锁：{exc.strerror} (cannot create the lock file)"
+            raise PlanOutputError(msg) from None
+
+    def _acquire(self) -> PlanLock:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(20):
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)

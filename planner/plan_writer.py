@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from planner.errors import PlanFormatError
+from planner.errors import PlanFormatError, PlanOutputError
 from planner.plan_dir import (PlanLock, check_out_target, fsync_path, kill_point, recover, staging_dir, swap_in,
                               write_file_durably)
 from planner.plan_format import (FORMAT_VERSION, GPKG_FILE, PLAN_FILES, SUMMARY_FILE, TABLES,
@@ -231,7 +231,11 @@ def stage_plan(out: Path, p: ProblemData, res: SolveResult, rejected_workers: pd
 
     Call with the plan's lock held (:class:`planner.plan_dir.PlanLock`).
     """
-    tmp = staging_dir(Path(out))
+    try:
+        tmp = staging_dir(Path(out))
+    except OSError as exc:
+        msg = f"无法在 {Path(out).parent} 写出计划：{exc.strerror} (cannot write the plan)"
+        raise PlanOutputError(msg) from None
     try:
         kill_point("staged")
         tables = plan_tables(p, res, rejected_workers)
@@ -248,6 +252,10 @@ def stage_plan(out: Path, p: ProblemData, res: SolveResult, rejected_workers: pd
         write_file_durably(tmp / SUMMARY_FILE, _dump(summ))
         fsync_path(tmp)
         kill_point("summary")
+    except OSError as exc:  # a full disk, a quota: the previous plan is untouched
+        shutil.rmtree(tmp, ignore_errors=True)
+        msg = f"写出计划失败：{exc.strerror}；原有计划 {out} 未改动 (writing the plan failed; the previous plan is kept)"
+        raise PlanOutputError(msg) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

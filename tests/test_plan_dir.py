@@ -191,3 +191,11 @@ def test_swap_without_exchange_uses_two_renames(tiny_plan_dir, tmp_path, monkeyp
     assert plan_dir.swap_in(staged, out) is True
     assert (out / "marker").read_text(encoding="utf-8") == "new"
     assert hidden_siblings(out) == []
+
+
+def test_lock_that_cannot_be_created_is_a_message(tmp_path):
+    """A lock file that cannot be created (its parent is a file) gives a PlanOutputError, not an OSError."""
+    f = tmp_path / "file"
+    f.write_text("x", encoding="utf-8")
+    with pytest.raises(PlanOutputError, match="无法"):
+        plan_dir.PlanLock(f / "sub" / "plan").acquire()
