@@ -130,7 +130,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from planner.documents.common import load_doc_data
+    from planner.documents.common import ExportError, load_doc_data
 
     if not (args.township or args.all_townships or args.province or args.all_provinces or args.county
             or args.wave_plan):
@@ -149,6 +149,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
         return EXIT_FATAL
     out = Path(args.out)
     written: list[Path] = []
+    failed: list = []
+
+    def attempt(write) -> None:
+        # one failing document never stops the export: the others are still written, the failures listed
+        try:
+            written.extend(write())
+        except ExportError as exc:
+            written.extend(exc.written)
+            failed.extend(exc.failed)
+
     if args.township or args.all_townships:
         from planner.documents.pickup import write_pickup_lists
 
@@ -158,28 +168,33 @@ def _cmd_export(args: argparse.Namespace) -> int:
             codes = list(args.township)
         for i, code in enumerate(codes, 1):
             _progress(f"乘车人员名单 {i}/{len(codes)} {code} (pick-up lists)")
-            written += write_pickup_lists(data, out, [code])
+            attempt(lambda code=code: write_pickup_lists(data, out, [code]))
     if args.province or args.all_provinces:
         from planner.documents.manifest import write_manifests
 
         if args.all_provinces:
             _progress("到达名单：全部省份 (arrival manifests, every province)")
-            written += write_manifests(data, out, None, full_id=args.full_id)
+            attempt(lambda: write_manifests(data, out, None, full_id=args.full_id))
         else:
             for prov in args.province:
                 _progress(f"到达名单 {prov} (arrival manifest)")
-                written += write_manifests(data, out, prov, full_id=args.full_id)
+                attempt(lambda prov=prov: write_manifests(data, out, prov, full_id=args.full_id))
     if args.county or args.wave_plan:
         from planner.documents.waves import write_wave_plan
 
         _progress("波次计划 (wave plan)")
-        written += write_wave_plan(data, out, args.county)
-    if not written:
+        attempt(lambda: write_wave_plan(data, out, args.county))
+    if not written and not failed:
         print("没有可写出的内容：所选乡镇/省份/区县在计划中没有人员 (nothing to write for that choice)")
         return EXIT_PROBLEMS
     for path in written:
         print(path)
     print(f"已写出 {len(written)} 个文件 (files written) → {out}")
+    if failed:
+        print(f"错误 (error): {len(failed)} 个文件未能生成 (files not written)：", file=sys.stderr)
+        for f in failed:
+            print(f"  {f.path.name}：{f.reason}", file=sys.stderr)
+        return EXIT_PROBLEMS
     return EXIT_OK
 
 
