@@ -52,7 +52,7 @@ def _progress(msg: str) -> None:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from planner.loader import load_and_validate
 
-    sc, result = load_and_validate(args.scenario, progress=_progress)
+    sc, result = load_and_validate(args.scenario, progress=_progress, data_root=args.data_root)
     print(result.report_text(max_per_code=args.max_lines))
     if args.rejected_dir:
         out = Path(args.rejected_dir)
@@ -272,6 +272,23 @@ def _print_table(frame, max_rows: int) -> None:
         print(out.to_string(index=False, max_rows=max_rows))
 
 
+def _add_data_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-root", action="append", metavar="目录",
+        help="只允许读取此目录中的数据（可重复）：情景文件的数据路径若为绝对路径、用 “..” 或符号链接指向目录之外，"
+             "则拒绝 (confine every data path of the scenario to this folder; repeatable; off by default)")
+
+
+def _confine(args: argparse.Namespace) -> None:
+    """With ``--data-root``: refuse the scenario before anything reads its data (ScenarioError)."""
+    roots = getattr(args, "data_root", None)
+    scenario = getattr(args, "scenario", None)
+    if roots and scenario:
+        from planner.scenario import load_scenario
+
+        load_scenario(scenario, data_root=roots)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``planner`` command."""
     p = argparse.ArgumentParser(
@@ -286,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("scenario", help="情景文件 (.toml)")
     v.add_argument("--max-lines", type=int, default=50, help="每类问题最多列出几行 (default 50)")
     v.add_argument("--rejected-dir", help="把被拒绝的行写入此目录 (write rejected rows here)")
+    _add_data_root(v)
     v.set_defaults(func=_cmd_validate)
 
     s = sub.add_parser("synth", help="生成合成（虚构）数据 (generate synthetic data)")
@@ -312,12 +330,14 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--scheduler", default=None,
                     help="dask 调度器地址，在集群上求解 (dask.distributed scheduler address, e.g. tcp://host:8786; "
                          "needs the dask extra)")
+    _add_data_root(pl)
     pl.set_defaults(func=_cmd_plan)
 
     c = sub.add_parser("check", help="独立校验一份计划 (check a plan)")
     c.add_argument("plan_dir", help="计划目录 (plan folder)")
     c.add_argument("--scenario", required=True, help="情景文件 (.toml)")
     c.add_argument("--max-lines", type=int, default=20, help="每条规则最多列出几条 (default 20)")
+    _add_data_root(c)
     c.set_defaults(func=_cmd_check)
 
     e = sub.add_parser("export", help="生成名单与计划文件 (pick-up lists, arrival manifests, wave plans)")
@@ -334,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="到达名单中显示完整身份证号（默认遮蔽）(full ID numbers in manifests; masked by default)")
     e.add_argument("--county", metavar="区县代码", help="该区县的波次计划 (a county's wave plan)")
     e.add_argument("--wave-plan", action="store_true", help="全情景的波次计划 (wave plan of the whole scenario)")
+    _add_data_root(e)
     e.set_defaults(func=_cmd_export)
 
     t = sub.add_parser("trace", help="密切接触追溯 (who shared a vehicle or a hub with a worker)")
@@ -362,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        _confine(args)
         return int(args.func(args))
     except PlannerError as exc:
         print(f"错误 (error): {exc}", file=sys.stderr)
