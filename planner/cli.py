@@ -57,9 +57,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if args.rejected_dir:
         out = Path(args.rejected_dir)
         out.mkdir(parents=True, exist_ok=True)
+        from planner.documents.common import write_csv_for_people
+
         for name, frame in result.rejected.items():
-            if len(frame):
-                frame.to_csv(out / f"rejected_{name}.csv", index=False, encoding="utf-8-sig")
+            if len(frame):  # opened in Excel to fix the rows: formula-like cells are neutralised
+                write_csv_for_people(frame, out / f"rejected_{name}.csv")
         print(f"被拒绝的行已写入 (rejected rows written to) {out}")
     if result.ok:
         print(f"情景 {sc.name}：数据无误 (scenario is clean)")

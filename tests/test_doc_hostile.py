@@ -234,3 +234,17 @@ def test_trace_csv_prefixes_formula_cells(tmp_path):
     assert rows[0] == ["被追踪人员编号", "接触类型", "相隔排数"]
     assert [r[0] for r in rows[1:]] == ["W1", "'" + FORMULA, "'+86 123", "'-5", "'@x"]
     assert [r[2] for r in rows[1:]] == ["1", "2", "", "4", "5"]
+
+
+def test_rejected_rows_csv_neutralises_formulas(tmp_path, capsys):
+    """`validate --rejected-dir`: a rejected row whose name is a formula is written with a leading quote."""
+    case = tmp_path / "tiny"
+    shutil.copytree(SCENARIO.parent, case)
+    w = pd.read_csv(case / "workers.csv", dtype=str, keep_default_na=False)
+    w.loc[0, "village_code"] = "500101999999"  # rejected: no such village
+    w.loc[0, "name"] = FORMULA
+    w.to_csv(case / "workers.csv", index=False)
+    main(["validate", str(case / "scenario.toml"), "--rejected-dir", str(tmp_path / "rejected")])
+    with open(tmp_path / "rejected" / "rejected_workers.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["name"] for r in rows] == ["'" + FORMULA]
