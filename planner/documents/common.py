@@ -343,8 +343,11 @@ class CjkPdf:
         Line breaks in ``text`` are kept; each starts a new line. The estimate
         leaves a tenth of each line for word wrapping.
         """
+        text = str(text)
         p = self.pdf
         room = max(width - 2 * p.c_margin, 1.0) * 0.9
+        if "\n" not in text and len(text) * p.font_size <= room * 0.95:
+            return text  # fits whatever the characters: none is wider than 1 em (the font size, in mm)
         out: list[str] = []
         used = 0
         for line in str(text).split("\n"):
