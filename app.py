@@ -78,9 +78,11 @@ def ensure_plan(plan_dir: Path, scenario: Path) -> bool:
     return ok
 
 
-def run_planning(scenario: Path, out: Path, status) -> bool:
+def run_planning(scenario: Path, out: Path, status, data_root: list[Path] | None = None) -> bool:
+    """Plan ``scenario`` into ``out`` with a progress bar; with ``data_root`` (uploads) its paths are confined first."""
     from planner.errors import PlannerError
     from planner.pipeline import run_plan
+    from planner.scenario import load_scenario
 
     import time
 
@@ -102,12 +104,14 @@ def run_planning(scenario: Path, out: Path, status) -> bool:
         bar.progress(min(0.95, done), text=msg)
 
     try:
+        if data_root is not None:
+            load_scenario(scenario, data_root=data_root)  # an uploaded scenario reads only what was uploaded
         report = run_plan(scenario, out, progress=progress)
     except PlannerError as exc:
-        st.error(f"规划失败：{exc}")
+        st.error(f"规划失败：{shown(exc, data_root)}")
         return False
     except Exception as exc:  # noqa: BLE001 - never a traceback on screen
-        st.error(f"规划失败（程序错误）：{type(exc).__name__}: {exc}")
+        st.error(f"规划失败（程序错误）：{type(exc).__name__}: {shown(exc, data_root)}")
         return False
     bar.progress(1.0, text="完成")
     st.code(report.text(), language=None)
@@ -127,6 +131,29 @@ def data_or_stop():
         st.stop()
 
 
+def shown(text, data_root: list[Path] | None) -> str:
+    """A message for the screen; for uploads (``data_root`` given) without any server path."""
+    if data_root is None:
+        return str(text)
+    from planner.app.upload import public_message
+
+    return public_message(str(text), [*data_root, UPLOAD_DIR, ROOT])
+
+
+def show_table(frame, **kwargs) -> None:
+    """st.dataframe with formula-like text cells neutralised (a leading ').
+
+    Streamlit's table toolbar offers a CSV download that writes cells as they
+    are; a name typed as ``=HYPERLINK(...)`` would be a live formula in Excel
+    (OWASP CSV injection), so such cells are shown, and downloaded, as text.
+    """
+    import pandas as pd
+
+    from planner.documents.common import excel_safe_frame
+
+    st.dataframe(excel_safe_frame(pd.DataFrame(frame)), **kwargs)
+
+
 def download_files(paths: list[Path], key: str) -> None:
     """A download button per written file."""
     mimes = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".pdf": "application/pdf"}
@@ -138,38 +165,46 @@ def download_files(paths: list[Path], key: str) -> None:
 
 def make_files(key: str, label: str, writer) -> None:
     """A button that writes documents into a temporary folder once; then their download buttons."""
+    from planner.documents.common import ExportError, failure_reason
+
     ss = st.session_state
     if st.button(label, key=f"make-{key}"):
         with st.spinner("正在生成文件…"):
             tmp = Path(tempfile.mkdtemp(prefix="planner-app-"))
             try:
                 ss[f"files-{key}"] = writer(tmp)
-            except Exception as exc:
-                st.error(f"文件生成失败：{exc}")
+            except ExportError as exc:  # the documents that could be written are still offered
+                ss[f"files-{key}"] = exc.written
+                st.error("部分文件生成失败：" + "；".join(f"{f.path.name}（{f.reason}）" for f in exc.failed))
+            except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+                st.error(f"文件生成失败：{failure_reason(exc)}")
     paths = ss.get(f"files-{key}")
     if paths:
         download_files([Path(p) for p in paths], key)
 
 
-def validate_and_plan(chosen: Path, prefix: str, default_out: Path) -> None:
-    """The validation report and the plan button for one scenario file (shipped or uploaded)."""
+def validate_and_plan(chosen: Path, prefix: str, default_out: Path, data_root: list[Path] | None = None) -> None:
+    """The validation report and the plan button for one scenario file (shipped or uploaded).
+
+    ``data_root`` (uploads): the folders the scenario may read from; messages then show no server path.
+    """
     if st.button("校验数据", key=f"{prefix}validate"):
         from planner.loader import load_and_validate
 
         with st.spinner("正在读取并检查数据…"):
             try:
-                sc, result = load_and_validate(chosen)
+                sc, result = load_and_validate(chosen, data_root=data_root)
             except Exception as exc:  # noqa: BLE001 - a message, never a traceback
-                st.error(f"情景无法读取：{exc}")
+                st.error(f"情景无法读取：{shown(exc, data_root)}")
                 result = None
         if result is not None:
             (st.success if result.ok else st.warning)(
                 f"情景 {sc.name}：" + ("数据无误" if result.ok else "发现问题，见下方报告（文件、行、列）"))
-            st.code(result.report_text(max_per_code=20), language=None)
+            st.code(shown(result.report_text(max_per_code=20), data_root), language=None)
     out = st.text_input("计划输出目录", value=str(default_out), key=f"{prefix}plan-out")
     if st.button("生成计划", type="primary", key=f"{prefix}run-plan"):
         with st.status(f"正在规划 {chosen.name}…", expanded=True) as status:
-            ok = run_planning(chosen, Path(out), status)
+            ok = run_planning(chosen, Path(out), status, data_root)
             status.update(label="计划已生成" if ok else "计划生成失败", state="complete" if ok else "error")
         if ok:
             st.session_state.plan_dir = str(Path(out))
@@ -192,7 +227,8 @@ def upload_section() -> None:
         "以及可选的专列车次 `train_services`、风险等级日历 `risk_calendar`、车型 `vehicle_types`。"
         "只上传数据文件时，村、区县、枢纽、到达站等使用随程序提供的地理数据。"
         "格式见 docs/data-format.md。")
-    files = st.file_uploader("选择文件（CSV、XLSX、GeoJSON、GPKG、TOML，可多选）",
+    limit_mb = int(st.get_option("server.maxUploadSize"))  # .streamlit/config.toml
+    files = st.file_uploader(f"选择文件（CSV、XLSX、GeoJSON、GPKG、TOML，可多选；每个文件不超过 {limit_mb} MB）",
                              type=["toml", "csv", "xlsx", "geojson", "json", "gpkg"],
                              accept_multiple_files=True, key="upload-files")
     if not files:
@@ -200,13 +236,16 @@ def upload_section() -> None:
         return
     contents = {f.name: f.getvalue() for f in files}
     folder = UPLOAD_DIR / upload.upload_digest(contents)
+    roots = upload.upload_roots(folder, GEODATA_DIR, VEHICLE_TYPES)
+    # the server refuses larger files; checked here too (AppTest and other front ends bypass the server)
+    max_bytes = limit_mb * 2**20
     try:
-        upload.save_uploads(contents, folder)
+        upload.save_uploads(contents, folder, max_bytes=max_bytes)
     except upload.UploadError as exc:
         st.error(f"上传的文件无法使用：{exc}")
         return
     except OSError as exc:
-        st.error(f"无法保存上传的文件：{exc}")
+        st.error(f"无法保存上传的文件：{exc.strerror or type(exc).__name__}")
         return
     try:
         own = upload.uploaded_scenario(folder)
@@ -216,9 +255,12 @@ def upload_section() -> None:
     if own is not None:
         st.info(f"使用上传的情景文件 {own.name}；其中的相对路径指向上传的文件所在的文件夹。")
         try:
-            missing = upload.missing_data_files(own)
+            missing = upload.missing_data_files(own, roots)
+        except upload.UploadError as exc:  # a path outside the upload: the key is named
+            st.error(f"情景文件 {own.name} 不可用：{exc}")
+            return
         except Exception as exc:  # noqa: BLE001 - a ScenarioError names the key; never a traceback
-            st.error(f"情景文件 {own.name} 无法读取：{exc}")
+            st.error(f"情景文件 {own.name} 无法读取：{shown(exc, roots)}")
             return
         if missing:
             st.error("情景文件列出的数据文件缺失：\n\n" + "\n\n".join(f"- {m}" for m in missing))
@@ -230,14 +272,14 @@ def upload_section() -> None:
         for name in contents:
             table = upload.guess_table(name)
             if table is None:
-                pick = st.selectbox(f"文件 {name} 是哪个数据表？", [NOT_CHOSEN, *upload.TABLES],
+                pick = st.selectbox(f"文件 {upload.shown_name(name)} 是哪个数据表？", [NOT_CHOSEN, *upload.TABLES],
                                     format_func=lambda t: t if t == NOT_CHOSEN else f"{upload.TABLE_NAMES[t]}（{t}）",
                                     key=f"upload-table-{name}")
                 table = None if pick == NOT_CHOSEN else pick
             if table is not None:
                 names[name] = table
-            rows.append({"文件": name, "数据表": f"{upload.TABLE_NAMES[table]}（{table}）" if table else "未指定（不使用）"})
-        st.dataframe(rows, hide_index=True)
+            rows.append({"文件": upload.shown_name(name), "数据表": f"{upload.TABLE_NAMES[table]}（{table}）" if table else "未指定（不使用）"})
+        show_table(rows, hide_index=True)
         c1, c2, c3 = st.columns([2, 1, 1])
         title = c1.text_input("情景名称", value="上传数据返岗包车计划", key="upload-name")
         start = c2.date_input("计划开始日期", value=date(2020, 2, 14), key="upload-start")
@@ -248,12 +290,12 @@ def upload_section() -> None:
             st.error(str(exc))
             return
         except Exception as exc:  # noqa: BLE001
-            st.error(f"无法为上传的数据生成情景文件：{exc}")
+            st.error(f"无法为上传的数据生成情景文件：{shown(exc, roots)}")
             return
-        with st.expander(f"生成的情景文件 {chosen}"):
+        with st.expander(f"生成的情景文件 {chosen.name}"):
             st.code(chosen.read_text(encoding="utf-8"), language="toml")
-    st.caption(f"情景文件：{chosen}")
-    validate_and_plan(chosen, "upload-", ROOT / "out" / f"upload-{folder.name}")
+    st.caption(f"情景文件：{chosen.name}（上传的文件所在的文件夹）")
+    validate_and_plan(chosen, "upload-", ROOT / "out" / f"upload-{folder.name}", roots)
 
 
 # ------------------------------------------------------------------ pages
@@ -325,7 +367,7 @@ def show_arc_passengers(data, event, day) -> None:
         table = views.arc_passengers(data, mode, str(arc["origin_id"]), str(arc["dest_id"]), day)
         st.subheader(f"{MODE_NAMES[mode]}：{data.places.get(arc['origin_id'], arc['origin_id'])} → "
                      f"{data.places.get(arc['dest_id'], arc['dest_id'])}，{len(table)} 人")
-        st.dataframe(table, hide_index=True, width="stretch")
+        show_table(table, hide_index=True, width="stretch")
 
 
 def page_county(data) -> None:
@@ -357,16 +399,16 @@ def page_county(data) -> None:
         st.table({"类别": list(k["vehicle_km"]), "公里": [f"{v:,.1f}" for v in k["vehicle_km"].values()]})
     with right:
         st.subheader("未安排人员（按原因）")
-        st.dataframe(k["reasons"], hide_index=True, width="stretch")
+        show_table(k["reasons"], hide_index=True, width="stretch")
     t = views.daily_tables(data, code)
     st.subheader("每日发车数（按方式）")
     st.bar_chart(t["departures"])
     st.subheader("每日大巴使用（在途 / 空闲）")
     st.bar_chart(t["coaches"])
     with st.expander("每日汇总"):
-        st.dataframe(t["daily"], hide_index=True, width="stretch")
+        show_table(t["daily"], hide_index=True, width="stretch")
     with st.expander("按日按枢纽发车"):
-        st.dataframe(t["by_hub"], hide_index=True, width="stretch")
+        show_table(t["by_hub"], hide_index=True, width="stretch")
     from planner.documents.waves import write_wave_plan
 
     make_files(f"waves-{county}", "生成波次计划（Excel、PDF）", lambda out: write_wave_plan(data, out, code))
@@ -387,7 +429,7 @@ def page_township(data) -> None:
     if len(rows):
         per_day = rows.groupby("日期").size().rename("人数")
         st.bar_chart(per_day)
-    st.dataframe(rows, hide_index=True, width="stretch")
+    show_table(rows, hide_index=True, width="stretch")
     from planner.documents.pickup import write_pickup_lists
 
     make_files(f"pickup-{town}", "生成乘车人员名单（Excel、PDF）", lambda out: write_pickup_lists(data, out, [town]))
@@ -408,9 +450,9 @@ def page_province(data) -> None:
         st.subheader("每日到达人数")
         st.bar_chart(a["per_day"]["人数"])
     st.subheader("按日期、目的地")
-    st.dataframe(a["by_destination"], hide_index=True, width="stretch")
+    show_table(a["by_destination"], hide_index=True, width="stretch")
     with st.expander("到达车辆"):
-        st.dataframe(a["vehicles"], hide_index=True, width="stretch")
+        show_table(a["vehicles"], hide_index=True, width="stretch")
     from planner.documents.manifest import write_manifests
 
     st.caption("下载的到达名单中身份证号已脱敏（前 6 位和后 4 位）。")
@@ -431,21 +473,21 @@ def page_trace(data) -> None:
              + (f"（{info['reason']}）" if info["reason"] else "")
              + f"　{info['village']} → {info['factory']}")
     st.subheader("行程")
-    st.dataframe(info["legs"], hide_index=True, width="stretch")
+    show_table(info["legs"], hide_index=True, width="stretch")
     trace = views.worker_trace(data, wid)
     same = trace[trace["接触类型"] == "同车"]
     hub = trace[trace["接触类型"] == "同站"]
     st.subheader(f"同车人员（{same['接触人员编号'].nunique()} 人）")
-    st.dataframe(same.drop(columns=["枢纽", "相隔分钟"]), hide_index=True, width="stretch")
+    show_table(same.drop(columns=["枢纽", "相隔分钟"]), hide_index=True, width="stretch")
     st.subheader("地图：本人和同车人员的行程")
     people = {wid} | set(same["接触人员编号"].astype(str))
     st.pydeck_chart(build_deck(data, worker_ids=people), height=480, key="trace-map")
     st.subheader(f"同站人员（同一枢纽 60 分钟内，{hub['接触人员编号'].nunique()} 人）")
-    st.dataframe(hub[["接触人员编号", "姓名", "身份证号", "枢纽", "车次", "同行开始", "同行结束", "相隔分钟"]],
+    show_table(hub[["接触人员编号", "姓名", "身份证号", "枢纽", "车次", "同行开始", "同行结束", "相隔分钟"]],
                  hide_index=True, width="stretch")
     if len(info["legs"]):
         trip = st.selectbox("查看车次乘客", list(info["legs"]["车次"]), key="trace-trip")
-        st.dataframe(views.trip_passengers(data, trip), hide_index=True, width="stretch")
+        show_table(views.trip_passengers(data, trip), hide_index=True, width="stretch")
 
 
 # ------------------------------------------------------------------ main

@@ -52,14 +52,16 @@ def _progress(msg: str) -> None:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from planner.loader import load_and_validate
 
-    sc, result = load_and_validate(args.scenario, progress=_progress)
+    sc, result = load_and_validate(args.scenario, progress=_progress, data_root=args.data_root)
     print(result.report_text(max_per_code=args.max_lines))
     if args.rejected_dir:
         out = Path(args.rejected_dir)
         out.mkdir(parents=True, exist_ok=True)
+        from planner.documents.common import write_csv_for_people
+
         for name, frame in result.rejected.items():
-            if len(frame):
-                frame.to_csv(out / f"rejected_{name}.csv", index=False, encoding="utf-8-sig")
+            if len(frame):  # opened in Excel to fix the rows: formula-like cells are neutralised
+                write_csv_for_people(frame, out / f"rejected_{name}.csv")
         print(f"被拒绝的行已写入 (rejected rows written to) {out}")
     if result.ok:
         print(f"情景 {sc.name}：数据无误 (scenario is clean)")
@@ -130,7 +132,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from planner.documents.common import load_doc_data
+    from planner.documents.common import ExportError, load_doc_data
 
     if not (args.township or args.all_townships or args.province or args.all_provinces or args.county
             or args.wave_plan):
@@ -149,6 +151,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
         return EXIT_FATAL
     out = Path(args.out)
     written: list[Path] = []
+    failed: list = []
+
+    def attempt(write) -> None:
+        # one failing document never stops the export: the others are still written, the failures listed
+        try:
+            written.extend(write())
+        except ExportError as exc:
+            written.extend(exc.written)
+            failed.extend(exc.failed)
+
     if args.township or args.all_townships:
         from planner.documents.pickup import write_pickup_lists
 
@@ -158,28 +170,33 @@ def _cmd_export(args: argparse.Namespace) -> int:
             codes = list(args.township)
         for i, code in enumerate(codes, 1):
             _progress(f"乘车人员名单 {i}/{len(codes)} {code} (pick-up lists)")
-            written += write_pickup_lists(data, out, [code])
+            attempt(lambda code=code: write_pickup_lists(data, out, [code]))
     if args.province or args.all_provinces:
         from planner.documents.manifest import write_manifests
 
         if args.all_provinces:
             _progress("到达名单：全部省份 (arrival manifests, every province)")
-            written += write_manifests(data, out, None, full_id=args.full_id)
+            attempt(lambda: write_manifests(data, out, None, full_id=args.full_id))
         else:
             for prov in args.province:
                 _progress(f"到达名单 {prov} (arrival manifest)")
-                written += write_manifests(data, out, prov, full_id=args.full_id)
+                attempt(lambda prov=prov: write_manifests(data, out, prov, full_id=args.full_id))
     if args.county or args.wave_plan:
         from planner.documents.waves import write_wave_plan
 
         _progress("波次计划 (wave plan)")
-        written += write_wave_plan(data, out, args.county)
-    if not written:
+        attempt(lambda: write_wave_plan(data, out, args.county))
+    if not written and not failed:
         print("没有可写出的内容：所选乡镇/省份/区县在计划中没有人员 (nothing to write for that choice)")
         return EXIT_PROBLEMS
     for path in written:
         print(path)
     print(f"已写出 {len(written)} 个文件 (files written) → {out}")
+    if failed:
+        print(f"错误 (error): {len(failed)} 个文件未能生成 (files not written)：", file=sys.stderr)
+        for f in failed:
+            print(f"  {f.path.name}：{f.reason}", file=sys.stderr)
+        return EXIT_PROBLEMS
     return EXIT_OK
 
 
@@ -257,6 +274,23 @@ def _print_table(frame, max_rows: int) -> None:
         print(out.to_string(index=False, max_rows=max_rows))
 
 
+def _add_data_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-root", action="append", metavar="目录",
+        help="只允许读取此目录中的数据（可重复）：情景文件的数据路径若为绝对路径、用 “..” 或符号链接指向目录之外，"
+             "则拒绝 (confine every data path of the scenario to this folder; repeatable; off by default)")
+
+
+def _confine(args: argparse.Namespace) -> None:
+    """With ``--data-root``: refuse the scenario before anything reads its data (ScenarioError)."""
+    roots = getattr(args, "data_root", None)
+    scenario = getattr(args, "scenario", None)
+    if roots and scenario:
+        from planner.scenario import load_scenario
+
+        load_scenario(scenario, data_root=roots)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``planner`` command."""
     p = argparse.ArgumentParser(
@@ -271,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("scenario", help="情景文件 (.toml)")
     v.add_argument("--max-lines", type=int, default=50, help="每类问题最多列出几行 (default 50)")
     v.add_argument("--rejected-dir", help="把被拒绝的行写入此目录 (write rejected rows here)")
+    _add_data_root(v)
     v.set_defaults(func=_cmd_validate)
 
     s = sub.add_parser("synth", help="生成合成（虚构）数据 (generate synthetic data)")
@@ -297,12 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--scheduler", default=None,
                     help="dask 调度器地址，在集群上求解 (dask.distributed scheduler address, e.g. tcp://host:8786; "
                          "needs the dask extra)")
+    _add_data_root(pl)
     pl.set_defaults(func=_cmd_plan)
 
     c = sub.add_parser("check", help="独立校验一份计划 (check a plan)")
     c.add_argument("plan_dir", help="计划目录 (plan folder)")
     c.add_argument("--scenario", required=True, help="情景文件 (.toml)")
     c.add_argument("--max-lines", type=int, default=20, help="每条规则最多列出几条 (default 20)")
+    _add_data_root(c)
     c.set_defaults(func=_cmd_check)
 
     e = sub.add_parser("export", help="生成名单与计划文件 (pick-up lists, arrival manifests, wave plans)")
@@ -319,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="到达名单中显示完整身份证号（默认遮蔽）(full ID numbers in manifests; masked by default)")
     e.add_argument("--county", metavar="区县代码", help="该区县的波次计划 (a county's wave plan)")
     e.add_argument("--wave-plan", action="store_true", help="全情景的波次计划 (wave plan of the whole scenario)")
+    _add_data_root(e)
     e.set_defaults(func=_cmd_export)
 
     t = sub.add_parser("trace", help="密切接触追溯 (who shared a vehicle or a hub with a worker)")
@@ -347,6 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
+        _confine(args)
         return int(args.func(args))
     except PlannerError as exc:
         print(f"错误 (error): {exc}", file=sys.stderr)

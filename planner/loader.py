@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from planner.errors import ScenarioError
@@ -56,14 +56,17 @@ def ensure_synth_data(sc: Scenario, *, progress: Progress = None) -> None:
     log.info("synthetic data written to %s", out)
 
 
-def load_and_validate(scenario_path: str | Path, *, progress: Progress = None):
+def load_and_validate(scenario_path: str | Path, *, progress: Progress = None,
+                      data_root: str | Path | Sequence[str | Path] | None = None):
     """Load a scenario, make sure its data exists, validate every table.
 
+    With ``data_root`` every data path must resolve inside it (see
+    :func:`planner.scenario.confine_paths`), checked before anything is read.
     Returns the scenario and the :class:`planner.validate.ValidationResult`.
     """
     from planner.validate import validate_scenario
 
-    sc = load_scenario(scenario_path)
+    sc = load_scenario(scenario_path, data_root=data_root)
     if sc.roads.network is not None and not sc.resolve(sc.roads.network).is_file():
         msg = (f"{sc.source_path}: [roads] network 指向的路网文件不存在 "
                f"(road network file not found): {sc.resolve(sc.roads.network)}")

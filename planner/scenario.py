@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tomllib
+from collections.abc import Sequence
 from datetime import date, time
 from pathlib import Path
 from typing import Literal
@@ -410,6 +412,59 @@ class Scenario(_Strict):
         return self.resolve(s.cache_dir) / f"seed{s.seed}-n{s.total_workers}-{digest}"
 
 
+def data_paths(sc: Scenario) -> list[tuple[str, Path]]:
+    """Every path key of the scenario that is read or written, as ``(key, path as written)``.
+
+    The [data] files, the [roads] network and its cache folder (when a network
+    is set), the [synth] geodata and cache folders (when there is a [synth]
+    section). Keys are spelt as in the file (``data.workers``).
+    """
+    out: list[tuple[str, Path]] = []
+    for name in DataFiles.model_fields:
+        spec = getattr(sc.data, name)
+        if spec is not None:
+            out.append((f"data.{name}", spec.path))
+    if sc.roads.network is not None:
+        out += [("roads.network", sc.roads.network), ("roads.cache_dir", sc.roads.cache_dir)]
+    if sc.synth is not None:
+        out += [("synth.geodata_dir", sc.synth.geodata_dir), ("synth.cache_dir", sc.synth.cache_dir)]
+    return out
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def confine_paths(sc: Scenario, data_root: str | Path | Sequence[str | Path]) -> None:
+    """Refuse a scenario whose data paths leave the allowed folders (``data_root``: one or several).
+
+    Each path of :func:`data_paths` is resolved against the scenario's folder
+    and through every symbolic link (``os.path.realpath``), then must lie in
+    one of the roots (a folder, or a single allowed file), themselves resolved
+    the same way. So an absolute path elsewhere, ``../..`` climbing out, or a
+    link inside the folder pointing outside are all refused.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the scenario file (its name only, no server path), the key and
+        the value as written, in Chinese; every offending key is listed.
+    """
+    roots = [data_root] if isinstance(data_root, (str, Path)) else list(data_root)
+    real_roots = [os.path.realpath(Path(r).expanduser()) for r in roots]
+    bad = []
+    for key, raw in data_paths(sc):
+        real = os.path.realpath(sc.base_dir / Path(raw).expanduser())
+        if not any(_inside(real, r) for r in real_roots):
+            bad.append(f"  {key} = {json.dumps(str(raw), ensure_ascii=False)}")
+    if bad:
+        name = sc.source_path.name if sc.source_path else "情景文件"
+        msg = (f"{name}: 数据路径超出允许的文件夹（只能使用情景文件所在文件夹中的文件，或随程序提供的地理数据；"
+               "不得使用绝对路径、“..” 或指向外部的符号链接）(data path outside the allowed folders):\n"
+               + "\n".join(bad))
+        raise ScenarioError(msg)
+
+
 def _format_validation_error(path: Path, err: ValidationError) -> str:
     lines = [f"{path}: 情景文件有 {err.error_count()} 处错误 (scenario file has errors):"]
     for e in err.errors():
@@ -423,14 +478,19 @@ def _format_validation_error(path: Path, err: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, *, data_root: str | Path | Sequence[str | Path] | None = None) -> Scenario:
     """Read and validate a scenario TOML file.
+
+    With ``data_root`` (a folder, or several folders and files) every data path
+    of the scenario must resolve inside it (:func:`confine_paths`): for
+    scenarios that come from someone else (an upload, ``--data-root``).
 
     Raises
     ------
     ScenarioError
         When the file is missing, is not TOML, or breaks the schema; the message
-        lists every problem with its key path.
+        lists every problem with its key path. With ``data_root``, also when a
+        data path leaves it.
     """
     p = Path(path)
     try:
@@ -453,6 +513,9 @@ def load_scenario(path: str | Path) -> Scenario:
         sc = Scenario.model_validate(doc)
     except ValidationError as exc:
         raise ScenarioError(_format_validation_error(p, exc)) from None
-    return sc.model_copy(
+    sc = sc.model_copy(
         update={"source_path": p.resolve(), "checksum": hashlib.sha256(raw).hexdigest()[:16]}
     )
+    if data_root is not None:
+        confine_paths(sc, data_root)
+    return sc

@@ -224,6 +224,27 @@ def test_wrong_seats_allowed_is_caught(fx, case):
     assert hits(run(fx, plan), "seats_allowed_mismatch", trip="C500101-0001")
 
 
+def test_over_capacity_reports_the_claimed_count(fx, case):
+    """A trip claiming 40 people on its legs' count, over 22 allowed seats, is reported as 40 people, allowed 22."""
+    plan, _ = case
+    set_trip(plan, "C500101-0001", passengers=40, seats_allowed=22)
+    report = run(fx, plan)
+    msgs = report.of("over_capacity")
+    msgs = msgs[msgs["trip_id"] == "C500101-0001"]["message"]
+    assert len(msgs) == 1
+    assert msgs.iloc[0].startswith("载客 40 人") and "允许座位 22" in msgs.iloc[0], msgs.iloc[0]
+    assert hits(report, "passenger_count_mismatch", trip="C500101-0001")
+
+
+def test_over_capacity_by_legs_reports_the_legs_count(fx, case):
+    """More legs than allowed seats, with trips.csv agreeing: the message gives that count and the limit."""
+    plan, _ = case
+    n = int((plan.legs["trip_id"] == "C500101-0001").sum())
+    set_trip(plan, "C500101-0001", seats_allowed=n - 1)
+    msgs = run(fx, plan).of("over_capacity")["message"]
+    assert list(msgs) == [f"载客 {n} 人，超过允许座位 {n - 1}"]
+
+
 def test_wrong_occupancy_rule_is_caught(fx, case):
     """all_seats on a trip to a low-risk area before relaxation is reported."""
     plan, _ = case

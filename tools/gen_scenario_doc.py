@@ -45,6 +45,13 @@ fleet = "data/demo-wanzhou/fleet.csv"
 A data file is either a path string or a table
 `{ path = "...", crs = "gcj02", sheet = "名单", layer = "villages", encoding = "gb18030" }`.
 
+Confinement: with `planner validate|plan|check|export ... --data-root DIR` (repeatable; off by
+default) and for every scenario uploaded to the app, each path key (`data.*`, `roads.network`
+and `roads.cache_dir` when a network is set, `synth.geodata_dir` and `synth.cache_dir` with
+`[synth]`) must resolve, through symbolic links, inside one of the allowed folders (for uploads:
+the upload folder, the shipped `geodata/` and the shipped vehicle types); otherwise the scenario
+is refused with a message naming each key (`planner.scenario.confine_paths`).
+
 Occupancy rules: `half_seats` (at most half the rated seats, chequerboard, the national rule of
 11 Feb 2020), `one_per_two_seats` (一人双座), `one_per_row`, `all_seats`; the isolation rows at the
 back are never sold.

@@ -62,8 +62,14 @@ def seats(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     bad = tt["passengers"] != counted
     out.append(vf("passenger_count_mismatch", "trips.csv 载客 " + s(tt["passengers"][bad]) + " 人，乘车记录 "
                   + s(counted[bad]) + " 人", trip=pd.Series(tt.index[bad])))
-    bad = (tt["purpose"] == "passenger") & ((tt["passengers"] > tt["seats_allowed"]) | (counted > tt["seats_allowed"]))
-    out.append(vf("over_capacity", "载客 " + s(counted[bad]) + " 人，超过允许座位 " + s(tt["seats_allowed"][bad]),
+    # the larger of the two counts: a trip that claims 40 people on 22 legs is over by its own claim
+    claimed = tt["passengers"].fillna(0).astype(np.int64)
+    people = np.maximum(claimed, counted)
+    bad = (tt["purpose"] == "passenger") & (people > tt["seats_allowed"])
+    which = pd.Series(np.where(claimed[bad] > counted[bad], "（trips.csv 载客数；乘车记录 " + s(counted[bad]) + " 人）",
+                               np.where(claimed[bad] < counted[bad], "（乘车记录；trips.csv 载客 " + s(claimed[bad]) + " 人）", "")),
+                      index=tt.index[bad], dtype=object)
+    out.append(vf("over_capacity", "载客 " + s(people[bad]) + " 人" + which + "，超过允许座位 " + s(tt["seats_allowed"][bad]),
                   trip=pd.Series(tt.index[bad])))
     want = pd.Series([n_allowed.get(k, -1) for k in zip(tt["vehicle_type"], tt["occupancy_rule"], tt["mode"])],
                      index=tt.index)

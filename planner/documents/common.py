@@ -8,16 +8,23 @@ readers need it and never into logs or error messages.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
 from planner.plan_format import PlanFiles, read_plan
-from planner.errors import DataError
+from planner.errors import DataError, PlannerError
 from planner.scenario import Scenario
+
+log = logging.getLogger(__name__)
 
 # Debian's fonts-noto-cjk; index 2 of the collection is Simplified Chinese (Noto Sans CJK SC)
 CJK_FONT_CANDIDATES = (
@@ -131,6 +138,131 @@ def local_time(ts) -> str:
     return pd.Timestamp(ts).strftime("%m-%d %H:%M")
 
 
+# ------------------------------------------------------------------ writing files
+@contextmanager
+def atomic_output(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write into; moved onto ``path`` only when the block succeeds.
+
+    A reader never sees a half-written document, and a failed write leaves the
+    previous file (if any) as it was and no temporary file behind. The
+    temporary name keeps the real suffix (writers that look at it still work)
+    and is hidden (starts with a dot). The content is fsync'd before the rename.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem[:50]}.{os.getpid()}-{secrets.token_hex(4)}.tmp{path.suffix}")
+    try:
+        yield tmp
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class FailedDocument(NamedTuple):
+    """A document that could not be written, and why (Chinese, no personal data)."""
+
+    path: Path
+    reason: str
+
+
+class ExportError(PlannerError):
+    """Some documents of an export could not be written; every other one was.
+
+    ``written`` lists the files written, ``failed`` the ones that were not, each
+    with its reason. The message names the failed files only.
+    """
+
+    def __init__(self, written: list[Path], failed: list[FailedDocument]) -> None:
+        self.written = list(written)
+        self.failed = list(failed)
+        lines = "；".join(f"{f.path.name}：{f.reason}" for f in self.failed)
+        super().__init__(f"{len(self.failed)} 个文件未能生成（其余 {len(self.written)} 个已写出）：{lines}")
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a document failed, for the user: our own messages in full, otherwise only the kind of error.
+
+    Messages of unexpected exceptions may quote cell values (names, ID
+    numbers), so they are not repeated.
+    """
+    if isinstance(exc, PlannerError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"无法写入文件（{exc.strerror or type(exc).__name__}）"
+    return f"程序错误（{type(exc).__name__}），请报告此问题"
+
+
+@dataclass
+class DocumentBatch:
+    """Writes several documents one by one; a failing document does not stop the others.
+
+    Use :meth:`write` for each document, then :meth:`result`, which returns the
+    paths written or raises :class:`ExportError` naming the ones that failed.
+    """
+
+    written: list[Path] = field(default_factory=list)
+    failed: list[FailedDocument] = field(default_factory=list)
+
+    def write(self, path: Path, writer: Callable[[Path], Path]) -> None:
+        """Call ``writer(path)``; remember the path written, or the failure."""
+        try:
+            self.written.append(Path(writer(Path(path))))
+        except Exception as exc:  # noqa: BLE001 - one bad document must not stop the export
+            self.fail([path], exc)
+
+    def fail(self, paths: list[Path], exc: BaseException) -> None:
+        """Record ``paths`` as not written because of ``exc``."""
+        reason = failure_reason(exc)
+        log.warning("document not written (%s): %s", type(exc).__name__, ", ".join(Path(p).name for p in paths))
+        self.failed += [FailedDocument(Path(p), reason) for p in paths]
+
+    def result(self) -> list[Path]:
+        """The paths written; :class:`ExportError` when any document failed."""
+        if self.failed:
+            raise ExportError(self.written, self.failed)
+        return list(self.written)
+
+
+#: Cell starts that a spreadsheet program may run as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def excel_safe_text(value: object) -> object:
+    """A text cell that starts like a formula, with a leading ``'`` so Excel shows it as text.
+
+    Anything that is not a string is returned unchanged. Leading spaces are
+    looked through (``' =1+1'`` is also neutralised).
+    """
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def excel_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and headers pass :func:`excel_safe_text`, for CSVs people open."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or isinstance(out[col].dtype, pd.StringDtype):
+            out[col] = out[col].map(excel_safe_text)
+    out.columns = [excel_safe_text(c) for c in out.columns]
+    return out
+
+
+def write_csv_for_people(frame: pd.DataFrame, path: Path) -> Path:
+    """Write ``frame`` as a CSV for Excel: UTF-8 with a BOM, formula-like cells neutralised, atomically."""
+    with atomic_output(Path(path)) as tmp:
+        excel_safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+    return Path(path)
+
+
+#: Workbook options for every workbook the planner writes: text from input data stays text.
+#: (xlsxwriter would otherwise turn '=...' into a live formula and 'http://...' into a link.)
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
 def print_setup(ws, title: str, n_rows: int, n_cols: int) -> None:
     """Print settings of a worksheet: frozen header, filter, A4 landscape, header row and title on each page."""
     if n_cols:
@@ -140,8 +272,15 @@ def print_setup(ws, title: str, n_rows: int, n_cols: int) -> None:
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
-    ws.set_header(f"&C{title.replace('&', '&&')}")
+    # the page header is limited to 255 characters by Excel, '&' escaped
+    ws.set_header(f"&C{ellipsis(title, 120).replace('&', '&&')}")
     ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def ellipsis(text: str, max_chars: int) -> str:
+    """``text`` cut to ``max_chars`` characters, the last one '…' when cut."""
+    text = str(text)
+    return text if len(text) <= max_chars else text[: max(max_chars - 1, 0)] + "…"
 
 
 def write_excel(path: Path, sheets: dict[str, pd.DataFrame], *, title: str,
@@ -150,11 +289,13 @@ def write_excel(path: Path, sheets: dict[str, pd.DataFrame], *, title: str,
 
     ``title`` goes in the printed page header. Sheet names are cut to Excel's 31
     characters. ``finish`` receives the xlsxwriter workbook after the sheets are
-    written, to add more (charts) before the file is closed.
+    written, to add more (charts) before the file is closed. Every string is
+    stored as text (:data:`XLSX_OPTIONS`: a name typed as ``=HYPERLINK(...)`` is
+    never a formula). The file is written atomically (:func:`atomic_output`).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="xlsxwriter") as xw:
+    with atomic_output(path) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter",
+                                                    engine_kwargs={"options": XLSX_OPTIONS}) as xw:
         book = xw.book
         head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
         for name, frame in sheets.items():
@@ -162,7 +303,7 @@ def write_excel(path: Path, sheets: dict[str, pd.DataFrame], *, title: str,
             frame.to_excel(xw, sheet_name=sheet_name, index=False)
             ws = xw.sheets[sheet_name]
             for j, col in enumerate(frame.columns):
-                ws.write(0, j, col, head)
+                ws.write_string(0, j, str(col), head)
                 values = frame[col].astype(str)
                 width = max([len(str(col))] + [len(x) for x in values.head(500)]) if len(frame) else len(str(col))
                 ws.set_column(j, j, min(40, max(6, width * 1.6 + 2)))
@@ -172,11 +313,19 @@ def write_excel(path: Path, sheets: dict[str, pd.DataFrame], *, title: str,
     return path
 
 
+#: Lines a table cell of a PDF may take before it is cut with '…' (a row always fits a page).
+PDF_CELL_LINES = 4
+#: Printed lines a paragraph line of :meth:`CjkPdf.text` may take before it is cut.
+PDF_TEXT_LINES = 3
+
+
 class CjkPdf:
     """An A4 landscape PDF with an embedded Chinese font, tables whose header repeats on each page.
 
     Built on fpdf2. Use :meth:`heading`, :meth:`text`, :meth:`table` and
-    :meth:`signatures`, then :meth:`save`.
+    :meth:`signatures`, then :meth:`save`. Text longer than its place (a
+    5,000-character name, a very long village or employer name) is cut with
+    '…' (:meth:`fit`), so no row is ever taller than a page.
     """
 
     def __init__(self, title: str) -> None:
@@ -189,27 +338,68 @@ class CjkPdf:
         bold = path.replace("Regular", "Bold")
         self.pdf.add_font("cjk", style="B", fname=bold if Path(bold).is_file() else path,
                           collection_font_number=index)
-        self.pdf.set_title(title)
+        self.pdf.set_title(ellipsis(title, 200))
         self.pdf.set_font("cjk", size=9)
         self.title = title
+
+    def fit(self, text: str, width: float, max_lines: int = 1) -> str:
+        """``text`` cut with '…' so that it fills at most ``max_lines`` lines of ``width`` mm in the current font.
+
+        Line breaks in ``text`` are kept; each starts a new line. The estimate
+        leaves a tenth of each line for word wrapping.
+        """
+        text = str(text)
+        p = self.pdf
+        room = max(width - 2 * p.c_margin, 1.0) * 0.9
+        if "\n" not in text and len(text) * p.font_size <= room * 0.95:
+            return text  # fits whatever the characters: none is wider than 1 em (the font size, in mm)
+        out: list[str] = []
+        used = 0
+        for line in str(text).split("\n"):
+            need = max(1, math.ceil(p.get_string_width(line) / room))
+            if used + need <= max_lines:
+                out.append(line)
+                used += need
+                continue
+            budget = (max_lines - used) * room - p.get_string_width("…")
+            if budget <= 0:  # no room left for this line: end the previous one with '…'
+                if out:
+                    out[-1] = out[-1][:-1] + "…" if out[-1] else "…"
+                break
+            lo, hi = 0, len(line)  # longest prefix that fits: binary search
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if p.get_string_width(line[:mid]) <= budget:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            out.append(line[:lo] + "…")
+            break
+        return "\n".join(out)
 
     def page(self) -> None:
         """Start a new page with the document title on top."""
         self.pdf.add_page()
         self.pdf.set_font("cjk", size=13)
-        self.pdf.cell(0, 8, self.title, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.cell(0, 8, self.fit(self.title, self.pdf.epw), new_x="LMARGIN", new_y="NEXT")
         self.pdf.set_font("cjk", size=9)
 
     def heading(self, text: str) -> None:
         self.pdf.set_font("cjk", size=11)
-        self.pdf.cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        self.pdf.cell(0, 7, self.fit(text, self.pdf.epw), new_x="LMARGIN", new_y="NEXT")
         self.pdf.set_font("cjk", size=9)
 
     def text(self, text: str) -> None:
-        self.pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
+        """A paragraph; each of its lines is cut after :data:`PDF_TEXT_LINES` printed lines."""
+        lines = [self.fit(line, self.pdf.epw, PDF_TEXT_LINES) for line in str(text).split("\n")]
+        self.pdf.multi_cell(0, 5, "\n".join(lines), new_x="LMARGIN", new_y="NEXT")
 
-    def table(self, frame: pd.DataFrame, widths: list[float] | None = None, *, size: float = 8) -> None:
-        """A table of ``frame`` (all cells as text); the header row repeats after a page break."""
+    def table(self, frame: pd.DataFrame, widths: list[float] | None = None, *, size: float = 8,
+              max_lines: int = PDF_CELL_LINES) -> None:
+        """A table of ``frame`` (all cells as text); the header row repeats after a page break.
+
+        Each cell is cut with '…' after ``max_lines`` lines of its column.
+        """
         self.pdf.set_font("cjk", size=size)
         cols = [str(c) for c in frame.columns]
         usable = self.pdf.epw
@@ -220,12 +410,12 @@ class CjkPdf:
         with self.pdf.table(col_widths=col_widths, repeat_headings=1, line_height=size * 0.55,
                             text_align="LEFT", first_row_as_headings=True) as t:
             row = t.row()
-            for c in cols:
-                row.cell(c)
+            for c, w in zip(cols, col_widths):
+                row.cell(self.fit(c, w, max_lines))
             for values in frame.astype(str).itertuples(index=False):
                 row = t.row()
-                for x in values:
-                    row.cell("" if x in ("nan", "None", "NaT") else x)
+                for x, w in zip(values, col_widths):
+                    row.cell("" if x in ("nan", "None", "NaT") else self.fit(x, w, max_lines))
         self.pdf.set_font("cjk", size=9)
         self.pdf.ln(2)
 
@@ -237,7 +427,8 @@ class CjkPdf:
                           new_x="LMARGIN", new_y="NEXT")
 
     def save(self, path: Path) -> Path:
+        """Write the PDF to ``path`` atomically (:func:`atomic_output`)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.pdf.output(str(path))
+        with atomic_output(path) as tmp:
+            self.pdf.output(str(tmp))
         return path

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.documents.common import CjkPdf, DocData, local_time, mask_id, write_excel
+from planner.documents.common import CjkPdf, DocData, DocumentBatch, local_time, mask_id, write_excel
 from planner.plan_format import trunk_trips
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,9 @@ def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *
     ``province`` (e.g. "广东" or "广东省") restricts the output to that province;
     a province with no arrivals still gets (empty) files. ID numbers are masked
     to the first 6 and last 4 characters unless ``full_id`` is true. Returns the
-    paths written (Excel then PDF for each province).
+    paths written (Excel then PDF for each province). Each file is written
+    atomically; a failing document does not stop the others
+    (:class:`planner.documents.common.ExportError` names it).
     """
     out_dir = Path(out_dir)
     legs = arrivals(data, full_id=full_id)
@@ -212,19 +214,25 @@ def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *
         wanted = [normalise_province_name(province)]
     else:
         wanted = sorted(p for p in legs["province"].unique() if p)
-    paths: list[Path] = []
+    batch = DocumentBatch()
     for prov in wanted:
+        xlsx, pdf = out_dir / f"到达名单_{prov}.xlsx", out_dir / f"到达名单_{prov}.pdf"
         sub = legs[legs["province"] == prov]
-        vehicles = vehicle_frame(sub, data)
-        passengers = _passenger_frame(sub)
+        try:
+            vehicles = vehicle_frame(sub, data)
+            passengers = _passenger_frame(sub)
+        except Exception as exc:  # noqa: BLE001 - the other provinces are still written
+            batch.fail([xlsx, pdf], exc)
+            continue
         title = f"到达名单（交接单）· {prov} · {data.scenario.name}"
         if full_id:
             title += "（含完整身份证号，注意保密）"
-        paths.append(write_excel(out_dir / f"到达名单_{prov}.xlsx", {"到达车辆": vehicles, "到达人员": passengers},
-                                 title=title))
-        paths.append(_write_pdf(out_dir / f"到达名单_{prov}.pdf", title, sub, vehicles, passengers))
+        sheets = {"到达车辆": vehicles, "到达人员": passengers}
+        batch.write(xlsx, lambda p, sheets=sheets, title=title: write_excel(p, sheets, title=title))
+        batch.write(pdf, lambda p, title=title, sub=sub, vehicles=vehicles, passengers=passengers:
+                    _write_pdf(p, title, sub, vehicles, passengers))
         log.info("arrival manifest for one province: %d vehicles, %d people", len(vehicles), len(passengers))
-    return paths
+    return batch.result()
 
 
 def _write_pdf(path: Path, title: str, legs: pd.DataFrame, vehicles: pd.DataFrame,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.plan_format import TZ
-from planner.documents.common import CjkPdf, DocData, mask_id, write_excel
+from planner.documents.common import CjkPdf, DocData, DocumentBatch, mask_id, write_excel
 
 DOC_NAME = "乘车人员名单"
 
@@ -167,7 +167,8 @@ def _write_pdf(path: Path, data: DocData, code: str, frame: pd.DataFrame) -> Pat
         # township, day and page number on every page, so loose pages can be put back in order
         fpdf.set_y(-10)
         fpdf.set_font("cjk", size=7)
-        fpdf.cell(0, 5, f"{DOC_NAME}　{label}　{current['day']}　第 {fpdf.page_no()} 页", align="C")
+        fpdf.cell(0, 5, pdf.fit(f"{DOC_NAME}　{label}　{current['day']}　第 {fpdf.page_no()} 页", fpdf.epw),
+                  align="C")
         fpdf.set_font("cjk", size=9)
 
     fpdf.footer = footer  # fpdf2 calls self.footer() at the end of each page
@@ -190,6 +191,11 @@ def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None
     ``townships=None`` means every township with planned workers. A named township
     without planned workers still gets both files, saying so. Returns the paths
     written, the workbook then the PDF of each township, in township order.
+
+    Each file is written atomically; a document that fails does not stop the
+    others: :class:`planner.documents.common.ExportError` then names the failed
+    files and carries the written ones. An invalid township code is refused
+    (ValueError) before anything is written.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -197,19 +203,24 @@ def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None
         w = data.plan.workers
         codes = w.loc[w["status"].astype(str) == "planned", "township_code"].astype(str)
         townships = sorted(c for c in codes.unique() if c and c != "nan")
-    paths: list[Path] = []
+    townships = [str(code) for code in townships]
     for code in townships:
-        code = str(code)
         if not _SAFE_CODE.match(code):
-            msg = f"乡镇代码无效：{code!r} (invalid township code)"
+            msg = f"乡镇代码无效：{code[:40]!r} (invalid township code)"
             raise ValueError(msg)
-        frame = pickup_rows(data, code)
+    batch = DocumentBatch()
+    for code in townships:
+        xlsx, pdf = out_dir / f"{DOC_NAME}_{code}.xlsx", out_dir / f"{DOC_NAME}_{code}.pdf"
+        try:
+            frame = pickup_rows(data, code)
+        except Exception as exc:  # noqa: BLE001 - the other townships are still written
+            batch.fail([xlsx, pdf], exc)
+            continue
         label = township_label(data, code)
         if frame.empty:
             sheets = {"乘车人员名单": frame}
         else:
             sheets = {day: rows for day, rows in frame.groupby("日期", sort=False)}
-        xlsx = write_excel(out_dir / f"{DOC_NAME}_{code}.xlsx", sheets, title=f"{DOC_NAME} {label}")
-        pdf = _write_pdf(out_dir / f"{DOC_NAME}_{code}.pdf", data, code, frame)
-        paths += [xlsx, pdf]
-    return paths
+        batch.write(xlsx, lambda p, sheets=sheets, label=label: write_excel(p, sheets, title=f"{DOC_NAME} {label}"))
+        batch.write(pdf, lambda p, code=code, frame=frame: _write_pdf(p, data, code, frame))
+    return batch.result()

@@ -279,20 +279,27 @@ def trace_trip(plan: PlanFiles, trip_id: str) -> pd.DataFrame:
     return out[TRIP_COLUMNS].reset_index(drop=True)
 
 
-def write_trace_csv(frame: pd.DataFrame, path: Path, *, zh_headers: bool = False) -> Path:
+def write_trace_csv(frame: pd.DataFrame, path: Path, *, zh_headers: bool = False, excel_safe: bool = True) -> Path:
     """Write a trace frame as CSV in UTF-8 with a BOM, so Excel opens the Chinese correctly.
 
     Times are written ISO 8601 with their offset, like the plan files. With
     ``zh_headers`` the header row uses :data:`ZH_HEADERS` (for people), otherwise
-    the stable column ids (for programs). Returns the path written.
+    the stable column ids (for programs). With ``excel_safe`` (the default) a
+    text cell starting like a formula (``= + - @``, tab, CR) gets a leading
+    ``'`` (OWASP's CSV-injection advice: ids come from input data). The file
+    is written atomically. Returns the path written.
     """
+    from planner.documents.common import atomic_output, write_csv_for_people
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     out = frame.copy()
     for c in out.columns:
         if isinstance(out[c].dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(out[c]):
             out[c] = out[c].map(lambda t: "" if pd.isna(t) else pd.Timestamp(t).isoformat())
     if zh_headers:
         out = out.rename(columns=ZH_HEADERS)
-    out.to_csv(path, index=False, encoding="utf-8-sig")
+    if excel_safe:
+        return write_csv_for_people(out, path)
+    with atomic_output(path) as tmp:
+        out.to_csv(tmp, index=False, encoding="utf-8-sig")
     return path

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.documents.common import CjkPdf, DocData, print_setup, write_excel
+from planner.documents.common import CjkPdf, DocData, DocumentBatch, print_setup, write_excel
 from planner.documents.manifest import day_label, place_region, station_table
 from planner.plan_format import first_pickup, trunk_trips
 from planner.vocab import reason_labels
@@ -241,10 +241,11 @@ def write_wave_plan(data: DocData, out_dir: Path, county: str | None = None) -> 
     t = WaveTables(data, county)
     scope = county or "全部"
     title = f"波次计划 · {'区县 ' + county if county else '全部区县'} · {data.scenario.name}"
-    xlsx = _write_excel(out_dir / f"波次计划_{scope}.xlsx", t, title)
-    pdf = _write_pdf(out_dir / f"波次计划_{scope}.pdf", t, title)
+    batch = DocumentBatch()
+    batch.write(out_dir / f"波次计划_{scope}.xlsx", lambda p: _write_excel(p, t, title))
+    batch.write(out_dir / f"波次计划_{scope}.pdf", lambda p: _write_pdf(p, t, title))
     log.info("wave plan written: %d days, %d departures", len(t.daily), int(t.daily["发车合计"].sum()))
-    return [xlsx, pdf]
+    return batch.result()
 
 
 def _write_excel(path: Path, t: WaveTables, title: str) -> Path:
