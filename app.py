@@ -7,7 +7,10 @@ are then planned with the shipped geodata: planner.app.upload), 地图, 区县�
 (planning it first when ``out/demo/summary.json`` is missing). The environment
 variables ``PLANNER_APP_SCENARIO`` and ``PLANNER_APP_PLAN_DIR`` choose another
 scenario and plan directory to open first (the tests use them);
-``PLANNER_APP_UPLOAD_DIR`` is where uploads are saved (default ``out/uploads``).
+``PLANNER_APP_UPLOAD_DIR`` is where uploads are saved (default ``out/uploads``);
+``PLANNER_APP_PLANS_DIR`` is the folder plans are written to and opened from
+(default ``out``; the default plan's own folder is allowed too): a browser user
+names a plan, never a server path.
 
 The app calls the same functions as the CLI and reads only a plan directory and
 its scenario. Everything a user reads is Simplified Chinese; ID numbers are
@@ -30,6 +33,9 @@ SCENARIO_DIR = ROOT / "scenarios"
 DEFAULT_SCENARIO = Path(os.environ.get("PLANNER_APP_SCENARIO", ROOT / "scenarios" / "demo-wanzhou.toml"))
 DEFAULT_PLAN_DIR = Path(os.environ.get("PLANNER_APP_PLAN_DIR", ROOT / "out" / "demo"))
 UPLOAD_DIR = Path(os.environ.get("PLANNER_APP_UPLOAD_DIR", ROOT / "out" / "uploads"))
+# plans are written and opened only inside these folders (planner.app.paths): a browser user names a plan, never a path
+PLANS_DIR = Path(os.environ.get("PLANNER_APP_PLANS_DIR", ROOT / "out"))
+PLAN_ROOTS = list(dict.fromkeys([PLANS_DIR, DEFAULT_PLAN_DIR.parent]))
 GEODATA_DIR = ROOT / "geodata"
 VEHICLE_TYPES = ROOT / "scenarios" / "data" / "common" / "vehicle_types.csv"
 ALL = "全部"
@@ -201,8 +207,16 @@ def validate_and_plan(chosen: Path, prefix: str, default_out: Path, data_root: l
             (st.success if result.ok else st.warning)(
                 f"情景 {sc.name}：" + ("数据无误" if result.ok else "发现问题，见下方报告（文件、行、列）"))
             st.code(shown(result.report_text(max_per_code=20), data_root), language=None)
-    out = st.text_input("计划输出目录", value=str(default_out), key=f"{prefix}plan-out")
+    out_text = st.text_input("计划名称（保存在程序的计划文件夹中）", value=default_out.name, key=f"{prefix}plan-out")
     if st.button("生成计划", type="primary", key=f"{prefix}run-plan"):
+        from planner.app.paths import plan_dir_in
+        from planner.app.upload import UploadError
+
+        try:
+            out = plan_dir_in(out_text, PLAN_ROOTS)
+        except UploadError as exc:
+            st.error(str(exc))
+            return
         with st.status(f"正在规划 {chosen.name}…", expanded=True) as status:
             ok = run_planning(chosen, Path(out), status, data_root)
             status.update(label="计划已生成" if ok else "计划生成失败", state="complete" if ok else "error")
@@ -315,18 +329,29 @@ def page_plan() -> None:
     with tab_upload:
         upload_section()
     with tab_open:
-        d = st.text_input("计划目录（含 summary.json）", value=str(plan_dir), key="open-dir")
+        from planner.app.paths import plans_in
+
+        known = [p.name for p in plans_in(PLAN_ROOTS)]
+        if known:
+            st.caption("可打开的计划：" + "、".join(known[:30]))
+        d = st.text_input("计划名称（或当前计划目录）", value=str(plan_dir), key="open-dir")
         s = st.selectbox("对应的情景文件", choices, index=choices.index(str(scenario)),
                          format_func=lambda p: Path(p).name, key="open-scenario")
         if st.button("打开", key="open"):
+            from planner.app.paths import plan_dir_in
+            from planner.app.upload import UploadError, public_message
             from planner.errors import PlanFormatError
             from planner.plan_format import verify_plan_dir
 
             try:
-                verify_plan_dir(Path(d))  # an incomplete or mixed directory is refused, with the file named
+                chosen_dir = plan_dir_in(d, PLAN_ROOTS)
+                verify_plan_dir(chosen_dir)  # an incomplete or mixed directory is refused, with the file named
+            except UploadError as exc:
+                st.error(str(exc))
             except PlanFormatError as exc:
-                st.error(f"{d} 不是完整的计划目录：{exc}")
+                st.error(f"{chosen_dir.name} 不是完整的计划目录：{public_message(str(exc), PLAN_ROOTS)}")
             else:
+                d = str(chosen_dir)
                 st.session_state.plan_dir = d
                 st.session_state.scenario = s
                 st.success(f"已打开计划 {d}")

@@ -364,6 +364,7 @@ def test_upload_rejects_two_tomls(tmp_path):
 
 def test_app_upload_plans_data_files(app, tmp_path, monkeypatch):
     monkeypatch.setenv("PLANNER_APP_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setenv("PLANNER_APP_PLANS_DIR", str(tmp_path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.run()
     goto(at, "计划")
