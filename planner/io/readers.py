@@ -13,15 +13,21 @@ GCJ-02 or BD-09 (:mod:`planner.coords`); points outside the China bounding box
 are left untouched so that validation can report them as they were written.
 
 Problems that make a whole file unreadable raise :class:`planner.errors.DataError`
-with a message naming the file; row-level problems are left to
-:mod:`planner.validate`.
+with a message naming the file (and, for a malformed CSV, the row as counted
+above: a record broken over several lines by a quoted line break is one row, as
+in Excel); row-level problems are left to :mod:`planner.validate`. Doubts about a
+readable file (an ``encoding`` declared in the scenario that decodes, while UTF-8
+or GB18030 would give Chinese text) are listed in ``df.attrs["warnings"]`` for
+validation to report.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +44,37 @@ EXCEL_EXT = {".xlsx", ".xlsm"}
 GIS_EXT = {".gpkg", ".geojson", ".json"}
 POLYGON_TABLES = {"counties", "receiving_counties"}
 AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_TOKENIZE_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_TOKENIZE_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
 # ------------------------------------------------------------------ helpers
+def _encoding_doubt(raw: bytes, text: str, encoding: str) -> str | None:
+    """A warning when the declared ``encoding`` may be wrong, or None.
+
+    ``latin-1`` (and other single-byte encodings) decode any bytes, so a UTF-8
+    or GB18030 file read with them gives mojibake names without any error. When
+    the declared decoding holds no Chinese character but UTF-8 or GB18030
+    decodes the same bytes and gives some, the declaration is doubtful.
+    """
+    if _CJK.search(text):
+        return None
+    for enc in AUTO_ENCODINGS:
+        if enc.replace("-sig", "") in encoding.lower().replace("_", "-"):
+            continue
+        try:
+            other = raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _CJK.search(other):
+            name = "UTF-8" if enc.startswith("utf") else "GB18030"
+            return (f"按情景声明的编码 {encoding} 读出的内容没有汉字，而按 {name} 读出有汉字：编码可能声明错了，"
+                    f"姓名会变成乱码 (declared encoding {encoding} decodes, but {name} also does and gives Chinese "
+                    f"text: check the encoding)")
+    return None
+
+
 def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
     if encoding:
         try:
@@ -108,24 +142,59 @@ def _cell_text(v: object) -> str:
 
 
 # ------------------------------------------------------------------ formats
+def _parser_error_text(exc: Exception) -> str:
+    """pandas' tokenizer message in the user's row numbers (header = row 1)."""
+    text = str(exc).strip()
+    m = _TOKENIZE_LINE.search(text)
+    if m:  # "line N" counts records from 1 with the header as record 1: already the user's row
+        want, row, saw = m.groups()
+        return f"第 {row} 行有 {saw} 个字段，而表头只有 {want} 列 (row {row} has {saw} fields, the header {want})"
+    m = _TOKENIZE_QUOTE.search(text)
+    if m:  # "row N" counts records from 0
+        row = int(m.group(1)) + 1
+        return f"第 {row} 行的引号没有闭合 (unclosed quote starting at row {row})"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def read_csv_text(path: Path, encoding: str | None = None) -> pd.DataFrame:
-    """A CSV file as text columns plus ``_row`` (header = row 1)."""
-    text = _decode(path.read_bytes(), path, encoding)
+    """A CSV file as text columns plus ``_row`` (header = row 1).
+
+    The header is read as a data line (``header=None``) so that pandas never
+    turns a first data row with an extra field into an index column: a row with
+    more fields than the header is an error naming that row.
+    """
+    raw = path.read_bytes()
+    text = _decode(raw, path, encoding)
     if not text.strip():
         msg = f"{path}: 文件为空 (file is empty)"
         raise DataError(msg)
     try:
-        df = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False
+        grid = pd.read_csv(
+            io.StringIO(text), dtype=str, header=None, index_col=False, keep_default_na=False, na_filter=False,
+            skip_blank_lines=False,
         )
-    except pd.errors.ParserError as exc:
-        msg = f"{path}: CSV 格式错误 (malformed CSV): {exc}"
+    except (pd.errors.ParserError, csv.Error) as exc:
+        msg = f"{path}: CSV 格式错误 (malformed CSV): {_parser_error_text(exc)}"
         raise DataError(msg) from None
-    df = _clean_columns(df)
+    grid = grid.fillna("")
+    header = [str(c).strip().lstrip("\ufeff").strip() or f"Unnamed: {i}" for i, c in enumerate(grid.iloc[0])]
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            msg = f"{path}: 第 1 行的列名 {name} 出现了两次 (column name repeated in the header)"
+            raise DataError(msg)
+        seen.add(name)
+    df = grid.iloc[1:].reset_index(drop=True)
+    df.columns = header
     for c in df.columns:
-        df[c] = df[c].str.strip()
+        df[c] = df[c].astype(str).str.strip()
     df["_row"] = np.arange(2, len(df) + 2)
-    return _drop_blank_rows(df)
+    out = _drop_blank_rows(df)
+    if encoding:
+        doubt = _encoding_doubt(raw, text, encoding)
+        if doubt:
+            out.attrs["warnings"] = [doubt]
+    return out
 
 
 def read_excel(path: Path, sheet: str | None = None) -> pd.DataFrame:
