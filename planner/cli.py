@@ -55,12 +55,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     sc, result = load_and_validate(args.scenario, progress=_progress)
     print(result.report_text(max_per_code=args.max_lines))
     if args.rejected_dir:
-        out = Path(args.rejected_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, frame in result.rejected.items():
-            if len(frame):
-                frame.to_csv(out / f"rejected_{name}.csv", index=False, encoding="utf-8-sig")
-        print(f"被拒绝的行已写入 (rejected rows written to) {out}")
+        from planner.validate import PERSONAL_DATA_NOTE, write_rejected
+
+        written = write_rejected(result, Path(args.rejected_dir))
+        print(f"被拒绝的行已写入 (rejected rows written to) {args.rejected_dir}：{len(written)} 个文件")
+        print(f"注意：{PERSONAL_DATA_NOTE}")
     if result.ok:
         print(f"情景 {sc.name}：数据无误 (scenario is clean)")
         return EXIT_OK
@@ -270,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="检查情景数据 (validate a scenario's data)")
     v.add_argument("scenario", help="情景文件 (.toml)")
     v.add_argument("--max-lines", type=int, default=50, help="每类问题最多列出几行 (default 50)")
-    v.add_argument("--rejected-dir", help="把被拒绝的行写入此目录 (write rejected rows here)")
+    v.add_argument("--rejected-dir", help="把被拒绝的行写入此目录；文件含完整姓名、身份证号、手机号，"
+                   "不能是计划目录或网页应用的目录 (write rejected rows here: full names, IDs, phones)")
     v.set_defaults(func=_cmd_validate)
 
     s = sub.add_parser("synth", help="生成合成（虚构）数据 (generate synthetic data)")

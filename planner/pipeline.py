@@ -80,7 +80,8 @@ def run_plan(
     wall: dict[str, float] = {}
     t = time.perf_counter()
     sc, val = load_and_validate(scenario_path, progress=progress)
-    notes = []
+    val.raise_for_scenario()  # scenario keys the data makes impossible: refuse rather than blame the fleet
+    notes = val.plan_warnings()  # nobody to plan / no coach: said in the report and in summary.json
     if not val.ok:
         rej = sum(len(f) for f in val.rejected.values())
         notes.append(
@@ -111,5 +112,6 @@ def run_plan(
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     summ["wall_time_s"] = {k: round(v, 2) for k, v in wall.items()}
     summ["peak_memory_mb"] = round(peak_mb, 1)
+    summ["warnings"] = list(notes)
     (out / "summary.json").write_text(__import__("json").dumps(summ, ensure_ascii=False, indent=2), encoding="utf-8")
     return report

@@ -34,6 +34,7 @@ in a few seconds.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -884,4 +885,83 @@ def _nobody_moves(res: ValidationResult, unusable: set[str]) -> None:
                                         f"车队中可用的大巴为 0 辆：{tail}", "warning"))
 
 
-__all__ = ["Problem", "ValidationResult", "validate_scenario", "parse_dates", "normalise_province"]
+# ------------------------------------------------------------ rejected rows
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+PERSONAL_DATA_NOTE = ("被拒绝行文件保存原始行，含完整的姓名、身份证号和手机号（个人信息），请妥善保管、用完删除，勿外传 "
+                      "(the rejected-rows files keep the full rows: names, full ID numbers and phones)")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _served_dirs() -> list[Path]:
+    """Folders the app serves or saves uploads to (see ``app.py``): no personal data may be written there."""
+    upload = Path(os.environ.get("PLANNER_APP_UPLOAD_DIR", _REPO_ROOT / "out" / "uploads"))
+    return [upload.resolve(), (_REPO_ROOT / "static").resolve()]
+
+
+def rejected_dir_problem(out: Path) -> str | None:
+    """Why ``out`` must not receive the rejected rows, or None when it may.
+
+    Refused: a plan directory or any folder inside one (a folder or ancestor
+    holding ``summary.json``: documents and the app read and serve plan
+    directories), and the app's upload and static folders.
+    """
+    target = Path(out).resolve()
+    for d in (target, *target.parents):
+        if (d / "summary.json").is_file():
+            return f"{out} 位于计划目录 {d} 内，计划目录会被文件和网页读取 (inside a plan directory)"
+    for served in _served_dirs():
+        if target == served or served in target.parents:
+            return f"{out} 位于网页应用的上传/发布目录 {served} 内 (inside a folder the app serves)"
+    return None
+
+
+def _as_written(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rejected rows safe to open in a spreadsheet: no live formulas, no raw control characters.
+
+    Cells starting with ``= + - @`` (or tab, CR) get a leading apostrophe (OWASP CSV injection
+    advice); control characters become U+FFFD so the file stays one row per line.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if col == "_row":
+            continue
+        s = out[col].astype(str).str.replace(_CONTROL, "\ufffd", regex=True)
+        risky = s.str.startswith(_FORMULA_START)
+        out[col] = s.where(~risky, "'" + s)
+    return out
+
+
+def write_rejected(res: ValidationResult, out: Path) -> list[Path]:
+    """Write ``rejected_<table>.csv`` (UTF-8 with BOM) for every table with rejected rows.
+
+    The files keep the rows as written, so they hold full names, ID numbers
+    and phones (:data:`PERSONAL_DATA_NOTE`); they are readable by the owner
+    only (mode 600) and refused inside a plan directory or a folder the app
+    serves (:func:`rejected_dir_problem`).
+
+    Raises
+    ------
+    DataError
+        ``out`` is such a folder, or is a file.
+    """
+    why = rejected_dir_problem(out)
+    if why:
+        msg = f"不能把被拒绝的行（含个人信息）写入此目录 (refusing to write personal data there): {why}"
+        raise DataError(msg)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        msg = f"{out} 是文件而不是目录 (--rejected-dir is a file)"
+        raise DataError(msg)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in res.rejected.items():
+        if len(frame):
+            path = out / f"rejected_{name}.csv"
+            _as_written(frame).to_csv(path, index=False, encoding="utf-8-sig")
+            path.chmod(0o600)
+            written.append(path)
+    return written
+
+
+__all__ = ["Problem", "ValidationResult", "validate_scenario", "parse_dates", "normalise_province",
+           "write_rejected", "rejected_dir_problem", "PERSONAL_DATA_NOTE"]
