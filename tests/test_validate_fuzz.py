@@ -9,6 +9,8 @@ declared encoding. ``planner validate`` then
 - returns normally (exit 0 or 1): no traceback, nothing on stderr but progress lines;
 - names every rejected row by file, row and column in its report;
 - balances: workers read = accepted + rejected = the non-blank rows written;
+- accepts only rows that can exist: no control character in any cell, an ASCII resident ID of
+  the right shape born before the window start, a unique ID and worker_id, a mobile number;
 
 and on a few examples, after ``planner plan``, every input row is in ``workers.csv`` exactly
 once (``source_row``): planned, unassigned with a reason, or ``rejected_input``.
@@ -98,9 +100,9 @@ MUTATIONS = {
 def edits(draw, cut_frames: tuple[pd.DataFrame, pd.DataFrame]) -> dict:
     """A random set of edits of the cut: cells of workers and factories, duplicated rows, the file format."""
     workers, factories = (frame.copy() for frame in cut_frames)
-    for _ in range(draw(st.integers(1, 8))):
+    for _ in range(draw(st.integers(1, 16))):
         row = draw(st.integers(0, len(workers) - 1))
-        col = draw(st.sampled_from(WORKER_COLUMNS))
+        col = draw(st.sampled_from(WORKER_COLUMNS + ["id_number", "phone", "name"]))  # the personal data twice
         how = draw(st.sampled_from(sorted(MUTATIONS)))
         workers.loc[row, col] = MUTATIONS[how](workers.loc[row, col], draw)
     for _ in range(draw(st.integers(0, 2))):
@@ -172,7 +174,29 @@ def validate_case(cut: Cut, case: dict, folder: Path, capsys) -> tuple[Path, pd.
         column = rm.group(2)
         assert column in WORKER_COLUMNS, reason
         assert f"{wpath.name}:{row}:{column}: " in out, (row, column, reason)
+    accepted_rows_can_exist(scenario, read)
     return scenario, rej
+
+
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def accepted_rows_can_exist(scenario: Path, read: int) -> None:
+    """The accepted workers of the same scenario (validated in-process) are people who can exist."""
+    from planner.scenario import load_scenario
+    from planner.validate import validate_scenario
+
+    sc = load_scenario(scenario)
+    res = validate_scenario(sc)
+    w = res.tables["workers"]
+    assert res.counts["workers"]["read"] == read
+    for col in WORKER_COLUMNS:
+        assert not w[col].astype(str).str.contains(_INVISIBLE).any(), col
+    assert w["id_number"].str.fullmatch(r"[0-9]{17}[0-9X]").all()
+    assert w["id_number"].is_unique and w["worker_id"].is_unique
+    assert (w["id_number"].str[6:14] <= sc.window.start.strftime("%Y%m%d")).all()
+    assert w["phone"].str.fullmatch(r"(1[3-9][0-9]{9})?").all()
+    assert w["ready_date"].notna().all()
 
 
 @seed(20200214)
