@@ -292,9 +292,15 @@ def _clean_text(t: _Table) -> None:
             t.df[col] = s.str.normalize("NFKC").str.strip()
 
 
-def _excel_like(s: pd.Series) -> pd.Series:
-    """True where a cell looks like a digit string Excel stored as a number (5.00101E+17, 123.0)."""
-    return s.str.fullmatch(_EXCEL_NUMBER).fillna(False).astype(bool)
+def _excel_like(s: pd.Series, among: pd.Series) -> pd.Series:
+    """True where a cell of ``s`` (looked at only ``among``) looks like a digit string Excel stored as a number.
+
+    5.00101E+17, 500101198001019000.0: what Excel writes for a long code typed into a number cell.
+    """
+    out = pd.Series(False, index=s.index)
+    if among.any():
+        out[among] = s[among].str.fullmatch(_EXCEL_NUMBER).fillna(False).astype(bool)
+    return out
 
 
 def _check_columns(t: _Table, cols: tuple[Column, ...]) -> bool:
@@ -323,7 +329,7 @@ def _parse_column(t: _Table, c: Column) -> None:
         pat = "|".join(rf"[0-9]{{{d}}}" for d in c.digits)
         bad = present & ~s.str.fullmatch(pat)
         msg = f"{c.name} 应为{'或'.join(str(d) for d in c.digits)}位数字代码 (code of digits)"
-        excel = bad & _excel_like(s)
+        excel = _excel_like(s, bad)
         t.problem("bad_type", f"{msg}；{EXCEL_HINT}", rows=df.index[excel], column=c.name)
         t.problem("bad_type", msg, rows=df.index[bad & ~excel], column=c.name)
         df[c.name] = s
@@ -456,7 +462,7 @@ def _id_number_checks(t: _Table, start: pd.Timestamp) -> None:
     s = t.df["id_number"].astype(str).str.strip().str.upper()
     shape_ok = s.str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False).astype(bool)
     malformed = ~shape_ok & (s != "")
-    excel = malformed & _excel_like(s)
+    excel = _excel_like(s, malformed)
     t.problem("bad_id_number", f"身份证号应为18位：17位数字加校验位；{EXCEL_HINT}", rows=t.df.index[excel],
               column="id_number")
     t.problem("bad_id_number", "身份证号应为18位：17位数字加校验位 (ID number malformed)",
@@ -511,7 +517,7 @@ def _duplicate_resident_ids(t: _Table) -> None:
 def _phone_checks(t: _Table) -> None:
     s = t.df["phone"].astype(str).str.replace(r"[\s-]", "", regex=True).str.replace(r"^\+?86(?=1)", "", regex=True)
     bad = (s != "") & ~s.str.fullmatch(r"1[3-9][0-9]{9}").fillna(False).astype(bool)
-    excel = bad & _excel_like(s)
+    excel = _excel_like(s, bad)
     t.problem("bad_phone", f"手机号应为11位、以1开头；{EXCEL_HINT}", rows=t.df.index[excel], column="phone")
     t.problem("bad_phone", "手机号应为11位、以1开头 (malformed mobile number)", rows=t.df.index[bad & ~excel],
               column="phone")
