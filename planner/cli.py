@@ -51,7 +51,10 @@ def _progress(msg: str) -> None:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from planner.loader import load_and_validate
+    from planner.validate import check_rejected_dir
 
+    if args.rejected_dir:
+        check_rejected_dir(Path(args.rejected_dir))  # refused before a long validation, not after
     sc, result = load_and_validate(args.scenario, progress=_progress)
     print(result.report_text(max_per_code=args.max_lines))
     if args.rejected_dir:

@@ -6,11 +6,22 @@ disappears: for every table, rows read = accepted + rejected. References
 cascade: a worker whose village was rejected is rejected too, and the reason
 names the village and why it was rejected. Personal data (names, ID numbers,
 phones) never appears in a message: workers are named by file row and
-``worker_id``.
+``worker_id``; values echoed in messages have control characters replaced and
+are cut to 40 characters (:func:`shown`).
+
+Every input is treated as hostile: a cell with a control or invisible character
+rejects its row; every cell but names is NFKC-normalised first (full-width
+digits typed with a Chinese input method read as digits); digit strings that
+Excel stored as numbers are named as such; resident IDs must be of people who
+can exist (born before the window start, each person once); the scenario's
+keys are checked against the data (``scenario_conflict``, which planning
+refuses), and a plan that would move nobody is warned about loudly
+(:meth:`ValidationResult.plan_warnings`). The rows rejected keep personal data
+in full: :func:`write_rejected` writes them only where nothing serves them.
 
 Accepted tables are typed:
 
-- codes and identifiers: ``str``;
+- codes and identifiers: ``str`` (NFKC-normalised);
 - dates: pandas ``datetime64[ns]`` at midnight, local time (``NaT`` for an empty
   optional date such as ``proof_date`` when ``health_proof`` is ``none``);
 - times: ``str`` ``"HH:MM"``;
@@ -921,6 +932,17 @@ def rejected_dir_problem(out: Path) -> str | None:
     return None
 
 
+def check_rejected_dir(out: Path) -> None:
+    """Raise :class:`DataError` when ``out`` may not receive the rejected rows (see :func:`rejected_dir_problem`)."""
+    why = rejected_dir_problem(out)
+    if why:
+        msg = f"不能把被拒绝的行（含个人信息）写入此目录 (refusing to write personal data there): {why}"
+        raise DataError(msg)
+    if Path(out).exists() and not Path(out).is_dir():
+        msg = f"{out} 是文件而不是目录 (--rejected-dir is a file)"
+        raise DataError(msg)
+
+
 def _as_written(frame: pd.DataFrame) -> pd.DataFrame:
     """The rejected rows safe to open in a spreadsheet: no live formulas, no raw control characters.
 
@@ -950,14 +972,8 @@ def write_rejected(res: ValidationResult, out: Path) -> list[Path]:
     DataError
         ``out`` is such a folder, or is a file.
     """
-    why = rejected_dir_problem(out)
-    if why:
-        msg = f"不能把被拒绝的行（含个人信息）写入此目录 (refusing to write personal data there): {why}"
-        raise DataError(msg)
+    check_rejected_dir(out)
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        msg = f"{out} 是文件而不是目录 (--rejected-dir is a file)"
-        raise DataError(msg)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in res.rejected.items():
@@ -970,4 +986,4 @@ def write_rejected(res: ValidationResult, out: Path) -> list[Path]:
 
 
 __all__ = ["Problem", "ValidationResult", "validate_scenario", "parse_dates", "normalise_province",
-           "write_rejected", "rejected_dir_problem", "PERSONAL_DATA_NOTE"]
+           "write_rejected", "check_rejected_dir", "rejected_dir_problem", "PERSONAL_DATA_NOTE"]
