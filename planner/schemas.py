@@ -192,6 +192,8 @@ PROBLEM_CODES: dict[str, tuple[str, str]] = {
     "duplicate_resident_id": ("error", "a second worker row with the same resident ID (one person twice); the first is kept"),
     "underage_worker": ("warning", "a worker under 16 (the legal working age) at the window start, by the resident ID"),
     "control_character": ("error", "a cell holds a control or invisible character (NUL, line break, tab, bidi control)"),
+    "normalised_text": ("warning", "cells of a column held full-width or compatibility characters, read after NFKC "
+                        "(５ as 5); one warning per column"),
     "suspicious_encoding": ("warning", "the encoding the scenario declares decodes, but UTF-8 or GB18030 would give Chinese text"),
     "bad_phone": ("error", "a mobile number that is not 11 digits starting with 1"),
     "date_outside_window": ("error", "a date after the window (warning for a factory needed before it)"),

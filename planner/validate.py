@@ -300,7 +300,15 @@ def _clean_text(t: _Table) -> None:
                       f"{col} 含有控制字符或不可见字符（如 NUL、换行、制表符、方向控制符），请删除 "
                       "(control or invisible character)", rows=t.df.index[bad], column=col)
         if col not in FREE_TEXT_COLUMNS and not joined.isascii():
-            t.df[col] = s.str.normalize("NFKC").str.strip()
+            norm = s.str.normalize("NFKC").str.strip()
+            changed = norm != s
+            if changed.any():
+                first = int(t.df.loc[changed, "_row"].iloc[0])
+                t.problem("normalised_text",
+                          f"{col} 有 {int(changed.sum())} 个单元格含全角或兼容字符（首个在第 {first} 行），已按 NFKC 转换后检查，"
+                          f"如 ５→5、：→: (full-width characters read as ASCII)", column=col, severity="warning",
+                          reject=False)
+            t.df[col] = norm
 
 
 def _excel_like(s: pd.Series, among: pd.Series) -> pd.Series:

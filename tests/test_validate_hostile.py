@@ -109,6 +109,29 @@ def test_full_width_digits_are_read_as_digits_and_names_kept(tmp_path):
     assert got["id_number"] == ref["id_number"] and got["phone"] == ref["phone"]
     assert got["village_code"] == ref["village_code"] and str(got["ready_date"].date()) == ref["ready_date"]
     assert got["name"] == "张Ａ"
+    said = {p.column for p in res.by_code("normalised_text")}
+    assert said == {"id_number", "phone", "village_code", "ready_date"}
+    assert all(p.severity == "warning" and "第 5 行" in p.message for p in res.by_code("normalised_text"))
+
+
+def test_resident_id_from_a_real_excel_number_cell(tmp_path):
+    """An xlsx whose ID cell is a number (as Excel keeps a typed ID) is rejected with the 'format as text' hint."""
+    import openpyxl
+
+    w = workers()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(w.columns))
+    for k, row in enumerate(w.itertuples(index=False)):
+        cells = list(row)
+        if k == 3:
+            cells[2] = float(cells[2])  # 500101198304049038 -> 5.00101198304049e+17
+        ws.append(cells)
+    path = tmp_path / "w.xlsx"
+    wb.save(path)
+    res = validate_scenario(load_scenario(scenario_with(tmp_path, workers=f'"{path}"')))
+    assert hits(res, "bad_id_number") == {(5, "id_number", "error")}
+    assert EXCEL_EN in res.by_code("bad_id_number")[0].message
 
 
 def test_other_scripts_digits_are_rejected_not_a_crash(tmp_path):

@@ -33,10 +33,10 @@ declarations (`planner/validate.py`, readers in `planner/io/readers.py`).
 - **Text** is NFKC-normalised before it is checked, in every column but the names of people and
   places (`name`, `village_name`, `county_name`, `city_name`, `city`, which stay as written):
   full-width digits, letters and punctuation typed with a Chinese input method (`５００１`, `：`)
-  read as their ASCII forms, and the accepted tables hold the normalised text. A cell holding a
-  control or invisible character (NUL, tab, line break, escape, zero-width or bidi controls, BOM)
-  rejects its row (`control_character`), whatever the column. Leading and trailing spaces are
-  removed.
+  read as their ASCII forms (a `normalised_text` warning per column says so), and the accepted
+  tables hold the normalised text. A cell holding a control or invisible character (NUL, tab,
+  line break, escape, zero-width or bidi controls, BOM) rejects its row (`control_character`),
+  whatever the column. Leading and trailing spaces are removed.
 - **Coordinates (CRS)** are WGS-84 (EPSG:4326; CGCS2000 is equal at metre level) unless the
   scenario says a file is `crs = "gcj02"` (火星坐标: Amap/高德, Tencent/腾讯) or `crs = "bd09"`
   (Baidu/百度); such files are converted to WGS-84 on load (iterated inverse, error below 1 mm),
