@@ -64,7 +64,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"被拒绝的行已写入 (rejected rows written to) {args.rejected_dir}：{len(written)} 个文件")
         print(f"注意：{PERSONAL_DATA_NOTE}")
     if result.ok:
-        print(f"情景 {sc.name}：数据无误 (scenario is clean)")
+        if not result.plan_warnings():  # a register with a header only is no clean scenario
+            print(f"情景 {sc.name}：数据无误 (scenario is clean)")
         return EXIT_OK
     return EXIT_PROBLEMS
 

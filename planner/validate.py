@@ -199,7 +199,10 @@ class ValidationResult:
             f"(total: {n['fatal']} fatal, {n['error']} errors, {n['warning']} warnings; {rejected} rows rejected)"
         )
         lines += [f"！！ {w}" for w in self.plan_warnings()]
-        lines.append("结论：数据可用 (OK)" if self.ok else "结论：有被拒绝的行或无法使用的表 (NOT OK)")
+        if self.ok and self.plan_warnings():
+            lines.append("结论：数据可用，但见上方警告：计划中将没有人（或没有大巴）出行 (OK, but see the warnings above)")
+        else:
+            lines.append("结论：数据可用 (OK)" if self.ok else "结论：有被拒绝的行或无法使用的表 (NOT OK)")
         return "\n".join(lines)
 
 

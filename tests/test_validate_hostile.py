@@ -280,6 +280,7 @@ def test_header_only_register_warns_loudly_and_the_plan_says_why(tmp_path):
     res = run_workers(tmp_path, workers().iloc[:0])
     assert hits(res, "no_workers") == {(None, None, "warning")}
     assert "只有表头" in res.report_text() and "！！" in res.report_text()
+    assert "见上方警告" in res.report_text().splitlines()[-1]
     from planner.pipeline import run_plan
 
     path = tmp_path / "scenario.toml"  # written by run_workers
