@@ -289,29 +289,33 @@ def _clean_text(t: _Table) -> None:
     their ASCII forms, so codes, ID numbers, dates and numbers typed with a
     Chinese input method read as meant. Names of people and places
     (:data:`planner.schemas.FREE_TEXT_COLUMNS`) are kept as written. Both
-    checks look at the joined column first and touch single cells only when
-    it holds something to find.
+    checks are vectorised; only the cells that are not ASCII are normalised.
     """
     for col in list(t.df.columns):
         if col in ("_row", "geometry") or not (pd.api.types.is_string_dtype(t.df[col]) or t.df[col].dtype == object):
             continue
         s = t.df[col].astype(str)
-        joined = s.str.cat()
-        if _CONTROL.search(joined):
-            bad = s.str.contains(_CONTROL)
+        bad = s.str.contains(_CONTROL.pattern, regex=True)  # vectorised (pyarrow's RE2 for str columns)
+        if bad.any():
             t.problem("control_character",
                       f"{col} 含有控制字符或不可见字符（如 NUL、换行、制表符、方向控制符），请删除 "
                       "(control or invisible character)", rows=t.df.index[bad], column=col)
-        if col not in FREE_TEXT_COLUMNS and not joined.isascii():
-            norm = s.str.normalize("NFKC").str.strip()
-            changed = norm != s
-            if changed.any():
-                first = int(t.df.loc[changed, "_row"].iloc[0])
-                t.problem("normalised_text",
-                          f"{col} 有 {int(changed.sum())} 个单元格含全角或兼容字符（首个在第 {first} 行），已按 NFKC 转换后检查，"
-                          f"如 ５→5、：→: (full-width characters read as ASCII)", column=col, severity="warning",
-                          reject=False)
-            t.df[col] = norm
+        if col in FREE_TEXT_COLUMNS:
+            continue
+        wide = ~s.str.isascii()
+        if not wide.any():
+            continue
+        norm = s[wide].str.normalize("NFKC").str.strip()
+        changed = norm != s[wide]
+        if changed.any():
+            first = int(t.df.loc[changed.index[changed], "_row"].iloc[0])
+            t.problem("normalised_text",
+                      f"{col} 有 {int(changed.sum())} 个单元格含全角或兼容字符（首个在第 {first} 行），已按 NFKC 转换后检查，"
+                      f"如 ５→5、：→: (full-width characters read as ASCII)", column=col, severity="warning",
+                      reject=False)
+            s = s.copy()
+            s[wide] = norm
+            t.df[col] = s
 
 
 def _excel_like(s: pd.Series, among: pd.Series) -> pd.Series:

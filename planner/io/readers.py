@@ -28,6 +28,7 @@ import datetime as dt
 import io
 import logging
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -156,38 +157,61 @@ def _parser_error_text(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _header(text: str, path: Path) -> list[str]:
+    """The column names of the first record, stripped; a repeated name is a DataError."""
+    try:
+        first = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as exc:
+        msg = f"{path}: CSV 格式错误 (malformed CSV): 第 1 行 (row 1): {exc}"
+        raise DataError(msg) from None
+    names = [c.strip().lstrip("\ufeff").strip() for c in first]
+    seen: set[str] = set()
+    for name in names:
+        if name and name in seen:
+            msg = f"{path}: 第 1 行的列名 {name} 出现了两次 (column name repeated in the header)"
+            raise DataError(msg)
+        seen.add(name)
+    return names
+
+
+def _parse(text: str, path: Path, *, header: int | None) -> pd.DataFrame:
+    """pandas' C parser on ``text``; a row with more fields than the header is an error, never an index."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)  # index_col=False would drop the extra field
+        try:
+            return pd.read_csv(
+                io.StringIO(text), dtype=str, header=header, index_col=False, keep_default_na=False,
+                na_filter=False, skip_blank_lines=False,
+            )
+        except pd.errors.ParserWarning:
+            if header is None:
+                raise
+            return _parse(text, path, header=None)  # header=None parses the header as data and names the row
+        except (pd.errors.ParserError, csv.Error) as exc:
+            msg = f"{path}: CSV 格式错误 (malformed CSV): {_parser_error_text(exc)}"
+            raise DataError(msg) from None
+
+
 def read_csv_text(path: Path, encoding: str | None = None) -> pd.DataFrame:
     """A CSV file as text columns plus ``_row`` (header = row 1).
 
-    The header is read as a data line (``header=None``) so that pandas never
-    turns a first data row with an extra field into an index column: a row with
-    more fields than the header is an error naming that row.
+    A row with more fields than the header, an unclosed quote or a repeated
+    column name is a DataError naming the row; pandas never turns a first
+    data row with an extra field into an index column.
     """
     raw = path.read_bytes()
     text = _decode(raw, path, encoding)
     if not text.strip():
         msg = f"{path}: 文件为空 (file is empty)"
         raise DataError(msg)
-    try:
-        grid = pd.read_csv(
-            io.StringIO(text), dtype=str, header=None, index_col=False, keep_default_na=False, na_filter=False,
-            skip_blank_lines=False,
-        )
-    except (pd.errors.ParserError, csv.Error) as exc:
-        msg = f"{path}: CSV 格式错误 (malformed CSV): {_parser_error_text(exc)}"
-        raise DataError(msg) from None
-    grid = grid.fillna("")
-    header = [str(c).strip().lstrip("\ufeff").strip() or f"Unnamed: {i}" for i, c in enumerate(grid.iloc[0])]
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            msg = f"{path}: 第 1 行的列名 {name} 出现了两次 (column name repeated in the header)"
-            raise DataError(msg)
-        seen.add(name)
-    df = grid.iloc[1:].reset_index(drop=True)
-    df.columns = header
+    names = _header(text, path)
+    df = _parse(text, path, header=0)
+    if len(names) == len(df.columns):
+        df.columns = [n or f"Unnamed: {i}" for i, n in enumerate(names)]
+    else:  # the csv module and pandas split the header differently (odd quoting): pandas' names
+        df = _clean_columns(df)
     for c in df.columns:
-        df[c] = df[c].astype(str).str.strip()
+        df[c] = df[c].fillna("").astype(str).str.strip()
     df["_row"] = np.arange(2, len(df) + 2)
     out = _drop_blank_rows(df)
     if encoding:
