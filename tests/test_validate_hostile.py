@@ -182,6 +182,16 @@ def test_declared_latin1_on_a_utf8_file_warns(tmp_path):
     assert len(p) == 1 and p[0].severity == "warning" and p[0].file.endswith("w.csv") and "UTF-8" in p[0].message
 
 
+def test_declared_gbk_on_a_utf8_file_warns(tmp_path):
+    """encoding = "gbk" on a UTF-8 register decodes to other Chinese characters: the warning names UTF-8."""
+    w = workers()
+    w["name"] = "张李"  # its UTF-8 bytes happen to be valid GBK: 寮犳潕
+    w["job_confirmed"] = "true"  # 是/否 are not
+    assert w.to_csv(index=False).encode().decode("gbk") != w.to_csv(index=False)
+    res = run_workers(tmp_path, w, declared="gbk")
+    assert "UTF-8" in res.by_code("suspicious_encoding")[0].message
+
+
 def test_declared_latin1_on_a_gb18030_file_warns(tmp_path):
     """encoding = "latin-1" on a GB18030 register: the warning names GB18030."""
     res = run_workers(tmp_path, workers(), encoding="gb18030", declared="latin-1")

@@ -27,9 +27,11 @@ declarations (`planner/validate.py`, readers in `planner/io/readers.py`).
 - **Polygons** (`counties`, `receiving_counties`): GeoPackage or GeoJSON (Polygon/MultiPolygon).
 - **Encodings**: CSV files may be UTF-8, UTF-8 with BOM, or GB18030/GBK (what Excel in China
   saves); detection tries UTF-8 (with or without BOM) first, then GB18030. Set
-  `encoding = "..."` in the scenario to force one. A forced single-byte encoding (`latin-1`)
-  decodes any bytes; when the text it gives holds no Chinese character but UTF-8 or GB18030
-  would give some, validation warns (`suspicious_encoding`).
+  `encoding = "..."` in the scenario to force one. A forced encoding may decode a file it does
+  not fit (`latin-1` decodes any bytes, GBK many UTF-8 files), turning names into mojibake
+  without an error: validation warns (`suspicious_encoding`) when the bytes are also valid UTF-8
+  holding Chinese and read differently, or when the declared decoding holds no Chinese character
+  but GB18030 gives some.
 - **Text** is NFKC-normalised before it is checked, in every column but the names of people and
   places (`name`, `village_name`, `county_name`, `city_name`, `city`, which stay as written):
   full-width digits, letters and punctuation typed with a Chinese input method (`５００１`, `：`)

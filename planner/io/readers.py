@@ -52,28 +52,35 @@ _TOKENIZE_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 # ------------------------------------------------------------------ helpers
 def _encoding_doubt(raw: bytes, text: str, encoding: str) -> str | None:
-    """A warning when the declared ``encoding`` may be wrong, or None.
+    """A warning when the ``encoding`` the scenario declares may be wrong, or None.
 
-    ``latin-1`` (and other single-byte encodings) decode any bytes, so a UTF-8
-    or GB18030 file read with them gives mojibake names without any error. When
-    the declared decoding holds no Chinese character but UTF-8 or GB18030
-    decodes the same bytes and gives some, the declaration is doubtful.
+    ``latin-1`` (and other single-byte encodings) decode any bytes, and GBK
+    decodes many UTF-8 files, so a register read with them gives mojibake names
+    without any error. Doubtful: the bytes are also valid UTF-8 holding Chinese
+    and read differently (non-ASCII text that is valid UTF-8 almost always is
+    UTF-8), or the declared decoding holds no Chinese character while GB18030
+    gives some.
     """
-    if _CJK.search(text):
+    if encoding.lower().replace("_", "-").replace("-sig", "") in ("utf-8", "utf8", "u8"):
         return None
-    for enc in AUTO_ENCODINGS:
-        if enc.replace("-sig", "") in encoding.lower().replace("_", "-"):
-            continue
+    try:
+        as_utf8 = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        as_utf8 = None
+    other = None
+    if as_utf8 is not None and as_utf8 != text and _CJK.search(as_utf8):
+        other = "UTF-8"
+    elif not _CJK.search(text) and "gb" not in encoding.lower():
         try:
-            other = raw.decode(enc)
+            if _CJK.search(raw.decode("gb18030")):
+                other = "GB18030"
         except UnicodeDecodeError:
-            continue
-        if _CJK.search(other):
-            name = "UTF-8" if enc.startswith("utf") else "GB18030"
-            return (f"按情景声明的编码 {encoding} 读出的内容没有汉字，而按 {name} 读出有汉字：编码可能声明错了，"
-                    f"姓名会变成乱码 (declared encoding {encoding} decodes, but {name} also does and gives Chinese "
-                    f"text: check the encoding)")
-    return None
+            pass
+    if other is None:
+        return None
+    return (f"按情景声明的编码 {encoding} 读出的文字与按 {other} 读出的不同，而 {other} 读出的是汉字：编码可能声明错了，"
+            f"姓名会变成乱码 (declared encoding {encoding} decodes, but {other} also does and gives Chinese text: "
+            f"check the encoding)")
 
 
 def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
