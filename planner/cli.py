@@ -51,20 +51,21 @@ def _progress(msg: str) -> None:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from planner.loader import load_and_validate
+    from planner.validate import check_rejected_dir
 
+    if args.rejected_dir:
+        check_rejected_dir(Path(args.rejected_dir))  # refused before a long validation, not after
     sc, result = load_and_validate(args.scenario, progress=_progress, data_root=args.data_root)
     print(result.report_text(max_per_code=args.max_lines))
     if args.rejected_dir:
-        out = Path(args.rejected_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        from planner.documents.common import write_csv_for_people
+        from planner.validate import PERSONAL_DATA_NOTE, write_rejected
 
-        for name, frame in result.rejected.items():
-            if len(frame):  # opened in Excel to fix the rows: formula-like cells are neutralised
-                write_csv_for_people(frame, out / f"rejected_{name}.csv")
-        print(f"被拒绝的行已写入 (rejected rows written to) {out}")
+        written = write_rejected(result, Path(args.rejected_dir))
+        print(f"被拒绝的行已写入 (rejected rows written to) {args.rejected_dir}：{len(written)} 个文件")
+        print(f"注意：{PERSONAL_DATA_NOTE}")
     if result.ok:
-        print(f"情景 {sc.name}：数据无误 (scenario is clean)")
+        if not result.plan_warnings():  # a register with a header only is no clean scenario
+            print(f"情景 {sc.name}：数据无误 (scenario is clean)")
         return EXIT_OK
     return EXIT_PROBLEMS
 
@@ -304,7 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="检查情景数据 (validate a scenario's data)")
     v.add_argument("scenario", help="情景文件 (.toml)")
     v.add_argument("--max-lines", type=int, default=50, help="每类问题最多列出几行 (default 50)")
-    v.add_argument("--rejected-dir", help="把被拒绝的行写入此目录 (write rejected rows here)")
+    v.add_argument("--rejected-dir", help="把被拒绝的行写入此目录；文件含完整姓名、身份证号、手机号，"
+                   "不能是计划目录或网页应用的目录 (write rejected rows here: full names, IDs, phones)")
     _add_data_root(v)
     v.set_defaults(func=_cmd_validate)
 

@@ -109,6 +109,9 @@ def _plan_locked(scenario_path: str | Path, out: Path, notes: list[str], *, chec
     wall: dict[str, float] = {}
     t = time.perf_counter()
     sc, val = load_and_validate(scenario_path, progress=progress)
+    val.raise_for_scenario()  # scenario keys the data makes impossible: refuse rather than blame the fleet
+    warnings = val.plan_warnings()  # nobody to plan / no coach: said in the report and in summary.json
+    notes.extend(warnings)
     if not val.ok:
         rej = sum(len(f) for f in val.rejected.values())
         notes.append(
@@ -141,6 +144,7 @@ def _plan_locked(scenario_path: str | Path, out: Path, notes: list[str], *, chec
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         summ["wall_time_s"] = {k: round(v, 2) for k, v in wall.items()}
         summ["peak_memory_mb"] = round(peak_mb, 1)
+        summ["warnings"] = list(warnings)
         staged.save_summary(summ)
         report.summary = staged.summary
         kill_point("checked")

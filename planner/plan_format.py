@@ -201,6 +201,8 @@ SUMMARY_KEYS: dict[str, str] = {
                    "coach departures and the plan's distance from it",
     "wall_time_s": "seconds per stage (`load`, `solve`, `write`, `check`, …)",
     "peak_memory_mb": "peak resident memory of the planning process",
+    "warnings": "loud warnings about the input the plan was made from (a register with a header only, a fleet "
+                "of zero coaches: why nobody moves), in Chinese; empty when there are none",
     "format_version": f"version of this format ({FORMAT_VERSION})",
     "files": "every plan file with its `sha256` and `bytes`: the directory is complete when each file on disk "
              "has the listed checksum",

@@ -1,7 +1,12 @@
 """The scenario file: which data files, which planning window, which rules.
 
 A scenario is a TOML file validated with pydantic. Unknown keys are errors (a
-misspelt rule must never silently fall back to its default). Every rule of the
+misspelt rule must never silently fall back to its default). Every number has
+bounds and must be finite (TOML's ``nan`` and ``inf`` are refused): a value that
+cannot be meant (99 isolation rows, a proof valid -7 days) is an error naming
+the key, not a misleading plan. Bounds that depend on the data (isolation rows
+below the rows of every vehicle type in use) are checked by
+:mod:`planner.validate` (``scenario_conflict``). Every rule of the
 February 2020 notices is a named parameter whose default is the 2020 value, so
 a county planner changes only what differs locally. ``docs/scenario.md``
 documents every key.
@@ -16,7 +21,7 @@ import tomllib
 from collections.abc import Sequence
 from datetime import date, time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -31,11 +36,20 @@ HealthProof = Literal["certificate", "green_code"]
 RECEIVING_PROVINCES = ("广东", "浙江", "福建", "江苏", "上海")
 SYNTH_TABLES = ("workers", "factories", "fleet", "train_services", "risk_calendar")
 
+# Bounds shared by several keys (finite everywhere through allow_inf_nan=False).
+MAX_SEED = 2**31 - 1  # CP-SAT and numpy take 32-bit seeds
+MAX_MINUTES = 24 * 60
+MAX_HOURS = 72.0
+MAX_SPEED_KMH = 150.0
+DetourFactor = Annotated[float, Field(ge=1.0, le=5.0, allow_inf_nan=False)]
+SpeedKmh = Annotated[float, Field(ge=0, le=MAX_SPEED_KMH, allow_inf_nan=False)]
+ProofDays = Annotated[int, Field(ge=0, le=366)]
+
 
 class _Strict(BaseModel):
     """Base model: unknown keys are errors, values are immutable once loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class FileSpec(_Strict):
@@ -121,15 +135,15 @@ class Synth(_Strict):
     the files are generated on first use and cached outside git.
     """
 
-    seed: int = Field(2020, description="Same seed, same data, byte for byte.")
-    total_workers: int = Field(15_000, gt=0, description="Workers to generate across the counties.")
+    seed: int = Field(2020, ge=0, le=MAX_SEED, description="Same seed, same data, byte for byte.")
+    total_workers: int = Field(15_000, gt=0, le=5_000_000, description="Workers to generate across the counties.")
     counties: list[str] | None = Field(None, description="County codes; omit for all 38.")
-    n_factories: int | None = Field(None, gt=0, description="Factories; default scales with workers.")
+    n_factories: int | None = Field(None, gt=0, le=1_000_000, description="Factories; default scales with workers.")
     workers_per_coach: int = Field(
-        730, gt=0, description="One inter-provincial coach per this many workers of a county (2020: 1,000 for 730,000)."
+        730, gt=0, le=1_000_000, description="One inter-provincial coach per this many workers of a county (2020: 1,000 for 730,000)."
     )
     workers_per_feeder: int = Field(
-        2000, gt=0, description="One feeder bus per this many workers of a county (2020: 356 buses, 35 terminals)."
+        2000, gt=0, le=1_000_000, description="One feeder bus per this many workers of a county (2020: 356 buses, 35 terminals)."
     )
     cache_dir: Path = Field(Path(".cache/synth"), description="Relative to the scenario file.")
     geodata_dir: Path = Field(Path("../geodata"), description="Relative to the scenario file.")
@@ -146,10 +160,18 @@ class Occupancy(_Strict):
         description="From this day, trips to low-risk areas use low_relaxed_rule (28 Feb 2020 in practice).",
     )
     low_relaxed_rule: OccupancyRule = Field("all_seats", description="See low_relaxed_from.")
-    coach_isolation_rows: int = Field(2, ge=0, description="Last rows of a coach kept empty (留观区).")
-    carriage_isolation_rows: int = Field(2, ge=0, description="Last rows of a carriage kept empty.")
-    feeder_isolation_rows: int = Field(0, ge=0, description="Last rows of a feeder bus kept empty.")
-    fever_threshold_c: float = Field(37.3, description="Temperature at or above which a worker is taken off.")
+    coach_isolation_rows: int = Field(
+        2, ge=0, le=30, description="Last rows of a coach kept empty (留观区); fewer than the rows of every coach type."
+    )
+    carriage_isolation_rows: int = Field(
+        2, ge=0, le=30, description="Last rows of a carriage kept empty; fewer than the rows of every carriage type."
+    )
+    feeder_isolation_rows: int = Field(
+        0, ge=0, le=30, description="Last rows of a feeder bus kept empty; fewer than the rows of every feeder type."
+    )
+    fever_threshold_c: float = Field(
+        37.3, ge=35.0, le=42.0, description="Temperature at or above which a worker is taken off."
+    )
 
     def rule_for(self, level: RiskLevel, day: date) -> OccupancyRule:
         """The occupancy rule for a destination at ``level`` on ``day``."""
@@ -165,17 +187,17 @@ class Occupancy(_Strict):
 class Drivers(_Strict):
     """Driver working-time rules for coaches (long-distance passenger transport rules)."""
 
-    max_continuous_day_h: float = Field(4.0, gt=0, description="Longest driving stretch by day.")
-    max_continuous_night_h: float = Field(2.0, gt=0, description="Longest stretch touching the night.")
+    max_continuous_day_h: float = Field(4.0, gt=0, le=24, description="Longest driving stretch by day.")
+    max_continuous_night_h: float = Field(2.0, gt=0, le=24, description="Longest stretch touching the night.")
     night_start: time = Field(time(22, 0), description="Start of night driving (continuous limit 2 h).")
     night_end: time = Field(time(6, 0), description="End of night driving.")
-    min_rest_min: int = Field(20, ge=0, description="Rest after a continuous driving stretch.")
-    max_driving_per_24h_h: float = Field(8.0, gt=0, description="Per driver, any 24 h.")
+    min_rest_min: int = Field(20, ge=0, le=MAX_MINUTES, description="Rest after a continuous driving stretch.")
+    max_driving_per_24h_h: float = Field(8.0, gt=0, le=24, description="Per driver, any 24 h.")
     no_driving_start: time = Field(time(2, 0), description="Coaches stop (02:00-05:00).")
     no_driving_end: time = Field(time(5, 0), description="End of the night stop.")
-    second_driver_km: float = Field(400.0, gt=0, description="One-way trips beyond this need two drivers.")
+    second_driver_km: float = Field(400.0, gt=0, le=5000, description="One-way trips beyond this need two drivers.")
     second_driver_km_expressway: float = Field(
-        600.0, gt=0, description="The limit on expressways (reported; trips use second_driver_km)."
+        600.0, gt=0, le=5000, description="The limit on expressways (reported; trips use second_driver_km)."
     )
     expressway_share_for_higher_limit: float = Field(
         1.0, ge=0, le=1, description="Share of expressway at or above which the 600 km limit applies."
@@ -187,17 +209,17 @@ class Fleet(_Strict):
 
     empty_return: bool = Field(True, description="A coach returns empty to its home county (车籍地).")
     turnaround_h: float = Field(
-        8.0, ge=0, description="Unloading, disinfection and the drivers' rest at the destination."
+        8.0, ge=0, le=MAX_HOURS, description="Unloading, disinfection and the drivers' rest at the destination."
     )
-    rest_after_return_h: float = Field(8.0, ge=0, description="Drivers' rest before the coach leaves again.")
+    rest_after_return_h: float = Field(8.0, ge=0, le=MAX_HOURS, description="Drivers' rest before the coach leaves again.")
     coach_depart_time: time = Field(time(8, 0), description="Earliest departure of a hub charter.")
     latest_coach_depart_time: time = Field(time(18, 0), description="Latest departure of a charter.")
     direct_first_pickup_time: time = Field(time(7, 0), description="First pick-up of a township-direct coach.")
-    pickup_dwell_min: int = Field(10, ge=0, description="Stop at each pick-up point.")
-    max_pickup_stops: int = Field(6, ge=1, description="Pick-up points of one township-direct coach.")
-    max_drop_factories: int = Field(3, ge=1, description="K: factories a coach may drop at.")
-    drop_radius_km: float = Field(30.0, gt=0, description="R: those factories lie within R km of each other.")
-    drop_dwell_min: int = Field(20, ge=0, description="Time at each factory gate.")
+    pickup_dwell_min: int = Field(10, ge=0, le=240, description="Stop at each pick-up point.")
+    max_pickup_stops: int = Field(6, ge=1, le=50, description="Pick-up points of one township-direct coach.")
+    max_drop_factories: int = Field(3, ge=1, le=50, description="K: factories a coach may drop at.")
+    drop_radius_km: float = Field(30.0, gt=0, le=1000, description="R: those factories lie within R km of each other.")
+    drop_dwell_min: int = Field(20, ge=0, le=240, description="Time at each factory gate.")
     direct_min_fill: float = Field(
         1.0, gt=0, le=1, description="A township goes direct when it fills this share of a coach."
     )
@@ -206,9 +228,9 @@ class Fleet(_Strict):
 class Feeders(_Strict):
     """Feeder buses from villages to hubs."""
 
-    max_ride_h: float = Field(2.0, gt=0, description="Longest feeder ride a worker may sit.")
+    max_ride_h: float = Field(2.0, gt=0, le=24, description="Longest feeder ride a worker may sit.")
     first_depart_time: time = Field(time(5, 30), description="Earliest feeder departure of a day.")
-    dwell_min: int = Field(5, ge=0, description="Boarding time at a village.")
+    dwell_min: int = Field(5, ge=0, le=240, description="Boarding time at a village.")
 
 
 class Groups(_Strict):
@@ -224,19 +246,19 @@ class Groups(_Strict):
 class Hub(_Strict):
     """Hub operations."""
 
-    transfer_min: int = Field(60, ge=0, description="Checks and temperature between two legs.")
+    transfer_min: int = Field(60, ge=0, le=MAX_MINUTES, description="Checks and temperature between two legs.")
 
 
 class Travel(_Strict):
     """Travel times when no road network is given: great-circle x detour factor / speed."""
 
-    detour_factor: float = Field(1.3, ge=1.0, description="Road km per great-circle km.")
-    detour_factor_by_county: dict[str, float] = Field(
+    detour_factor: float = Field(1.3, ge=1.0, le=5.0, description="Road km per great-circle km.")
+    detour_factor_by_county: dict[str, DetourFactor] = Field(
         default_factory=dict, description="County code -> factor (mountain counties wind more)."
     )
-    coach_speed_kmh: float = Field(75.0, gt=0, description="Average coach speed while driving.")
-    feeder_speed_kmh: float = Field(35.0, gt=0, description="Feeder bus and in-county pick-up speed.")
-    station_to_factory_speed_kmh: float = Field(40.0, gt=0, description="Employer bus from the station.")
+    coach_speed_kmh: float = Field(75.0, gt=0, le=MAX_SPEED_KMH, description="Average coach speed while driving.")
+    feeder_speed_kmh: float = Field(35.0, gt=0, le=MAX_SPEED_KMH, description="Feeder bus and in-county pick-up speed.")
+    station_to_factory_speed_kmh: float = Field(40.0, gt=0, le=MAX_SPEED_KMH, description="Employer bus from the station.")
 
     def factor(self, county_code: str) -> float:
         """Detour factor for trips starting in ``county_code``."""
@@ -250,13 +272,13 @@ class Roads(_Strict):
         None, description="OSM file (.osm, .osm.bz2, .osm.gz) or OSMnx .graphml, relative to the scenario file; "
         "feeder and coach times between places it covers come from its roads."
     )
-    speeds_kmh: dict[str, float] = Field(
+    speeds_kmh: dict[str, SpeedKmh] = Field(
         default_factory=dict,
         description="Speed by OSM highway class over the defaults (motorway 90, trunk 70, primary 60, secondary 50, "
         "tertiary 40, unclassified/residential 30, track 15, other 25); 0 leaves a class out.",
     )
     max_snap_m: float = Field(
-        1000.0, gt=0, description="A place inside the network's area farther than this from every road is unreachable."
+        1000.0, gt=0, le=100_000, description="A place inside the network's area farther than this from every road is unreachable."
     )
     cache_dir: Path = Field(Path(".cache/roads"), description="Travel tables cached by the network's checksum; relative to the scenario file.")
 
@@ -264,8 +286,8 @@ class Roads(_Strict):
 class ProofRule(_Strict):
     """One kind of health proof accepted by a receiving province, valid for some days."""
 
-    certificate: int | None = Field(7, description="Days a 健康申报证明 is valid; omit to refuse it.")
-    green_code: int | None = Field(7, description="Days a green health code is valid; omit to refuse it.")
+    certificate: ProofDays | None = Field(7, description="Days a 健康申报证明 is valid (0-366); omit to refuse it.")
+    green_code: ProofDays | None = Field(7, description="Days a green health code is valid (0-366); omit to refuse it.")
 
     def valid_days(self, proof: str) -> int | None:
         """Days ``proof`` stays valid in this province, or None when it is not recognised."""
@@ -307,25 +329,25 @@ class Health(_Strict):
 class Costs(_Strict):
     """Money, for reporting; the objective is lexicographic (see docs/planner.md)."""
 
-    coach_yuan_per_km: float = Field(6.0, ge=0, description="Cost per coach-km (unknown in 2020).")
-    subsidy_yuan_per_coach: float = Field(4000.0, ge=0, description="Subsidy per coach (Sichuan 3,000-6,000).")
+    coach_yuan_per_km: float = Field(6.0, ge=0, le=1000, description="Cost per coach-km (unknown in 2020).")
+    subsidy_yuan_per_coach: float = Field(4000.0, ge=0, le=1_000_000, description="Subsidy per coach (Sichuan 3,000-6,000).")
 
 
 class Solver(_Strict):
     """Solver settings."""
 
-    time_limit_s: float = Field(10.0, gt=0, description="Deterministic time limit for each CP-SAT packing model (at most 1 is used; about seconds).")
+    time_limit_s: float = Field(10.0, gt=0, le=3600, description="Deterministic time limit for each CP-SAT packing model (at most 1 is used; about seconds).")
     cpsat_budget_per_county_s: float = Field(
-        3.0, ge=0, description="Total CP-SAT deterministic time (about seconds) for one county; after it, the greedy packing alone (0 = no CP-SAT)."
+        3.0, ge=0, le=86_400, description="Total CP-SAT deterministic time (about seconds) for one county; after it, the greedy packing alone (0 = no CP-SAT)."
     )
-    seed: int = Field(1, description="Seed of the CP-SAT search and of the feeder routing.")
+    seed: int = Field(1, ge=0, le=MAX_SEED, description="Seed of the CP-SAT search and of the feeder routing.")
     routing_engine: Literal["pyvrp", "ortools"] = Field(
         "pyvrp", description="Engine for the feeder runs (PyVRP measured better; see bench/RESULTS.md)."
     )
     feeder_iterations: int = Field(
-        200, ge=1, description="Search iterations for each hub's feeder runs (fixed, so plans do not depend on machine speed)."
+        200, ge=1, le=1_000_000, description="Search iterations for each hub's feeder runs (fixed, so plans do not depend on machine speed)."
     )
-    workers: int = Field(1, ge=1, description="Worker processes.")
+    workers: int = Field(1, ge=1, le=256, description="Worker processes.")
     wait_for_fuller_coach: bool = Field(
         True, description="Hold a part-filled coach for later days when nobody on it is urgent."
     )

@@ -159,6 +159,19 @@ PROVINCES = (
     "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆", "香港", "澳门", "台湾",
 )
 
+# GB/T 2260 province codes (the first two digits of every division code) -> short name.
+PROVINCE_CODES: dict[str, str] = {
+    "11": "北京", "12": "天津", "13": "河北", "14": "山西", "15": "内蒙古", "21": "辽宁", "22": "吉林",
+    "23": "黑龙江", "31": "上海", "32": "江苏", "33": "浙江", "34": "安徽", "35": "福建", "36": "江西",
+    "37": "山东", "41": "河南", "42": "湖北", "43": "湖南", "44": "广东", "45": "广西", "46": "海南",
+    "50": "重庆", "51": "四川", "52": "贵州", "53": "云南", "54": "西藏", "61": "陕西", "62": "甘肃",
+    "63": "青海", "64": "宁夏", "65": "新疆", "71": "台湾", "81": "香港", "82": "澳门",
+}
+
+# Columns kept exactly as written (names of people and places); every other text
+# cell is NFKC-normalised before it is checked (full-width ５ reads as 5).
+FREE_TEXT_COLUMNS = frozenset({"name", "village_name", "county_name", "city_name", "city"})
+
 # Every problem code validation can report: code -> (usual severity, meaning).
 PROBLEM_CODES: dict[str, tuple[str, str]] = {
     "missing_file": ("fatal", "a data file does not exist (for [synth] tables: run planner synth)"),
@@ -178,6 +191,12 @@ PROBLEM_CODES: dict[str, tuple[str, str]] = {
     "bad_id_number": ("error", "a resident ID that is not 17 digits plus a check character"),
     "bad_id_birth_date": ("error", "a resident ID whose birth date is impossible"),
     "bad_id_check_digit": ("error", "a resident ID whose check character is wrong"),
+    "duplicate_resident_id": ("error", "a second worker row with the same resident ID (one person twice); the first is kept"),
+    "underage_worker": ("warning", "a worker under 16 (the legal working age) at the window start, by the resident ID"),
+    "control_character": ("error", "a cell holds a control or invisible character (NUL, line break, tab, bidi control)"),
+    "normalised_text": ("warning", "cells of a column held full-width or compatibility characters, read after NFKC "
+                        "(５ as 5); one warning per column"),
+    "suspicious_encoding": ("warning", "the encoding the scenario declares decodes, but UTF-8 or GB18030 would give Chinese text"),
     "bad_phone": ("error", "a mobile number that is not 11 digits starting with 1"),
     "date_outside_window": ("error", "a date after the window (warning for a factory needed before it)"),
     "bad_date_range": ("error", "a risk period whose from is after its to"),
@@ -185,5 +204,11 @@ PROBLEM_CODES: dict[str, tuple[str, str]] = {
     "proof_date_future": ("warning", "a health proof dated after the window: never valid in it"),
     "unknown_province": ("warning", "a destination province the scenario's [health] does not list"),
     "county_not_found": ("warning", "a factory or station position in no receiving county polygon"),
+    "county_province_mismatch": ("error", "a factory or station whose county_code lies in another province than its "
+                                 "province column or its position"),
+    "scenario_conflict": ("fatal", "a scenario key that the data makes impossible (isolation rows >= rows of a vehicle "
+                          "type in use, no sellable seat); planning refuses it"),
+    "no_workers": ("warning", "the worker register has no usable row: nobody to plan"),
+    "no_coaches": ("warning", "the fleet has no coach: nobody can go by coach"),
     "group_mixed": ("warning", "members of one group differ in village or factory"),
 }

@@ -6,11 +6,22 @@ disappears: for every table, rows read = accepted + rejected. References
 cascade: a worker whose village was rejected is rejected too, and the reason
 names the village and why it was rejected. Personal data (names, ID numbers,
 phones) never appears in a message: workers are named by file row and
-``worker_id``.
+``worker_id``; values echoed in messages have control characters replaced and
+are cut to 40 characters (:func:`shown`).
+
+Every input is treated as hostile: a cell with a control or invisible character
+rejects its row; every cell but names is NFKC-normalised first (full-width
+digits typed with a Chinese input method read as digits); digit strings that
+Excel stored as numbers are named as such; resident IDs must be of people who
+can exist (born before the window start, each person once); the scenario's
+keys are checked against the data (``scenario_conflict``, which planning
+refuses), and a plan that would move nobody is warned about loudly
+(:meth:`ValidationResult.plan_warnings`). The rows rejected keep personal data
+in full: :func:`write_rejected` writes them only where nothing serves them.
 
 Accepted tables are typed:
 
-- codes and identifiers: ``str``;
+- codes and identifiers: ``str`` (NFKC-normalised);
 - dates: pandas ``datetime64[ns]`` at midnight, local time (``NaT`` for an empty
   optional date such as ``proof_date`` when ``health_proof`` is ``none``);
 - times: ``str`` ``"HH:MM"``;
@@ -34,6 +45,7 @@ in a few seconds.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,11 +56,20 @@ import pandas as pd
 import shapely
 
 from planner.coords import in_china_bbox, looks_swapped
-from planner.errors import DataError
+from planner.errors import DataError, ScenarioError
 from planner.idcard import _CHECK_CHARS, _WEIGHTS
 from planner.io.readers import read_table
+from planner.rules.seats import SeatLayout, seats_allowed
 from planner.scenario import SYNTH_TABLES, Scenario
-from planner.schemas import COMPOSITE_KEYS, ID_COLUMNS, PROVINCES, TABLES, Column
+from planner.schemas import (
+    COMPOSITE_KEYS,
+    FREE_TEXT_COLUMNS,
+    ID_COLUMNS,
+    PROVINCE_CODES,
+    PROVINCES,
+    TABLES,
+    Column,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +83,16 @@ TABLE_ZH = {"workers": "工人", "villages": "村", "hubs": "枢纽", "factories
 SEVERITY_ZH = {"fatal": "致命", "error": "拒绝", "warning": "提醒"}
 BORDER_TOLERANCE_DEG = 0.01  # about 1 km: the shipped county polygons are simplified
 _PROVINCE_SUFFIX = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
+# C0/C1 controls (NUL, tab, line breaks ...), zero-width and bidi controls, BOM, interlinear marks:
+# invisible in a spreadsheet, they break documents or make one name look like another.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]")
+# What Excel makes of a long digit string stored as a number: 5.00101E+17, 500101198001019000.0
+_EXCEL_NUMBER = r"[0-9](?:\.[0-9]+)?[eE][+-]?[0-9]+|[0-9]+\.0*"
+EXCEL_HINT = ("该列在 Excel 中被存成了数字，请把该列设为文本格式后重新录入 "
+              "(the column was stored as a number in Excel; format it as text)")
+MIN_WORKING_AGE = 16  # 《劳动法》第十五条: no employment under 16
+# Codes of the problems that mean nobody (or nobody by coach) can be planned.
+PLAN_WARNING_CODES = ("no_workers", "no_coaches")
 
 
 @dataclass(frozen=True)
@@ -113,6 +144,26 @@ class ValidationResult:
         """Every problem with ``code``."""
         return [p for p in self.problems if p.code == code]
 
+    def plan_warnings(self) -> list[str]:
+        """Loud warnings that nobody (or nobody by coach) can be planned, for the plan report and summary."""
+        return [f"警告 (warning): {p.message}" for p in self.problems if p.code in PLAN_WARNING_CODES]
+
+    def scenario_conflicts(self) -> list[Problem]:
+        """Scenario keys the data makes impossible (``scenario_conflict``): planning must refuse them."""
+        return self.by_code("scenario_conflict")
+
+    def raise_for_scenario(self) -> None:
+        """Raise :class:`ScenarioError` naming every conflicting scenario key (called before planning).
+
+        Such a plan would blame the fleet or the proofs for what the scenario
+        made impossible, so it is refused instead of written.
+        """
+        conflicts = self.scenario_conflicts()
+        if conflicts:
+            lines = [f"{p.file}: {p.column}: {p.message}" for p in conflicts]
+            msg = "情景设置与数据矛盾，无法规划 (scenario keys contradict the data):\n" + "\n".join(lines)
+            raise ScenarioError(msg)
+
     def report_text(self, max_per_code: int = 50) -> str:
         """A readable report: problems by file (``file:row:column: message``), then the balance.
 
@@ -147,7 +198,11 @@ class ValidationResult:
             f"合计：致命 {n['fatal']}，拒绝 {n['error']}，提醒 {n['warning']}；被拒绝的行 {rejected} "
             f"(total: {n['fatal']} fatal, {n['error']} errors, {n['warning']} warnings; {rejected} rows rejected)"
         )
-        lines.append("结论：数据可用 (OK)" if self.ok else "结论：有被拒绝的行或无法使用的表 (NOT OK)")
+        lines += [f"！！ {w}" for w in self.plan_warnings()]
+        if self.ok and self.plan_warnings():
+            lines.append("结论：数据可用，但见上方警告：计划中将没有人（或没有大巴）出行 (OK, but see the warnings above)")
+        else:
+            lines.append("结论：数据可用 (OK)" if self.ok else "结论：有被拒绝的行或无法使用的表 (NOT OK)")
         return "\n".join(lines)
 
 
@@ -179,7 +234,9 @@ class _Table:
         msgs = per_row.loc[rows].to_numpy() if per_row is not None else np.full(len(rows), message, dtype=object)
         row_nums = self.df.loc[rows, "_row"].to_numpy()
         key = ID_COLUMNS.get(self.name)
-        ids = self.df.loc[rows, key].astype(str).to_numpy() if self.name == "workers" and key in self.df else None
+        ids = None
+        if self.name == "workers" and key in self.df:
+            ids = np.array([shown(v) for v in self.df.loc[rows, key].astype(str)], dtype=object)
         for k in range(len(rows)):
             msg = f"{ids[k]}: {msgs[k]}" if ids is not None and ids[k] else msgs[k]
             self.res.problems.append(Problem(self.file, int(row_nums[k]), column, code, msg, severity))
@@ -192,6 +249,12 @@ class _Table:
         return self.reason == ""
 
 
+def shown(value: object, limit: int = 40) -> str:
+    """A value fit for a message: control characters as U+FFFD, at most ``limit`` characters."""
+    text = _CONTROL.sub("\ufffd", str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _display_path(p: Path) -> str:
     try:
         return str(Path(p).resolve().relative_to(Path.cwd().resolve()))
@@ -200,8 +263,9 @@ def _display_path(p: Path) -> str:
 
 
 # ------------------------------------------------------------------ parsing
-_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]00:00(?::00)?)?$")
-_TIME_RE = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)(?::[0-5]\d)?$")
+# [0-9], not \d: \d also matches other scripts' digits, which numpy and pandas cannot read
+_DATE_RE = re.compile(r"^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?(?:[ T]00:00(?::00)?)?$")
+_TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3])[:：]([0-5][0-9])(?::[0-5][0-9])?$")
 
 
 def parse_dates(s: pd.Series) -> pd.Series:
@@ -216,6 +280,53 @@ def normalise_province(s: pd.Series) -> pd.Series:
     s = s.astype(str).str.strip()
     short = s.str.replace(_PROVINCE_SUFFIX, "", regex=True)
     return s.where(~short.isin(PROVINCES), short)
+
+
+def _clean_text(t: _Table) -> None:
+    """Reject cells holding control characters; NFKC-normalise every cell but names.
+
+    NFKC turns full-width digits, letters and punctuation (５００１, ：) into
+    their ASCII forms, so codes, ID numbers, dates and numbers typed with a
+    Chinese input method read as meant. Names of people and places
+    (:data:`planner.schemas.FREE_TEXT_COLUMNS`) are kept as written. Both
+    checks are vectorised; only the cells that are not ASCII are normalised.
+    """
+    for col in list(t.df.columns):
+        if col in ("_row", "geometry") or not (pd.api.types.is_string_dtype(t.df[col]) or t.df[col].dtype == object):
+            continue
+        s = t.df[col].astype(str)
+        bad = s.str.contains(_CONTROL.pattern, regex=True)  # vectorised (pyarrow's RE2 for str columns)
+        if bad.any():
+            t.problem("control_character",
+                      f"{col} 含有控制字符或不可见字符（如 NUL、换行、制表符、方向控制符），请删除 "
+                      "(control or invisible character)", rows=t.df.index[bad], column=col)
+        if col in FREE_TEXT_COLUMNS:
+            continue
+        wide = ~s.str.isascii()
+        if not wide.any():
+            continue
+        norm = s[wide].str.normalize("NFKC").str.strip()
+        changed = norm != s[wide]
+        if changed.any():
+            first = int(t.df.loc[changed.index[changed], "_row"].iloc[0])
+            t.problem("normalised_text",
+                      f"{col} 有 {int(changed.sum())} 个单元格含全角或兼容字符（首个在第 {first} 行），已按 NFKC 转换后检查，"
+                      f"如 ５→5、：→: (full-width characters read as ASCII)", column=col, severity="warning",
+                      reject=False)
+            s = s.copy()
+            s[wide] = norm
+            t.df[col] = s
+
+
+def _excel_like(s: pd.Series, among: pd.Series) -> pd.Series:
+    """True where a cell of ``s`` (looked at only ``among``) looks like a digit string Excel stored as a number.
+
+    5.00101E+17, 500101198001019000.0: what Excel writes for a long code typed into a number cell.
+    """
+    out = pd.Series(False, index=s.index)
+    if among.any():
+        out[among] = s[among].str.fullmatch(_EXCEL_NUMBER).fillna(False).astype(bool)
+    return out
 
 
 def _check_columns(t: _Table, cols: tuple[Column, ...]) -> bool:
@@ -241,10 +352,12 @@ def _parse_column(t: _Table, c: Column) -> None:
         t.problem("missing_value", f"{c.name} 不能为空 (empty)", rows=df.index[empty], column=c.name)
     present = ~empty
     if c.kind == "code":
-        pat = "|".join(rf"\d{{{d}}}" for d in c.digits)
+        pat = "|".join(rf"[0-9]{{{d}}}" for d in c.digits)
         bad = present & ~s.str.fullmatch(pat)
-        t.problem("bad_type", f"{c.name} 应为{'或'.join(str(d) for d in c.digits)}位数字代码 (code of digits)",
-                  rows=df.index[bad], column=c.name)
+        msg = f"{c.name} 应为{'或'.join(str(d) for d in c.digits)}位数字代码 (code of digits)"
+        excel = _excel_like(s, bad)
+        t.problem("bad_type", f"{msg}；{EXCEL_HINT}", rows=df.index[excel], column=c.name)
+        t.problem("bad_type", msg, rows=df.index[bad & ~excel], column=c.name)
         df[c.name] = s
     elif c.kind in ("int", "float"):
         num = pd.to_numeric(s.where(present), errors="coerce").astype(float)
@@ -313,7 +426,7 @@ def _duplicates(t: _Table) -> None:
     first_row = df.loc[~keyval.duplicated(keep="first")].set_index(keyval[~keyval.duplicated(keep="first")])["_row"]
     label = "+".join(key)
     msgs = pd.Series(
-        [f"{label} {v.replace('|', ' + ')} 重复，首次出现在第 {first_row.get(v, '?')} 行 (duplicate id)"
+        [f"{label} {shown(v.replace('|', ' + '))} 重复，首次出现在第 {first_row.get(v, '?')} 行 (duplicate id)"
          for v in keyval[dup]],
         index=df.index[dup], dtype=object,
     )
@@ -356,40 +469,84 @@ def _dangling(t: _Table, column: str, valid: pd.Series | set | None, target: str
     msgs = []
     for v in s[bad]:
         if v in why:
-            msgs.append(f"{column} {v}：该{TABLE_ZH[target]}已被拒绝（{why[v]}）(refers to a rejected row)")
+            msgs.append(f"{column} {shown(v)}：该{TABLE_ZH[target]}已被拒绝（{why[v]}）(refers to a rejected row)")
         elif v == "":
             msgs.append(f"{column} 为空 (empty reference)")
         else:
-            msgs.append(f"{column} {v} 在{label}中不存在 (dangling reference)")
+            msgs.append(f"{column} {shown(v)} 在{label}中不存在 (dangling reference)")
     t.problem("dangling_reference", "", rows=t.df.index[bad], column=column,
               per_row=pd.Series(msgs, index=t.df.index[bad], dtype=object))
 
 
-def _id_number_checks(t: _Table) -> None:
-    """Shape, birth date and check character of the 18-digit resident ID, vectorised."""
+def _id_number_checks(t: _Table, start: pd.Timestamp) -> None:
+    """Shape, birth date and check character of the 18-digit resident ID, vectorised.
+
+    The birth date is judged against the window start, not today's date, so a
+    scenario validates the same whenever it is run: born after the window
+    start is impossible (rejected), under 16 at the window start is a warning.
+    """
     s = t.df["id_number"].astype(str).str.strip().str.upper()
-    shape_ok = s.str.fullmatch(r"\d{17}[\dX]")
+    shape_ok = s.str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False).astype(bool)
+    malformed = ~shape_ok & (s != "")
+    excel = _excel_like(s, malformed)
+    t.problem("bad_id_number", f"身份证号应为18位：17位数字加校验位；{EXCEL_HINT}", rows=t.df.index[excel],
+              column="id_number")
     t.problem("bad_id_number", "身份证号应为18位：17位数字加校验位 (ID number malformed)",
-              rows=t.df.index[~shape_ok & (s != "")], column="id_number")
+              rows=t.df.index[malformed & ~excel], column="id_number")
     good = s[shape_ok & t.ok()]
     if len(good):
         raw = good.str[:17].to_numpy().astype("S17")
         digits = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 17).astype(np.int64) - 48
         check = np.array(list(_CHECK_CHARS))[(digits @ np.array(_WEIGHTS, dtype=np.int64)) % 11]
-        born = pd.to_datetime(good.str[6:14], format="%Y%m%d", errors="coerce")
-        bad_born = (born.isna() | (born < pd.Timestamp("1900-01-01")) | (born > pd.Timestamp.now())).to_numpy()
+        birth = good.str[6:14]
+        born = pd.to_datetime(birth, format="%Y%m%d", errors="coerce")
+        impossible = (born.isna() | (born < pd.Timestamp("1900-01-01"))).to_numpy()
+        after = ~impossible & (born > start).to_numpy()
         t.problem("bad_id_birth_date", "身份证号中的出生日期无效 (birth date in ID invalid)",
-                  rows=good.index[bad_born], column="id_number")
+                  rows=good.index[impossible], column="id_number")
+        t.problem("bad_id_birth_date",
+                  f"身份证号中的出生日期晚于规划开始日 {start.date()} (birth date in ID after the window start)",
+                  rows=good.index[after], column="id_number")
+        bad_born = impossible | after
         bad_check = (good.str[17].to_numpy() != check) & ~bad_born
         t.problem("bad_id_check_digit", "身份证号校验位错误 (ID number check digit wrong)",
                   rows=good.index[bad_check], column="id_number")
+        sixteenth = f"{start.year - MIN_WORKING_AGE:04d}{start.month:02d}{start.day:02d}"
+        young = ~bad_born & ~bad_check & (birth > sixteenth).to_numpy()
+        t.problem("underage_worker",
+                  f"按身份证号，规划开始日 {start.date()} 时未满 {MIN_WORKING_AGE} 周岁（法定最低就业年龄），请核实 "
+                  f"(under {MIN_WORKING_AGE}, the legal working age)",
+                  rows=good.index[young], column="id_number", severity="warning", reject=False)
     t.df["id_number"] = s
+
+
+def _duplicate_resident_ids(t: _Table) -> None:
+    """Reject later accepted rows whose resident ID an earlier accepted row already has (one person twice)."""
+    df = t.df
+    ok = t.ok() & (df["id_number"] != "")
+    ids = df.loc[ok, "id_number"]
+    dup = ids.duplicated(keep="first")
+    if not dup.any():
+        return
+    first = ids[~dup]
+    first_row = pd.Series(df.loc[first.index, "_row"].to_numpy(), index=first.to_numpy())
+    first_wid = pd.Series(df.loc[first.index, "worker_id"].astype(str).to_numpy(), index=first.to_numpy())
+    rows = ids.index[dup]
+    msgs = pd.Series(
+        [f"身份证号与第 {first_row[v]} 行（{shown(first_wid[v])}）相同：同一人登记了两次，保留第一行 "
+         f"(duplicate resident ID, first at row {first_row[v]})" for v in ids[dup]],
+        index=rows, dtype=object,
+    )
+    t.problem("duplicate_resident_id", "", rows=rows, column="id_number", per_row=msgs)
 
 
 def _phone_checks(t: _Table) -> None:
     s = t.df["phone"].astype(str).str.replace(r"[\s-]", "", regex=True).str.replace(r"^\+?86(?=1)", "", regex=True)
-    bad = (s != "") & ~s.str.fullmatch(r"1[3-9]\d{9}")
-    t.problem("bad_phone", "手机号应为11位、以1开头 (malformed mobile number)", rows=t.df.index[bad], column="phone")
+    bad = (s != "") & ~s.str.fullmatch(r"1[3-9][0-9]{9}").fillna(False).astype(bool)
+    excel = _excel_like(s, bad)
+    t.problem("bad_phone", f"手机号应为11位、以1开头；{EXCEL_HINT}", rows=t.df.index[excel], column="phone")
+    t.problem("bad_phone", "手机号应为11位、以1开头 (malformed mobile number)", rows=t.df.index[bad & ~excel],
+              column="phone")
     t.df["phone"] = s
 
 
@@ -440,6 +597,43 @@ def _derive_county(t: _Table, polys: pd.DataFrame | None) -> None:
               rows=missing, column="county_code", severity="warning", reject=False)
 
 
+def _county_province(t: _Table, polys: pd.DataFrame | None) -> None:
+    """Reject factories and stations whose county_code lies in another province.
+
+    Another province than the ``province`` column (the first two digits of a
+    division code are its province, GB/T 2260), or than the receiving county
+    polygon the position lies in: a factory filed under the wrong province
+    would be judged by the wrong health-proof and risk rules.
+    """
+    df = t.df
+    cc = df["county_code"].astype(str)
+    code_prov = cc.str[:2].map(PROVINCE_CODES).fillna("")
+    ok = t.ok() & (cc != "")
+    unknown = ok & (code_prov == "")
+    t.problem("county_province_mismatch", "county_code 的前两位不是任何省份的代码 (no province has this code)",
+              rows=df.index[unknown], column="county_code")
+    named = ok & (code_prov != "") & df["province"].isin(PROVINCES) & (code_prov != df["province"])
+    msgs = pd.Series([f"county_code {c} 属于{cp}，而 province 为 {pv} (county code in another province)"
+                      for c, cp, pv in zip(cc[named], code_prov[named], df.loc[named, "province"])],
+                     index=df.index[named], dtype=object)
+    t.problem("county_province_mismatch", "", rows=df.index[named], column="county_code", per_row=msgs)
+    if polys is None or "geometry" not in polys.columns:
+        return
+    need = t.ok() & (cc != "") & (code_prov != "") & df["lon"].notna() & df["lat"].notna()
+    if not need.any():
+        return
+    tree = shapely.STRtree(polys["geometry"].to_numpy())
+    pts = shapely.points(df.loc[need, "lon"].to_numpy(float), df.loc[need, "lat"].to_numpy(float))
+    pi, gi = tree.query(pts, predicate="intersects")
+    where = pd.Series(polys["county_code"].astype(str).to_numpy()[gi], index=df.index[need][pi])
+    where = where[~where.index.duplicated(keep="first")]
+    other = where[where.str[:2] != cc.loc[where.index].str[:2]]
+    msgs = pd.Series([f"位置在{PROVINCE_CODES.get(w[:2], w[:2])}（区县 {w}），而 county_code {cc[i]} 属于"
+                      f"{code_prov[i]} (position in another province than county_code)" for i, w in other.items()],
+                     index=other.index, dtype=object)
+    t.problem("county_province_mismatch", "", rows=other.index, column="county_code", per_row=msgs)
+
+
 # -------------------------------------------------------------- table rules
 def _ids(res: ValidationResult, table: str, column: str, unusable: set[str],
          where: Callable[[pd.DataFrame], pd.Series] | None = None) -> pd.Series | None:
@@ -481,6 +675,7 @@ def _rules(name: str, t: _Table, sc: Scenario, res: ValidationResult, unusable: 
             given = t.ok() & (df["county_code"] != "") & ~df["county_code"].isin(rc["county_code"])
             t.problem("county_not_found", "county_code 不在接收地区县表中 (county not in receiving_counties)",
                       rows=df.index[given], column="county_code", severity="warning", reject=False)
+        _county_province(t, rc)
         if name == "factories":
             if "arrival_station_id" in df.columns and "stations" in res.files:
                 _dangling(t, "arrival_station_id", _ids(res, "stations", "station_id", unusable), "stations",
@@ -534,7 +729,7 @@ def _rules(name: str, t: _Table, sc: Scenario, res: ValidationResult, unusable: 
 def _workers(t: _Table, sc: Scenario, res: ValidationResult, unusable: set[str],
              start: pd.Timestamp, end: pd.Timestamp) -> None:
     df = t.df
-    _id_number_checks(t)
+    _id_number_checks(t, start)
     _phone_checks(t)
     no_proof = df["health_proof"] == "none"
     if "proof_date" not in df.columns:
@@ -558,6 +753,7 @@ def _workers(t: _Table, sc: Scenario, res: ValidationResult, unusable: set[str],
     else:
         df["township_code"] = df["village_code"].str[:9]
         df["county_code"] = df["village_code"].str[:6]
+    _duplicate_resident_ids(t)
     if "group_id" not in df.columns:
         df["group_id"] = ""
     g = df[t.ok() & (df["group_id"] != "")]
@@ -625,6 +821,8 @@ def validate_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = 
             res.problems.append(Problem(file, None, None, "unreadable_file", str(exc), "fatal"))
             continue
         say(f"检查 {TABLE_ZH[name]} ({name})：{len(raw):,} 行 (checking)")
+        for doubt in raw.attrs.get("warnings", []):
+            res.problems.append(Problem(file, None, None, "suspicious_encoding", doubt, "warning"))
         raw = raw.reset_index(drop=True)
         t = _Table(name, file, raw.copy(), res)
         cols = TABLES[name]
@@ -635,6 +833,7 @@ def validate_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = 
             res.rejected[name] = rej
             res.counts[name] = {"read": len(raw), "accepted": 0, "rejected": len(raw)}
             continue
+        _clean_text(t)
         for c in cols:
             _parse_column(t, c)
         _positions(t)
@@ -647,7 +846,159 @@ def validate_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = 
         res.tables[name] = accepted
         res.rejected[name] = rejected.reset_index(drop=True)
         res.counts[name] = {"read": len(raw), "accepted": len(accepted), "rejected": len(rejected)}
+    _scenario_checks(sc, res, unusable)
+    _nobody_moves(res, unusable)
     return res
 
 
-__all__ = ["Problem", "ValidationResult", "validate_scenario", "parse_dates", "normalise_province"]
+def _scenario_checks(sc: Scenario, res: ValidationResult, unusable: set[str]) -> None:
+    """Scenario keys the data makes impossible, each a fatal ``scenario_conflict`` naming the key.
+
+    For every vehicle type in use (coach and feeder types with vehicles in the
+    fleet, carriage types of the train services): its isolation rows must
+    leave at least one row, and every occupancy rule the scenario can apply
+    must leave at least one seat to sell. Otherwise the plan would blame the
+    fleet for people the scenario made impossible to seat.
+    """
+    vt = res.tables.get("vehicle_types")
+    if vt is None or "vehicle_types" in unusable or not len(vt):
+        return
+    used: set[str] = set()
+    fleet = res.tables.get("fleet")
+    if fleet is not None and "fleet" not in unusable:
+        used |= set(fleet.loc[fleet["count"] > 0, "type_id"].astype(str))
+    trains = res.tables.get("train_services")
+    if trains is not None and "train_services" not in unusable:
+        used |= set(trains.loc[trains["carriages"] > 0, "carriage_type"].astype(str))
+    occ = sc.occupancy
+    iso_key = {"coach": "coach_isolation_rows", "feeder": "feeder_isolation_rows",
+               "train_carriage": "carriage_isolation_rows"}
+    rules = {"low": occ.low, "medium": occ.medium, "high": occ.high}
+    if occ.low_relaxed_from is not None:
+        rules["low_relaxed_rule"] = occ.low_relaxed_rule
+    file = _display_path(sc.source_path) if sc.source_path else "scenario"
+    for row in vt[vt["type_id"].astype(str).isin(used)].itertuples(index=False):
+        key = iso_key.get(str(row.mode))
+        if key is None:
+            continue
+        iso = int(getattr(occ, key))
+        if iso >= int(row.rows):
+            msg = (f"occupancy.{key} = {iso} 不小于车型 {shown(row.type_id)} 的座位排数 {int(row.rows)}："
+                   f"该车型一个座位也不能卖 (isolation rows leave no row of type {shown(row.type_id)})")
+            res.problems.append(Problem(file, None, f"occupancy.{key}", "scenario_conflict", msg, "fatal"))
+            continue
+        layout = SeatLayout.from_row(row._asdict())
+        for level, rule in rules.items():
+            if seats_allowed(layout, rule, iso) == 0:
+                msg = (f"occupancy.{level} = {rule}，留观 {iso} 排后车型 {shown(row.type_id)} 没有可售座位 "
+                       f"(no sellable seat on type {shown(row.type_id)})")
+                res.problems.append(Problem(file, None, f"occupancy.{level}", "scenario_conflict", msg, "fatal"))
+
+
+def _nobody_moves(res: ValidationResult, unusable: set[str]) -> None:
+    """Loud warnings for a register without a usable row and a fleet without a coach."""
+    if "workers" in res.counts and res.counts["workers"]["accepted"] == 0:
+        c = res.counts["workers"]
+        why = ("工人名单没有数据行（只有表头）(the register has a header only)" if c["read"] == 0 and "workers" not in unusable
+               else f"工人名单读入 {c['read']} 行，没有一行可用 (no usable worker row)")
+        res.problems.append(Problem(res.files["workers"], None, None, "no_workers",
+                                    f"{why}：没有人可以规划，计划将为空 (nobody to plan)", "warning"))
+    if "fleet" in res.counts and "fleet" not in unusable:
+        fleet = res.tables.get("fleet")
+        vt = res.tables.get("vehicle_types")
+        coach_types = set() if vt is None else set(vt.loc[vt["mode"] == "coach", "type_id"].astype(str))
+        coaches = 0 if fleet is None else int(fleet.loc[fleet["type_id"].astype(str).isin(coach_types), "count"].sum())
+        if coaches == 0:
+            trains = res.tables.get("train_services")
+            carriages = 0 if trains is None else int(trains["carriages"].sum())
+            tail = ("只有乘专列的人能出行 (only train passengers can travel)" if carriages
+                    else "没有人能出行 (nobody can travel)")
+            res.problems.append(Problem(res.files["fleet"], None, "count", "no_coaches",
+                                        f"车队中可用的大巴为 0 辆：{tail}", "warning"))
+
+
+# ------------------------------------------------------------ rejected rows
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+PERSONAL_DATA_NOTE = ("被拒绝行文件保存原始行，含完整的姓名、身份证号和手机号（个人信息），请妥善保管、用完删除，勿外传 "
+                      "(the rejected-rows files keep the full rows: names, full ID numbers and phones)")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _served_dirs() -> list[Path]:
+    """Folders the app serves or saves uploads to (see ``app.py``): no personal data may be written there."""
+    upload = Path(os.environ.get("PLANNER_APP_UPLOAD_DIR", _REPO_ROOT / "out" / "uploads"))
+    return [upload.resolve(), (_REPO_ROOT / "static").resolve()]
+
+
+def rejected_dir_problem(out: Path) -> str | None:
+    """Why ``out`` must not receive the rejected rows, or None when it may.
+
+    Refused: a plan directory or any folder inside one (a folder or ancestor
+    holding ``summary.json``: documents and the app read and serve plan
+    directories), and the app's upload and static folders.
+    """
+    target = Path(out).resolve()
+    for d in (target, *target.parents):
+        if (d / "summary.json").is_file():
+            return f"{out} 位于计划目录 {d} 内，计划目录会被文件和网页读取 (inside a plan directory)"
+    for served in _served_dirs():
+        if target == served or served in target.parents:
+            return f"{out} 位于网页应用的上传/发布目录 {served} 内 (inside a folder the app serves)"
+    return None
+
+
+def check_rejected_dir(out: Path) -> None:
+    """Raise :class:`DataError` when ``out`` may not receive the rejected rows (see :func:`rejected_dir_problem`)."""
+    why = rejected_dir_problem(out)
+    if why:
+        msg = f"不能把被拒绝的行（含个人信息）写入此目录 (refusing to write personal data there): {why}"
+        raise DataError(msg)
+    if Path(out).exists() and not Path(out).is_dir():
+        msg = f"{out} 是文件而不是目录 (--rejected-dir is a file)"
+        raise DataError(msg)
+
+
+def _as_written(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rejected rows safe to open in a spreadsheet: no live formulas, no raw control characters.
+
+    Cells starting with ``= + - @`` (or tab, CR) get a leading apostrophe (OWASP CSV injection
+    advice); control characters become U+FFFD so the file stays one row per line.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if col == "_row":
+            continue
+        s = out[col].astype(str).str.replace(_CONTROL, "\ufffd", regex=True)
+        risky = s.str.startswith(_FORMULA_START)
+        out[col] = s.where(~risky, "'" + s)
+    return out
+
+
+def write_rejected(res: ValidationResult, out: Path) -> list[Path]:
+    """Write ``rejected_<table>.csv`` (UTF-8 with BOM) for every table with rejected rows.
+
+    The files keep the rows as written, so they hold full names, ID numbers
+    and phones (:data:`PERSONAL_DATA_NOTE`); they are readable by the owner
+    only (mode 600) and refused inside a plan directory or a folder the app
+    serves (:func:`rejected_dir_problem`).
+
+    Raises
+    ------
+    DataError
+        ``out`` is such a folder, or is a file.
+    """
+    check_rejected_dir(out)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in res.rejected.items():
+        if len(frame):
+            path = out / f"rejected_{name}.csv"
+            _as_written(frame).to_csv(path, index=False, encoding="utf-8-sig")
+            path.chmod(0o600)
+            written.append(path)
+    return written
+
+
+__all__ = ["Problem", "ValidationResult", "validate_scenario", "parse_dates", "normalise_province",
+           "write_rejected", "check_rejected_dir", "rejected_dir_problem", "PERSONAL_DATA_NOTE"]

@@ -159,3 +159,50 @@ def test_projected_geopackage_is_reprojected_to_wgs84(tmp_path):
     gdf.to_crs(32648).to_file(path, driver="GPKG")
     df = read(path, table="hubs")
     assert abs(float(df.loc[0, "lon"]) - 108.38) < 1e-6 and abs(float(df.loc[0, "lat"]) - 30.80) < 1e-6
+
+
+@pytest.mark.parametrize(("text", "row", "what"), [
+    ("a,b\n1,2,3\n4,5\n", 2, "3 个字段"),
+    ("a,b\n1,2\n4,5,6\n", 3, "3 个字段"),
+    ("a,b\n1,2\n\n4,5,6\n", 4, "3 个字段"),
+    ('a,b\n"x\ny",2\n1,2\n4,5,6\n', 4, "3 个字段"),
+    ('a,b\n"1,2\n4,5\n', 2, "引号"),
+    ('a,b\n1,2\n"4,5\n', 3, "引号"),
+])
+def test_malformed_csv_names_the_row_a_user_sees(tmp_path, text, row, what):
+    """A row with too many fields or an unclosed quote is a DataError naming that row (header = row 1).
+
+    A quoted line break keeps one record on one row, as Excel shows it; a first data row with an
+    extra field is an error, never silently read with its first cell as an index.
+    """
+    p = tmp_path / "w.csv"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        read(p)
+    msg = str(exc.value)
+    assert f"第 {row} 行" in msg and f"row {row}" in msg and what in msg and "w.csv" in msg
+
+
+def test_repeated_column_name_is_a_data_error(tmp_path):
+    """Two columns named phone: a DataError naming the column, not a silent phone.1."""
+    p = tmp_path / "w.csv"
+    p.write_text("worker_id,phone,phone\nW1,1,2\n", encoding="utf-8")
+    with pytest.raises(DataError, match="phone"):
+        read(p)
+
+
+def test_header_only_csv_is_an_empty_table(tmp_path):
+    """A CSV with a header and no data row reads as an empty table with its columns."""
+    p = tmp_path / "w.csv"
+    p.write_text("worker_id,name\n", encoding="utf-8")
+    df = read(p)
+    assert len(df) == 0 and list(df.columns) == ["worker_id", "name", "_row"]
+
+
+def test_declared_single_byte_encoding_over_chinese_text_is_doubted(tmp_path):
+    """latin-1 decodes a UTF-8 file; the table carries a warning that UTF-8 would give Chinese."""
+    p = tmp_path / "w.csv"
+    p.write_bytes("worker_id,name\nW1,张某华\n".encode())
+    df = read(p, encoding="latin-1")
+    assert len(df) == 1 and "UTF-8" in df.attrs["warnings"][0]
+    assert "warnings" not in read(p).attrs and "warnings" not in read(p, encoding="utf-8").attrs

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import get_args, get_origin
+from typing import Annotated, get_args, get_origin
+
+from annotated_types import Ge, Gt, Le, Lt
 
 from pydantic import BaseModel
 
@@ -55,14 +57,42 @@ is refused with a message naming each key (`planner.scenario.confine_paths`).
 Occupancy rules: `half_seats` (at most half the rated seats, chequerboard, the national rule of
 11 Feb 2020), `one_per_two_seats` (一人双座), `one_per_row`, `all_seats`; the isolation rows at the
 back are never sold.
+
+Numbers must be finite (`nan` and `inf` are refused) and inside the range shown with their
+type; a value outside it is an error naming the key. Limits that depend on the data (isolation
+rows fewer than the rows of every vehicle type in use, at least one sellable seat under every
+occupancy rule) are checked by `planner validate` (`scenario_conflict`), and `planner plan`
+refuses such a scenario.
 """
 
 
-def _type_name(annotation: object) -> str:
+def _bounds(metadata: list) -> str:
+    """Constraints as text: ``0 ≤ x ≤ 30``, ``x > 0``."""
+    def num(v: float) -> str:
+        return f"{int(v):,}" if float(v).is_integer() else f"{v:g}"
+
+    low = next((f"{num(m.ge)} ≤ " if isinstance(m, Ge) else f"{num(m.gt)} < " for m in metadata
+                if isinstance(m, Ge | Gt)), "")
+    high = next((f" ≤ {num(m.le)}" if isinstance(m, Le) else f" < {num(m.lt)}" for m in metadata
+                 if isinstance(m, Le | Lt)), "")
+    return f"{low}x{high}" if low or high else ""
+
+
+def _type_name(annotation: object, metadata: list | None = None) -> str:
     origin = get_origin(annotation)
+    if origin is Annotated:
+        base, *_ = get_args(annotation)
+        inner = []
+        for m in getattr(annotation, "__metadata__", ()):
+            inner += list(getattr(m, "metadata", [m]))  # Field(ge=...) inside Annotated is a FieldInfo
+        return _type_name(base, inner + list(metadata or []))
+    if origin is None and metadata and _bounds(metadata):
+        return f"{getattr(annotation, '__name__', str(annotation))} ({_bounds(metadata)})"
     if origin is None:
         return getattr(annotation, "__name__", str(annotation))
     args = [a for a in get_args(annotation) if a is not type(None)]
+    if metadata and type(None) in get_args(annotation) and len(args) == 1:
+        return _type_name(args[0], metadata) + " (optional)"
     if str(origin).endswith("Literal"):
         return " | ".join(f"`{a}`" for a in get_args(annotation))
     inner = ", ".join(_type_name(a) for a in args)
@@ -111,7 +141,7 @@ def render() -> str:
             if sub and sub[0].__name__ != "FileSpec":
                 sections.append((name if title == "(top level)" else f"{title}.{name}", sub[0]))
                 desc = desc or (sub[0].__doc__ or "").strip().splitlines()[0]
-            out.append(f"| `{name}` | {_type_name(ann)} | {_default(field)} | {desc} |")
+            out.append(f"| `{name}` | {_type_name(ann, field.metadata)} | {_default(field)} | {desc} |")
     sections_files = ("FileSpec",)
     from planner.scenario import FileSpec, ProofRule
 
@@ -120,7 +150,7 @@ def render() -> str:
         out.append((model.__doc__ or "").strip().splitlines()[0] + "\n")
         out.append("| key | type | default | meaning |\n|---|---|---|---|")
         for name, field in model.model_fields.items():
-            out.append(f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | {(field.description or '').replace('|', '/')} |")
+            out.append(f"| `{name}` | {_type_name(field.annotation, field.metadata)} | {_default(field)} | {(field.description or '').replace('|', '/')} |")
     _ = sections_files
     return "\n".join(out) + "\n"
 

@@ -13,15 +13,22 @@ GCJ-02 or BD-09 (:mod:`planner.coords`); points outside the China bounding box
 are left untouched so that validation can report them as they were written.
 
 Problems that make a whole file unreadable raise :class:`planner.errors.DataError`
-with a message naming the file; row-level problems are left to
-:mod:`planner.validate`.
+with a message naming the file (and, for a malformed CSV, the row as counted
+above: a record broken over several lines by a quoted line break is one row, as
+in Excel); row-level problems are left to :mod:`planner.validate`. Doubts about a
+readable file (an ``encoding`` declared in the scenario that decodes, while UTF-8
+or GB18030 would give Chinese text) are listed in ``df.attrs["warnings"]`` for
+validation to report.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import logging
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +45,44 @@ EXCEL_EXT = {".xlsx", ".xlsm"}
 GIS_EXT = {".gpkg", ".geojson", ".json"}
 POLYGON_TABLES = {"counties", "receiving_counties"}
 AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_TOKENIZE_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_TOKENIZE_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
 # ------------------------------------------------------------------ helpers
+def _encoding_doubt(raw: bytes, text: str, encoding: str) -> str | None:
+    """A warning when the ``encoding`` the scenario declares may be wrong, or None.
+
+    ``latin-1`` (and other single-byte encodings) decode any bytes, and GBK
+    decodes many UTF-8 files, so a register read with them gives mojibake names
+    without any error. Doubtful: the bytes are also valid UTF-8 holding Chinese
+    and read differently (non-ASCII text that is valid UTF-8 almost always is
+    UTF-8), or the declared decoding holds no Chinese character while GB18030
+    gives some.
+    """
+    if encoding.lower().replace("_", "-").replace("-sig", "") in ("utf-8", "utf8", "u8"):
+        return None
+    try:
+        as_utf8 = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        as_utf8 = None
+    other = None
+    if as_utf8 is not None and as_utf8 != text and _CJK.search(as_utf8):
+        other = "UTF-8"
+    elif not _CJK.search(text) and "gb" not in encoding.lower():
+        try:
+            if _CJK.search(raw.decode("gb18030")):
+                other = "GB18030"
+        except UnicodeDecodeError:
+            pass
+    if other is None:
+        return None
+    return (f"按情景声明的编码 {encoding} 读出的文字与按 {other} 读出的不同，而 {other} 读出的是汉字：编码可能声明错了，"
+            f"姓名会变成乱码 (declared encoding {encoding} decodes, but {other} also does and gives Chinese text: "
+            f"check the encoding)")
+
+
 def _decode(raw: bytes, path: Path, encoding: str | None) -> str:
     if encoding:
         try:
@@ -108,24 +150,82 @@ def _cell_text(v: object) -> str:
 
 
 # ------------------------------------------------------------------ formats
+def _parser_error_text(exc: Exception) -> str:
+    """pandas' tokenizer message in the user's row numbers (header = row 1)."""
+    text = str(exc).strip()
+    m = _TOKENIZE_LINE.search(text)
+    if m:  # "line N" counts records from 1 with the header as record 1: already the user's row
+        want, row, saw = m.groups()
+        return f"第 {row} 行有 {saw} 个字段，而表头只有 {want} 列 (row {row} has {saw} fields, the header {want})"
+    m = _TOKENIZE_QUOTE.search(text)
+    if m:  # "row N" counts records from 0
+        row = int(m.group(1)) + 1
+        return f"第 {row} 行的引号没有闭合 (unclosed quote starting at row {row})"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _header(text: str, path: Path) -> list[str]:
+    """The column names of the first record, stripped; a repeated name is a DataError."""
+    try:
+        first = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as exc:
+        msg = f"{path}: CSV 格式错误 (malformed CSV): 第 1 行 (row 1): {exc}"
+        raise DataError(msg) from None
+    names = [c.strip().lstrip("\ufeff").strip() for c in first]
+    seen: set[str] = set()
+    for name in names:
+        if name and name in seen:
+            msg = f"{path}: 第 1 行的列名 {name} 出现了两次 (column name repeated in the header)"
+            raise DataError(msg)
+        seen.add(name)
+    return names
+
+
+def _parse(text: str, path: Path, *, header: int | None) -> pd.DataFrame:
+    """pandas' C parser on ``text``; a row with more fields than the header is an error, never an index."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)  # index_col=False would drop the extra field
+        try:
+            return pd.read_csv(
+                io.StringIO(text), dtype=str, header=header, index_col=False, keep_default_na=False,
+                na_filter=False, skip_blank_lines=False,
+            )
+        except pd.errors.ParserWarning:
+            if header is None:
+                raise
+            return _parse(text, path, header=None)  # header=None parses the header as data and names the row
+        except (pd.errors.ParserError, csv.Error) as exc:
+            msg = f"{path}: CSV 格式错误 (malformed CSV): {_parser_error_text(exc)}"
+            raise DataError(msg) from None
+
+
 def read_csv_text(path: Path, encoding: str | None = None) -> pd.DataFrame:
-    """A CSV file as text columns plus ``_row`` (header = row 1)."""
-    text = _decode(path.read_bytes(), path, encoding)
+    """A CSV file as text columns plus ``_row`` (header = row 1).
+
+    A row with more fields than the header, an unclosed quote or a repeated
+    column name is a DataError naming the row; pandas never turns a first
+    data row with an extra field into an index column.
+    """
+    raw = path.read_bytes()
+    text = _decode(raw, path, encoding)
     if not text.strip():
         msg = f"{path}: 文件为空 (file is empty)"
         raise DataError(msg)
-    try:
-        df = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False
-        )
-    except pd.errors.ParserError as exc:
-        msg = f"{path}: CSV 格式错误 (malformed CSV): {exc}"
-        raise DataError(msg) from None
-    df = _clean_columns(df)
+    names = _header(text, path)
+    df = _parse(text, path, header=0)
+    if len(names) == len(df.columns):
+        df.columns = [n or f"Unnamed: {i}" for i, n in enumerate(names)]
+    else:  # the csv module and pandas split the header differently (odd quoting): pandas' names
+        df = _clean_columns(df)
     for c in df.columns:
-        df[c] = df[c].str.strip()
+        df[c] = df[c].fillna("").astype(str).str.strip()
     df["_row"] = np.arange(2, len(df) + 2)
-    return _drop_blank_rows(df)
+    out = _drop_blank_rows(df)
+    if encoding:
+        doubt = _encoding_doubt(raw, text, encoding)
+        if doubt:
+            out.attrs["warnings"] = [doubt]
+    return out
 
 
 def read_excel(path: Path, sheet: str | None = None) -> pd.DataFrame:
