@@ -193,6 +193,7 @@ PROBLEM_CODES: dict[str, tuple[str, str]] = {
     "bad_id_check_digit": ("error", "a resident ID whose check character is wrong"),
     "duplicate_resident_id": ("error", "a second worker row with the same resident ID (one person twice); the first is kept"),
     "underage_worker": ("warning", "a worker under 16 (the legal working age) at the window start, by the resident ID"),
+    "unsafe_id": ("error", "an id starts like a spreadsheet formula (= + - @) or holds blanks"),
     "control_character": ("error", "a cell holds a control or invisible character (NUL, line break, tab, bidi control)"),
     "normalised_text": ("warning", "cells of a column held full-width or compatibility characters, read after NFKC "
                         "(５ as 5); one warning per column"),

@@ -318,6 +318,25 @@ def _clean_text(t: _Table) -> None:
             t.df[col] = s
 
 
+#: An id (worker_id, factory_id, ...) is copied into every plan file and document; one that a
+#: spreadsheet would run as a formula (=, +, -, @ first) or that holds blanks is refused here,
+#: so the plan's machine-readable CSVs never need escaping.
+_UNSAFE_ID = re.compile(r"^[=+\-@]|\s")
+
+
+def _safe_ids(t: _Table, cols: tuple[Column, ...]) -> None:
+    """Reject rows whose id cells (columns ending in ``_id``) start like a formula or hold blanks."""
+    for c in cols:
+        if not c.name.endswith("_id") or c.name not in t.df.columns:
+            continue
+        s = t.df[c.name].astype(str)
+        bad = s.str.contains(_UNSAFE_ID.pattern, regex=True) & (s.str.strip() != "")
+        if bad.any():
+            t.problem("unsafe_id", f"{c.name} 不能以 = + - @ 开头，也不能含空格 "
+                      "(an id may not start with = + - @ or hold blanks: spreadsheets would run it as a formula)",
+                      rows=t.df.index[bad], column=c.name)
+
+
 def _excel_like(s: pd.Series, among: pd.Series) -> pd.Series:
     """True where a cell of ``s`` (looked at only ``among``) looks like a digit string Excel stored as a number.
 
@@ -834,6 +853,7 @@ def validate_scenario(sc: Scenario, *, progress: Callable[[str], None] | None = 
             res.counts[name] = {"read": len(raw), "accepted": 0, "rejected": len(raw)}
             continue
         _clean_text(t)
+        _safe_ids(t, cols)
         for c in cols:
             _parse_column(t, c)
         _positions(t)

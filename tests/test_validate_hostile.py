@@ -368,3 +368,14 @@ def test_rejected_rows_never_go_into_the_app_upload_folder(tmp_path, monkeypatch
         write_rejected(res, uploads / "abc123")
     assert not uploads.exists()
     assert write_rejected(res, tmp_path / "elsewhere")
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+W1", "-2+3", "@SUM(A1)", "W 0001"])
+def test_ids_that_a_spreadsheet_would_run_are_rejected(tmp_path, value):
+    """A worker_id like =1+1 would be copied into every plan CSV: the row is rejected (unsafe_id), named by row."""
+    w = workers()
+    w.loc[2, "worker_id"] = value
+    res = run_workers(tmp_path, w)
+    assert hits(res, "unsafe_id") == {(4, "worker_id", "error")}
+    assert res.counts["workers"]["rejected"] == 1
+    balanced(res)
