@@ -179,7 +179,9 @@ def feeder_stretches(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     (``vehicle_id``), the empty drive from where the previous run ended to the next run's first
     village takes the feeder minutes of ``planner/travel.py`` (as ``vehicle_jump`` does) and is
     placed as late as it can be, ending when the next run leaves: the bus stands at the hub
-    first, which is the most favourable reading (a rest before the drive out). Columns:
+    first, the most favourable reading (a rest before the drive out). When that would drive in
+    the 02:00-05:00 stop and the bus was free earlier, the drive ends when the stop begins
+    instead (driven the evening before). Columns:
     vehicle_id, trip_id, a, b, minutes, drivers; sorted by vehicle and time.
     """
     tt = plan.trips.drop_duplicates("trip_id")
@@ -204,8 +206,18 @@ def feeder_stretches(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
         need = pd.Series(ctx.travel.feeder_minutes_many(pv["last_place"].astype(str), nx["origin_id"].astype(str),
                                                         nx["home_county_code"].astype(str)), index=nx.index)
         need = need.where(np.isfinite(need) & need.notna(), 0.0)
+        d = pd.to_timedelta(np.ceil(need.to_numpy(dtype=float)), unit="m")
         b = nx["depart"]
-        a = (b - pd.to_timedelta(np.ceil(need.to_numpy(dtype=float)), unit="m")).clip(lower=pv["arrive"])
+        # not in the night stop when it fits earlier: then it ends when the stop begins
+        r = ctx.sc.drivers
+        xs = pd.Timedelta(minutes=_minute(r.no_driving_start))
+        a0 = b - d
+        in_stop = meets_window((a0.dt.hour * 60 + a0.dt.minute).to_numpy(), d.total_seconds().to_numpy() / 60,
+                               _minute(r.no_driving_start), _minute(r.no_driving_end))
+        before = (b - xs).dt.normalize() + xs  # the last start of the night stop at or before the departure
+        move = in_stop & (before - d >= pv["arrive"]).to_numpy()
+        b = b.where(~move, before)
+        a = (b - d).clip(lower=pv["arrive"])
         dead = pd.DataFrame({"trip_id": nx["trip_id"].to_numpy(), "a": a.to_numpy(), "b": b.to_numpy()})
         parts.append(dead[dead["b"] > dead["a"]])
     df = pd.concat(parts, ignore_index=True)
