@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planner.plan_metrics import summary_blocks
 from planner.solve.solver import SolveResult
 from planner.solve.problem import ProblemData
 
@@ -171,6 +172,7 @@ def summary(p: ProblemData, res: SolveResult, tables: dict[str, pd.DataFrame], n
         },
         "mean_villages_per_vehicle": round(float(per_vehicle.mean()), 3) if len(per_vehicle) else 0.0,
         "lower_bound": res.lower_bound,
+        **summary_blocks(p, tables, res.lower_bound),  # throughput_bound, hub_waits, plan_quality (planner.plan_metrics)
         "wall_time_s": {k: round(v, 2) for k, v in wall.items()},
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -137,3 +138,26 @@ def test_bound_never_below_a_legal_schedule(cycle_h):
     step = math.ceil(cycle_h / 24)
     trips = 2 * len(range(0, 7, step))
     assert bound(p) >= trips * 22
+
+
+def test_tiny_plan_within_its_bound(tmp_path):
+    """The tiny scenario's plan moves no more workers per county than its throughput bound, and reports it."""
+    import json
+
+    from planner.pipeline import run_plan
+
+    tiny = Path(__file__).parent / "data" / "tiny" / "scenario.toml"
+    out = tmp_path / "plan"
+    run_plan(tiny, out, check=False)
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    tb = s["throughput_bound"]
+    assert tb["by_county"], tb
+    for county, b in tb["by_county"].items():
+        assert 0 <= b["planned"] <= b["bound"] <= b["movable"], county
+        assert b["gap"] == b["bound"] - b["planned"]
+    assert tb["total"]["planned"] == s["workers"]["planned"] <= tb["total"]["bound"]
+    assert s["lower_bound"]["coach_departures"] <= s["lower_bound"]["coach_departures_planned"]
+    waits = s["hub_waits"]
+    assert waits["transfers"] > 0 and waits["median_min"] <= waits["p90_min"] <= waits["max_min"]
+    q = s["plan_quality"]
+    assert 0 <= q["coach_days_on_road"] <= q["coach_days"] and q["part_filled_coach_trips"] <= q["coach_trips"]

@@ -97,10 +97,10 @@ class ThroughputBound:
                       "gap_pct": round(100.0 * (self.total - planned) / self.total, 2) if self.total else 0.0,
                       "train_seats_usable": self.train_seats_usable},
             "by_county": per,
-            "how": "per county LP over coach-days: fleet per type, one departure per coach per floor(round "
-                   "trip / 24 h) days, most seats allowed that day, each worker's possible days (ready, proof, "
-                   "window, needed_by), train carriage seats; relaxes drop limits, families, feeder rides, "
-                   "hub capacity; total counts each train seat once",
+            "how": "per county LP over coach-days: fleet per type; a coach leaves again only a round trip "
+                   "(great-circle km at the fastest speed, rests, turnaround, empty return, rest) later; most seats "
+                   "allowed that day; each worker's possible days (ready, proof, window, needed_by); train carriage "
+                   "seats; relaxes drop limits, families, feeder rides, hub capacity; total counts each train seat once",
         }
 
 
