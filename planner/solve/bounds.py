@@ -214,99 +214,102 @@ def _services(p: ProblemData) -> list[_Service]:
 
 def _solve_county(p: ProblemData, groups: _Groups, fleet: dict[str, int], services: list[_Service],
                   *, trains: bool) -> float:
-    """The LP of the module docstring for one county; its optimal value."""
-    g = groups.frame
+    """The LP of the module docstring for one county; its optimal value (built with numpy, solved by HiGHS)."""
+    g = groups.frame.reset_index(drop=True)
     if g.empty:
         return 0.0
     n_days = len(p.days)
-    classes = sorted(set(g["s"]))
+    classes = np.array(sorted(set(g["s"])), dtype=np.int64)
+    lq = np.array([groups.cycle_h[int(q)] for q in classes], dtype=float)
     types = [t for t, k in fleet.items() if k > 0]
-    seats = {t: _best_seats_by_day(p, t) for t in types}
-    cols: list[tuple] = []  # variable descriptors
-    index: dict[tuple, int] = {}
-
-    def var(key: tuple) -> int:
-        if key not in index:
-            index[key] = len(cols)
-            cols.append(key)
-        return index[key]
-
-    rows, cc, vals, rhs = [], [], [], []
-    r = 0
-    # workers of each group: coaches of a class >= their own on their days, and trains
-    obj_vars = []
-    for gi, rec in enumerate(g.itertuples(index=False)):
-        row_vars = []
-        if types:
-            for s in classes:
-                if s < rec.s:
-                    continue
-                for d in range(max(0, rec.a), min(n_days - 1, rec.b) + 1):
-                    row_vars.append(var(("x", gi, d, s)))
-        if trains:
-            for vi, sv in enumerate(services):
-                if sv.station == rec.station and rec.a <= sv.day <= rec.bt and sv.arrive_days <= rec.needed + 1:
-                    row_vars.append(var(("z", gi, vi)))
-        for j in row_vars:
-            rows.append(r), cc.append(j), vals.append(1.0)
-        obj_vars += row_vars
-        rhs.append(float(rec.n))
-        r += 1
-    # seats of each day's departures of each class
-    by_ds: dict[tuple[int, int], list[int]] = {}
-    by_v: dict[int, list[int]] = {}
-    for key, j in index.items():
-        if key[0] == "x":
-            by_ds.setdefault((key[2], key[3]), []).append(j)
-        else:
-            by_v.setdefault(key[2], []).append(j)
-    for (d, s), xs in by_ds.items():
-        for j in xs:
-            rows.append(r), cc.append(j), vals.append(1.0)
-        for t in types:
-            rows.append(r), cc.append(var(("y", t, d, s))), vals.append(-float(seats[t][d]))
-        rhs.append(0.0)
-        r += 1
-    # coach occupancy. (1) A coach that leaves on day d in class q cannot leave again before
-    # day d + floor(L_q / 24): on each day it is inside at most one such period. (2) Its departures
-    # at t_1 < ... < t_m within k days satisfy sum_{i<m} L_i <= t_m - t_1 < 24 k, so
-    # sum_i L_i < 24 k + L_max over any k consecutive days.
-    lq = groups.cycle_h
-    l_max = max(lq.values()) if lq else 0.0
-    for t in types:
-        ys = [(key[2], key[3], j) for key, j in index.items() if key[0] == "y" and key[1] == t]
-        if not ys:
-            continue
-        for e in range(n_days):
-            cover = [j for d, q, j in ys if int(lq[q] // 24) >= 1 and e - int(lq[q] // 24) + 1 <= d <= e]
-            if cover:
-                for j in cover:
-                    rows.append(r), cc.append(j), vals.append(1.0)
-                rhs.append(float(fleet[t]))
-                r += 1
-        days_used = sorted({d for d, _q, _j in ys})
-        for i0, e0 in enumerate(days_used):
-            for e1 in days_used[i0:]:
-                k = e1 - e0 + 1
-                inside = [(q, j) for d, q, j in ys if e0 <= d <= e1]
-                for q, j in inside:
-                    rows.append(r), cc.append(j), vals.append(float(lq[q]))
-                rhs.append(float(fleet[t]) * (24.0 * k + l_max))
-                r += 1
-    # train seats
-    for vi, zs in by_v.items():
-        for j in zs:
-            rows.append(r), cc.append(j), vals.append(1.0)
-        rhs.append(float(services[vi].seats))
-        r += 1
-    if not obj_vars:
+    n_g = len(g)
+    # x[g, d, q]: days a..b of the group, classes at least its own
+    xs_g, xs_d, xs_q = [], [], []
+    if types:
+        a = np.clip(g["a"].to_numpy(), 0, None)
+        b = np.minimum(g["b"].to_numpy(), n_days - 1)
+        own = np.searchsorted(classes, g["s"].to_numpy())
+        for qi in range(len(classes)):
+            ok = (own <= qi) & (b >= a)
+            lens = np.where(ok, b - a + 1, 0)
+            gi = np.repeat(np.arange(n_g), lens)
+            start = np.repeat(a, lens)
+            offs = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+            xs_g.append(gi), xs_d.append(start + offs), xs_q.append(np.full(len(gi), qi))
+    x_g = np.concatenate(xs_g) if xs_g else np.zeros(0, np.int64)
+    x_d = np.concatenate(xs_d) if xs_d else np.zeros(0, np.int64)
+    x_q = np.concatenate(xs_q) if xs_q else np.zeros(0, np.int64)
+    n_x = len(x_g)
+    # z[g, v]: compatible train services
+    z_g, z_v = [], []
+    if trains:
+        for vi, sv in enumerate(services):
+            fits = ((g["station"] == sv.station) & (g["a"] <= sv.day) & (sv.day <= g["bt"])
+                    & (sv.arrive_days <= g["needed"] + 1)).to_numpy()
+            idx = np.flatnonzero(fits)
+            z_g.append(idx), z_v.append(np.full(len(idx), vi))
+    z_g = np.concatenate(z_g) if z_g else np.zeros(0, np.int64)
+    z_v = np.concatenate(z_v) if z_v else np.zeros(0, np.int64)
+    n_z = len(z_g)
+    if n_x + n_z == 0:
         return 0.0
-    c = np.zeros(len(cols))
-    c[obj_vars] = -1.0
-    a_ub = sparse.csr_matrix((vals, (rows, cc)), shape=(r, len(cols)))
-    res = linprog(c, A_ub=a_ub, b_ub=np.asarray(rhs), bounds=(0, None), method="highs")
+    # y[t, d, q] for every (d, q) some worker may use
+    dq = np.unique(x_d * len(classes) + x_q) if n_x else np.zeros(0, np.int64)
+    y_d, y_q = dq // len(classes), dq % len(classes)
+    n_dq = len(dq)
+    n_y = n_dq * len(types)
+    base_y = n_x + n_z
+
+    rows, cols, vals, rhs = [], [], [], []
+    r = 0
+    # (a) each group: at most its people
+    rows.append(x_g), cols.append(np.arange(n_x)), vals.append(np.ones(n_x))
+    rows.append(z_g), cols.append(n_x + np.arange(n_z)), vals.append(np.ones(n_z))
+    rhs.append(g["n"].to_numpy(float))
+    r += n_g
+    # (b) each (day, class): passengers <= seats of that day's departures
+    if n_x:
+        pos = np.searchsorted(dq, x_d * len(classes) + x_q)
+        rows.append(r + pos), cols.append(np.arange(n_x)), vals.append(np.ones(n_x))
+        for ti, t in enumerate(types):
+            seat = _best_seats_by_day(p, t)[y_d]
+            rows.append(r + np.arange(n_dq)), cols.append(base_y + ti * n_dq + np.arange(n_dq)), vals.append(-seat)
+        rhs.append(np.zeros(n_dq))
+        r += n_dq
+    # (c) coach occupancy, per type. (1) A coach leaving on day d in class q cannot leave again
+    # before L_q hours: on each day it is inside at most one period of floor(L_q / 24) days.
+    # (2) Its departures t_1 < ... < t_m within k days have sum_{i<m} L_i <= t_m - t_1 < 24 k,
+    # so sum_i L_i < 24 k + L_max over any k consecutive days.
+    span = np.floor(lq[y_q] / 24.0).astype(np.int64)
+    l_max = float(lq.max())
+    w0, w1 = np.triu_indices(n_days)  # every window [e0, e1]
+    for ti, t in enumerate(types):
+        yidx = base_y + ti * n_dq + np.arange(n_dq)
+        for e in range(n_days):
+            m = (span >= 1) & (y_d <= e) & (e <= y_d + span - 1)
+            if m.any():
+                rows.append(np.full(int(m.sum()), r)), cols.append(yidx[m]), vals.append(np.ones(int(m.sum())))
+                rhs.append(np.array([float(fleet[t])]))
+                r += 1
+        inside = (w0[:, None] <= y_d[None, :]) & (y_d[None, :] <= w1[:, None])
+        wi, yi = np.nonzero(inside)
+        rows.append(r + wi), cols.append(yidx[yi]), vals.append(lq[y_q[yi]])
+        rhs.append(float(fleet[t]) * (24.0 * (w1 - w0 + 1) + l_max))
+        r += len(w0)
+    # (d) train seats
+    if n_z:
+        used_v = np.unique(z_v)
+        pos = np.searchsorted(used_v, z_v)
+        rows.append(r + pos), cols.append(n_x + np.arange(n_z)), vals.append(np.ones(n_z))
+        rhs.append(np.array([float(services[v].seats) for v in used_v]))
+        r += len(used_v)
+    n_var = base_y + n_y
+    c = np.zeros(n_var)
+    c[: n_x + n_z] = -1.0
+    a_ub = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n_var))
+    res = linprog(c, A_ub=a_ub, b_ub=np.concatenate(rhs), bounds=(0, None), method="highs")
     if res.status != 0:
-        msg = f"throughput LP of county {groups.frame.shape} failed: {res.message}"
+        msg = f"throughput LP ({r} rows, {n_var} columns) failed: {res.message}"
         raise RuntimeError(msg)
     return float(-res.fun)
 
