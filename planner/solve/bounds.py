@@ -223,23 +223,32 @@ def _solve_county(p: ProblemData, groups: _Groups, fleet: dict[str, int], servic
     lq = np.array([groups.cycle_h[int(q)] for q in classes], dtype=float)
     types = [t for t, k in fleet.items() if k > 0]
     n_g = len(g)
-    # x[g, d, q]: days a..b of the group, classes at least its own
-    xs_g, xs_d, xs_q = [], [], []
-    if types:
-        a = np.clip(g["a"].to_numpy(), 0, None)
-        b = np.minimum(g["b"].to_numpy(), n_days - 1)
-        own = np.searchsorted(classes, g["s"].to_numpy())
+    # workers of a group go by coach (c[g]) or by train (z[g, v]); coach passengers of groups with
+    # the same (class, first day, last day) are one coach key k, spread over x[k, d, q]
+    keys = g[["s", "a", "b"]].drop_duplicates().reset_index(drop=True)
+    keys = keys[(keys["b"] >= keys["a"]) & (keys["a"] <= n_days - 1)].reset_index(drop=True)
+    key_of = g.merge(keys.reset_index().rename(columns={"index": "k"}), on=["s", "a", "b"], how="left")["k"]
+    has_key = key_of.notna().to_numpy() & bool(types)
+    g_c = np.flatnonzero(has_key)  # groups with a coach variable
+    k_c = key_of.to_numpy()[g_c].astype(np.int64)
+    n_c = len(g_c)
+    n_k = len(keys)
+    xs_k, xs_d, xs_q = [], [], []
+    if types and n_k:
+        a = np.clip(keys["a"].to_numpy(), 0, None)
+        b = np.minimum(keys["b"].to_numpy(), n_days - 1)
+        own = np.searchsorted(classes, keys["s"].to_numpy())
         for qi in range(len(classes)):
             ok = (own <= qi) & (b >= a)
             lens = np.where(ok, b - a + 1, 0)
-            gi = np.repeat(np.arange(n_g), lens)
+            ki = np.repeat(np.arange(n_k), lens)
             start = np.repeat(a, lens)
             offs = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
-            xs_g.append(gi), xs_d.append(start + offs), xs_q.append(np.full(len(gi), qi))
-    x_g = np.concatenate(xs_g) if xs_g else np.zeros(0, np.int64)
+            xs_k.append(ki), xs_d.append(start + offs), xs_q.append(np.full(len(ki), qi))
+    x_k = np.concatenate(xs_k) if xs_k else np.zeros(0, np.int64)
     x_d = np.concatenate(xs_d) if xs_d else np.zeros(0, np.int64)
     x_q = np.concatenate(xs_q) if xs_q else np.zeros(0, np.int64)
-    n_x = len(x_g)
+    n_x = len(x_k)
     # z[g, v]: compatible train services
     z_g, z_v = [], []
     if trains:
@@ -251,26 +260,33 @@ def _solve_county(p: ProblemData, groups: _Groups, fleet: dict[str, int], servic
     z_g = np.concatenate(z_g) if z_g else np.zeros(0, np.int64)
     z_v = np.concatenate(z_v) if z_v else np.zeros(0, np.int64)
     n_z = len(z_g)
-    if n_x + n_z == 0:
+    if n_c + n_z == 0:
         return 0.0
-    # y[t, d, q] for every (d, q) some worker may use
+    # columns: c (n_c), z (n_z), x (n_x), y (types x (d, q) pairs some key may use)
+    col_z, col_x = n_c, n_c + n_z
     dq = np.unique(x_d * len(classes) + x_q) if n_x else np.zeros(0, np.int64)
     y_d, y_q = dq // len(classes), dq % len(classes)
     n_dq = len(dq)
     n_y = n_dq * len(types)
-    base_y = n_x + n_z
+    base_y = col_x + n_x
 
     rows, cols, vals, rhs = [], [], [], []
     r = 0
-    # (a) each group: at most its people
-    rows.append(x_g), cols.append(np.arange(n_x)), vals.append(np.ones(n_x))
-    rows.append(z_g), cols.append(n_x + np.arange(n_z)), vals.append(np.ones(n_z))
+    # (a) each group: coach + train <= its people
+    rows.append(g_c), cols.append(np.arange(n_c)), vals.append(np.ones(n_c))
+    rows.append(z_g), cols.append(col_z + np.arange(n_z)), vals.append(np.ones(n_z))
     rhs.append(g["n"].to_numpy(float))
     r += n_g
+    # (a') each coach key: its groups' coach passengers <= what its x carry
+    if n_c:
+        rows.append(r + k_c), cols.append(np.arange(n_c)), vals.append(np.ones(n_c))
+        rows.append(r + x_k), cols.append(col_x + np.arange(n_x)), vals.append(-np.ones(n_x))
+        rhs.append(np.zeros(n_k))
+        r += n_k
     # (b) each (day, class): passengers <= seats of that day's departures
     if n_x:
         pos = np.searchsorted(dq, x_d * len(classes) + x_q)
-        rows.append(r + pos), cols.append(np.arange(n_x)), vals.append(np.ones(n_x))
+        rows.append(r + pos), cols.append(col_x + np.arange(n_x)), vals.append(np.ones(n_x))
         for ti, t in enumerate(types):
             seat = _best_seats_by_day(p, t)[y_d]
             rows.append(r + np.arange(n_dq)), cols.append(base_y + ti * n_dq + np.arange(n_dq)), vals.append(-seat)
@@ -284,6 +300,8 @@ def _solve_county(p: ProblemData, groups: _Groups, fleet: dict[str, int], servic
     l_max = float(lq.max())
     w0, w1 = np.triu_indices(n_days)  # every window [e0, e1]
     for ti, t in enumerate(types):
+        if not n_dq:
+            break
         yidx = base_y + ti * n_dq + np.arange(n_dq)
         for e in range(n_days):
             m = (span >= 1) & (y_d <= e) & (e <= y_d + span - 1)
@@ -300,14 +318,14 @@ def _solve_county(p: ProblemData, groups: _Groups, fleet: dict[str, int], servic
     if n_z:
         used_v = np.unique(z_v)
         pos = np.searchsorted(used_v, z_v)
-        rows.append(r + pos), cols.append(n_x + np.arange(n_z)), vals.append(np.ones(n_z))
+        rows.append(r + pos), cols.append(col_z + np.arange(n_z)), vals.append(np.ones(n_z))
         rhs.append(np.array([float(services[v].seats) for v in used_v]))
         r += len(used_v)
     n_var = base_y + n_y
     c = np.zeros(n_var)
-    c[: n_x + n_z] = -1.0
+    c[: n_c + n_z] = -1.0
     a_ub = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n_var))
-    res = linprog(c, A_ub=a_ub, b_ub=np.concatenate(rhs), bounds=(0, None), method="highs")
+    res = linprog(c, A_ub=a_ub, b_ub=np.concatenate(rhs), bounds=(0, None), method="highs-ipm")
     if res.status != 0:
         msg = f"throughput LP ({r} rows, {n_var} columns) failed: {res.message}"
         raise RuntimeError(msg)
