@@ -124,8 +124,15 @@ def trip_hours_lower(km: np.ndarray, p: ProblemData) -> np.ndarray:
 
 
 def _county_places(p: ProblemData, county: str, villages: np.ndarray) -> np.ndarray:
-    """lon/lat of the places a county's coaches can start from: its workers' villages and its hubs."""
-    v = p.villages.loc[p.villages.index.intersection(villages)]
+    """lon/lat of every place of the county a coach can start from or return to: its villages and hubs.
+
+    All villages of the county, not only those with workers: an empty return may end anywhere in
+    the home county, and a passenger trip may start with an empty run from there.
+    """
+    vv = p.villages
+    in_county = (vv["county_code"].astype(str) == county) if "county_code" in vv.columns else \
+        vv.index.astype(str).str.startswith(county)
+    v = vv[in_county | vv.index.isin(villages)]
     h = p.hubs[p.hubs["county_code"].astype(str) == county]
     lon = np.concatenate([v["lon"].to_numpy(float), h["lon"].to_numpy(float)])
     lat = np.concatenate([v["lat"].to_numpy(float), h["lat"].to_numpy(float)])
