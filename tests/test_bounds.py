@@ -161,3 +161,17 @@ def test_tiny_plan_within_its_bound(tmp_path):
     assert waits["transfers"] > 0 and waits["median_min"] <= waits["p90_min"] <= waits["max_min"]
     q = s["plan_quality"]
     assert 0 <= q["coach_days_on_road"] <= q["coach_days"] and q["part_filled_coach_trips"] <= q["coach_trips"]
+
+
+def test_modelled_timing_is_tighter():
+    """Timed by the travel model (x1.3 detour) the 50 h round trip lasts L ~ 59 h: (168 + L) / L ~ 3.9 trips.
+
+    The LP is fractional: 22 x 3.86 = 84 (floored), between 3 and 4 full trips.
+    """
+    p, out_h = problem(200, cycle_h=50.0)
+    assert bound(p) == 4 * 22
+    modelled = throughput_bound(p, modelled=True).counties["500101"]
+    km = min(float(haversine_km(*cf.POS[x], *cf.POS["F0001"])) for x in (cf.V1, cf.V2, cf.V3, "T500101", "R-WZB"))
+    cycle = 50.0 + 2 * (trip_hours_lower([km * 1.3], p, modelled=True)[0] - out_h)
+    assert 55 < cycle < 62
+    assert modelled.bound == int(22 * (168 + cycle) / cycle)

@@ -111,13 +111,16 @@ def _best_seats_by_day(p: ProblemData, type_id: str) -> np.ndarray:
                     dtype=float)
 
 
-def trip_hours_lower(km: np.ndarray, p: ProblemData) -> np.ndarray:
+def trip_hours_lower(km: np.ndarray, p: ProblemData, *, modelled: bool = False) -> np.ndarray:
     """Shortest possible coach trip over ``km`` (great-circle) at the fastest speed in use, with the rests.
 
     A rest of ``min_rest_min`` after every ``max_continuous_day_h`` of driving (the longer, day limit).
+    ``modelled``: at the coach speed instead (``km`` is then the travel model's road km).
     """
     r = p.sc.drivers
     vmax = p.travel.max_kmh if p.travel is not None else p.sc.travel.coach_speed_kmh
+    if modelled:
+        vmax = p.sc.travel.coach_speed_kmh
     drive = np.asarray(km, dtype=float) / vmax
     rests = np.maximum(0, np.ceil(drive / r.max_continuous_day_h - 1e-9) - 1)
     return drive + rests * r.min_rest_min / 60.0
@@ -139,8 +142,13 @@ def _county_places(p: ProblemData, county: str, villages: np.ndarray) -> np.ndar
     return np.stack([lon, lat], axis=1)
 
 
-def _factory_hours(p: ProblemData, county: str, villages: np.ndarray, factories: np.ndarray) -> np.ndarray:
-    """Per factory: shortest trip (h) from any starting place of the county (great-circle, fastest speed)."""
+def _factory_hours(p: ProblemData, county: str, villages: np.ndarray, factories: np.ndarray,
+                   modelled: bool = False) -> np.ndarray:
+    """Per factory: shortest trip (h) from any starting place of the county (great-circle, fastest speed).
+
+    ``modelled``: great-circle km x the county's detour factor at the coach speed (the travel
+    model of ``planner/travel.py`` for a factory outside the road network's area).
+    """
     xy = _county_places(p, county, villages)
     f = p.factories.loc[factories]
     flon, flat = f["lon"].to_numpy(float), f["lat"].to_numpy(float)
@@ -149,6 +157,8 @@ def _factory_hours(p: ProblemData, county: str, villages: np.ndarray, factories:
     km = np.full(len(factories), np.inf)
     for lon, lat in xy:  # a county has at most a few hundred starting places
         km = np.minimum(km, haversine_km(lon, lat, flon, flat))
+    if modelled:
+        return trip_hours_lower(km * p.sc.travel.factor(county), p, modelled=True)
     return trip_hours_lower(km, p)
 
 
@@ -167,11 +177,11 @@ class _Groups:
     cycle_h: dict[int, float]
 
 
-def _groups(p: ProblemData, w: pd.DataFrame, county: str) -> _Groups:
+def _groups(p: ProblemData, w: pd.DataFrame, county: str, modelled: bool = False) -> _Groups:
     sc = p.sc
     last = len(p.days) - 1
     facs = w["factory_id"].unique()
-    hours = pd.Series(_factory_hours(p, county, w["village_code"].unique(), facs), index=facs)
+    hours = pd.Series(_factory_hours(p, county, w["village_code"].unique(), facs, modelled), index=facs)
     fprov = p.factories.loc[facs, "county_code"].astype(str).str.slice(0, 2)
     away = pd.Series(fprov.to_numpy() != county[:2], index=facs)
     stay = (sc.fleet.turnaround_h + sc.fleet.rest_after_return_h) if sc.fleet.empty_return else 0.0
@@ -339,8 +349,14 @@ def _solve_county(p: ProblemData, groups: _Groups, fleet: dict[str, int], servic
     return float(-res.fun)
 
 
-def throughput_bound(p: ProblemData) -> ThroughputBound:
-    """Per county, the most workers any plan could move (see the module docstring); the total."""
+def throughput_bound(p: ProblemData, *, modelled: bool = False) -> ThroughputBound:
+    """Per county, the most workers any plan could move (see the module docstring); the total.
+
+    ``modelled=True`` times the trips by the scenario's travel model (great-circle x the county's
+    detour factor, at the coach speed) instead of the great-circle km at the fastest speed: a
+    tighter figure, valid only for plans whose coach trips are at least that long (every plan of
+    this planner, not every plan the checker accepts). ``bench/plan_quality.py`` reports both.
+    """
     elig = worker_eligibility(p)
     ok = elig["reason"].isin(MOVABLE_REASONS).to_numpy()
     w = pd.DataFrame({"county": p.workers["county_code"].astype(str).to_numpy(),
@@ -358,7 +374,7 @@ def throughput_bound(p: ProblemData) -> ThroughputBound:
     usable = np.zeros(len(services))
     for county, wc in w.groupby("county", sort=True):
         fleet = {str(t): int(k) for (c, t), k in fl.items() if c == county}
-        groups = _groups(p, wc, str(county))
+        groups = _groups(p, wc, str(county), modelled)
         with_trains = _solve_county(p, groups, fleet, services, trains=True)
         coach_only = _solve_county(p, groups, fleet, services, trains=False)
         for vi, sv in enumerate(services):
