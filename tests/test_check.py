@@ -605,3 +605,13 @@ def test_feeder_four_hours_without_rest_is_caught(fx, case):
     plan.legs.loc[plan.legs["trip_id"] == t, "alight_time"] += pd.Timedelta(hours=3, minutes=50)
     report = run(fx, plan)
     assert hits(report, "feeder_continuous_driving", trip=t)
+
+
+def test_feeder_empty_drive_before_the_night_stop_is_not_night_driving(fx, case):
+    """F3 moved to 05:10 next day: its 14-min empty drive fits before 02:00 (the bus was free), so no night driving."""
+    plan, _ = case
+    shift_trip(plan, "F500101-0003", 21 * 60 + 20)
+    report = run(fx, plan)
+    assert not hits(report, "feeder_night_stop_driving")
+    shift_trip(plan, "F500101-0003", -40)  # the run itself now at 04:30-04:50: in the stop
+    assert hits(run(fx, plan), "feeder_night_stop_driving", trip="F500101-0003")
