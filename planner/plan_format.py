@@ -199,6 +199,18 @@ SUMMARY_KEYS: dict[str, str] = {
     "mean_villages_per_vehicle": "villages whose workers share a trunk vehicle, on average",
     "lower_bound": "`coach_departures`, `coach_departures_planned`, `gap`, `gap_pct`, `how`: a lower bound on "
                    "coach departures and the plan's distance from it",
+    "throughput_bound": "`total` (`bound`, `planned`, `gap`, `gap_pct`, `train_seats_usable`), `by_county.<code>` "
+                        "(`bound`, `coach_only`, `movable`, `planned`, `gap`, `gap_pct`, `coaches`, "
+                        "`shortest_cycle_days`) and `how`: the most workers any plan the checker accepts could move "
+                        "(a per-county LP over coach-days, docs/planner.md), and the plan's distance from it",
+    "hub_waits": "`transfers`, `median_min`, `p90_min`, `max_min`, `over_2h`, `over_4h`, `share_over_2h`, "
+                 "`share_over_4h`, `limit_min` (hub.max_wait_min), `over_limit`: minutes from alighting a feeder "
+                 "to boarding the trunk vehicle at the hub (\"over\" is strictly greater)",
+    "plan_quality": "`coach_days`, `coach_days_on_road`, `coach_days_on_road_share`, `coach_days_idle_while_waiting`, "
+                    "`county_days_with_idle_coach_and_waiting`, `coach_trips`, `part_filled_coach_trips`, "
+                    "`part_filled_mean_passengers`, `part_filled_mean_seats_allowed`, `empty_seats`, "
+                    "`throughput_gap`, `throughput_gap_pct`, `coach_departures`, `coach_departure_bound`, "
+                    "`departure_gap_pct`: what a county planner judges a plan by",
     "wall_time_s": "seconds per stage (`load`, `solve`, `write`, `check`, …)",
     "peak_memory_mb": "peak resident memory of the planning process",
     "warnings": "loud warnings about the input the plan was made from (a register with a header only, a fleet "

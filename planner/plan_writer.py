@@ -24,6 +24,7 @@ from planner.plan_dir import (PlanLock, check_out_target, fsync_path, kill_point
 from planner.plan_format import (FORMAT_VERSION, GPKG_FILE, PLAN_FILES, SUMMARY_FILE, TABLES,
                                  direct_coach_ids, file_manifest, iso_time, passenger_trips, trunk_trips,
                                  verify_plan_dir, write_table)
+from planner.plan_metrics import summary_blocks
 from planner.solve.problem import ProblemData
 from planner.solve.solver import SolveResult
 from planner.vocab import DEFAULT_UNPLACED_REASON, INELIGIBLE_REASONS, REJECTED_INPUT, unknown_reasons
@@ -181,6 +182,7 @@ def build_summary(p: ProblemData, res: SolveResult, tables: dict[str, pd.DataFra
         },
         "mean_villages_per_vehicle": round(float(per_vehicle.mean()), 3) if len(per_vehicle) else 0.0,
         "lower_bound": res.lower_bound,
+        **summary_blocks(p, tables, res.lower_bound),  # throughput_bound, hub_waits, plan_quality (planner.plan_metrics)
         "wall_time_s": {k: round(v, 2) for k, v in wall.items()},
     }
 
@@ -283,8 +285,24 @@ def write_plan(out: Path, p: ProblemData, res: SolveResult, rejected_workers: pd
         return staged.summary
 
 
+#: GeoPackage stamps the writing time into gpkg_contents.last_change; a fixed stamp keeps the
+#: plan's files (and so summary.json's checksums) the same for the same input on any run.
+GPKG_FIXED_DATE = "2000-01-01T00:00:00.000Z"
+
+
 def write_gpkg(path: Path, p: ProblemData, tables: dict[str, pd.DataFrame]) -> None:
-    """Trips as lines through their stops and places as points, for maps."""
+    """Trips as lines through their stops and places as points, for maps (bytes independent of the clock)."""
+    import pyogrio
+
+    before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_FIXED_DATE})
+    try:
+        _write_gpkg_layers(path, p, tables)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
+
+
+def _write_gpkg_layers(path: Path, p: ProblemData, tables: dict[str, pd.DataFrame]) -> None:
     import geopandas as gpd
     from shapely.geometry import LineString, Point
 

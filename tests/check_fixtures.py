@@ -235,7 +235,7 @@ def build() -> Fixture:
 
     f1 = feeder("F500101-0001", V1, "T500101", base.replace(hour=6), ["W01", "W02", "W03", "W04"])
     f2 = feeder("F500101-0002", V2, "T500101", base.replace(hour=6, minute=40), ["W05", "W06"])
-    feeder("F500101-0003", V1, "R-WZB", base.replace(hour=7, minute=30), ["W09", "W10"])
+    feeder("F500101-0003", V1, "R-WZB", base.replace(hour=7, minute=50), ["W09", "W10"])
     assert f1[-1]["arrive"] <= base.replace(hour=7) and f2[-1]["arrive"] <= base.replace(hour=7)
 
     # hub coach: T500101 -> F0001 -> F0002, two drivers

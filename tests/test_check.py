@@ -508,3 +508,141 @@ def test_feeder_ending_at_a_village_is_caught(fx, case):
     plan.stops.loc[i, "place_id"] = first_village
     plan.stops.loc[i, "place_kind"] = "village"
     assert hits(run(fx, plan), "feeder_route_shape", trip=t)
+
+
+# ------------------------------------------------------------------- new rules
+def shift_trip(plan, trip: str, minutes: int) -> None:
+    """Move one trip, its stops and its legs in time (everything else stays)."""
+    d = pd.Timedelta(minutes=minutes)
+    for col in ("depart", "arrive"):
+        plan.trips.loc[plan.trips["trip_id"] == trip, col] += d
+        plan.stops.loc[plan.stops["trip_id"] == trip, col] += d
+    for col in ("board_time", "alight_time"):
+        plan.legs.loc[plan.legs["trip_id"] == trip, col] += d
+
+
+def with_keys(fx, **sections):
+    """The fixture's scenario with some keys of some sections changed."""
+    doc = fx.sc.model_dump()
+    for section, values in sections.items():
+        doc[section].update(values)
+    return type(fx.sc).model_validate(doc)
+
+
+# drops: the hub coach C500101-0001 drops at F0001 and F0002, about 18 km apart
+def _f1_f2_km(fx) -> float:
+    from planner.rules.geo import haversine_km
+    f = fx.tables["factories"].set_index("factory_id")
+    return float(haversine_km(f.at["F0001", "lon"], f.at["F0001", "lat"], f.at["F0002", "lon"], f.at["F0002", "lat"]))
+
+
+def test_drop_radius_exceeded_is_caught(fx):
+    """Two drop factories farther apart than drop_radius_km are reported; at the radius they pass."""
+    km = _f1_f2_km(fx)
+    assert 15 < km < 20
+    report = run(fx, fx.plan(), sc=with_keys(fx, fleet={"drop_radius_km": km - 0.5}))
+    assert hits(report, "drop_radius_exceeded", trip="C500101-0001")
+    assert not hits(report, "drop_radius_exceeded", trip="C500101-0002")  # one drop only
+    assert "F0001" in report.of("drop_radius_exceeded")["message"].iloc[0]
+    assert run(fx, fx.plan(), sc=with_keys(fx, fleet={"drop_radius_km": km + 0.05})).ok
+
+
+def test_drop_radius_counts_a_moved_factory(fx, case):
+    """A factory moved 60 km away (the plan unchanged) breaks the 30 km default radius."""
+    plan, tables = case
+    f = tables["factories"]
+    f.loc[f["factory_id"] == "F0002", "lat"] = 22.95 - 60 / 111.2
+    f.loc[f["factory_id"] == "F0002", "lon"] = 113.75
+    assert hits(run(fx, plan, tables), "drop_radius_exceeded", trip="C500101-0001")
+
+
+def test_too_many_drop_factories_is_caught(fx):
+    """A coach dropping at two factories when the scenario allows one is reported."""
+    report = run(fx, fx.plan(), sc=with_keys(fx, fleet={"max_drop_factories": 1}))
+    assert hits(report, "too_many_drop_factories", trip="C500101-0001")
+    assert not hits(report, "too_many_drop_factories", trip="C500101-0002")
+    assert run(fx, fx.plan(), sc=with_keys(fx, fleet={"max_drop_factories": 2})).ok
+
+
+# hub waits: W01-W04 alight at 06:14 and board at 08:00 (106 min), W05-W06 52 min later, W09-W10 110 min
+def test_hub_wait_within_the_limit_passes(fx):
+    """Waits of 106 and 110 minutes pass a 110-minute limit (the limit itself is allowed)."""
+    assert run(fx, fx.plan(), sc=with_keys(fx, hub={"max_wait_min": 110})).ok
+
+
+def test_hub_wait_too_long_is_caught(fx):
+    """With a 100-minute limit the 106- and 110-minute waits are reported, the 68-minute one is not."""
+    report = run(fx, fx.plan(), sc=with_keys(fx, hub={"max_wait_min": 100}))
+    assert hits(report, "hub_wait_too_long", trip="C500101-0001", worker="W01")
+    assert hits(report, "hub_wait_too_long", trip="T-S1-01", worker="W09")
+    assert not hits(report, "hub_wait_too_long", worker="W05")
+    assert not hits(report, "hub_wait_too_long", worker="W07")  # direct coach: no hub
+    assert "106 分钟" in report.of("hub_wait_too_long").query("worker_id == 'W01'")["message"].iloc[0]
+    assert report.rules() == {"hub_wait_too_long"}
+
+
+def test_early_feeder_waits_too_long_under_the_default(fx, case):
+    """A feeder run moved 2 h earlier leaves its riders 226 minutes at the terminal: over the default 120."""
+    plan, _ = case
+    shift_trip(plan, "F500101-0001", -120)
+    report = run(fx, plan)
+    assert hits(report, "hub_wait_too_long", trip="C500101-0001", worker="W03")
+    assert "226 分钟" in report.of("hub_wait_too_long")["message"].iloc[0]
+
+
+# feeder driver rules: bus 500101-F35-001 drives F1 06:00-06:14, empty 06:28-06:40, F2 06:40-06:52,
+# empty 07:36-07:50, F3 07:50-08:10: one continuous period of 38 min (stands of 14 and 0 min), then 34 min
+def test_feeder_driving_spans_runs(fx):
+    """Runs joined by stands shorter than the minimum rest are one driving period (38 min > 36)."""
+    report = run(fx, fx.plan(), sc=with_keys(fx, drivers={"max_continuous_day_h": 0.6}))
+    assert hits(report, "feeder_continuous_driving", trip="F500101-0002")
+    assert not hits(report, "feeder_continuous_driving", trip="F500101-0003")
+    assert "38 分钟" in report.of("feeder_continuous_driving")["message"].iloc[0]
+
+
+def test_feeder_rest_at_the_hub_breaks_the_period(fx, case):
+    """F1 10 min earlier: a 24-minute stand at the hub is a rest, so no period exceeds 36 min."""
+    plan, _ = case
+    shift_trip(plan, "F500101-0001", -10)
+    report = run(fx, plan, sc=with_keys(fx, drivers={"max_continuous_day_h": 0.6}))
+    assert not hits(report, "feeder_continuous_driving")
+
+
+def test_feeder_driving_in_the_night_stop_is_caught(fx, case):
+    """A feeder run at 04:40-04:54 drives in the 02:00-05:00 stop."""
+    plan, _ = case
+    shift_trip(plan, "F500101-0001", -80)
+    report = run(fx, plan)
+    assert hits(report, "feeder_night_stop_driving", trip="F500101-0001")
+    assert not hits(report, "feeder_night_stop_driving", trip="F500101-0002")
+
+
+def test_feeder_daily_driving_is_caught(fx):
+    """The bus drives 72 min in the day: over a 1 h daily cap, within 1.25 h."""
+    report = run(fx, fx.plan(), sc=with_keys(fx, drivers={"max_driving_per_24h_h": 1.0}))
+    assert hits(report, "feeder_daily_driving")
+    assert "72 分钟" in report.of("feeder_daily_driving")["message"].iloc[0]
+    report = run(fx, fx.plan(), sc=with_keys(fx, drivers={"max_driving_per_24h_h": 1.25}))
+    assert not hits(report, "feeder_daily_driving")
+
+
+def test_feeder_four_hours_without_rest_is_caught(fx, case):
+    """Under the default 4 h limit: F3 stretched to a 4 h 10 min run straight after the others is caught."""
+    plan, _ = case
+    t = "F500101-0003"
+    last = stop_index(plan, t, 2)
+    plan.stops.loc[last, "arrive"] += pd.Timedelta(hours=3, minutes=50)
+    plan.trips.loc[plan.trips["trip_id"] == t, "arrive"] += pd.Timedelta(hours=3, minutes=50)
+    plan.legs.loc[plan.legs["trip_id"] == t, "alight_time"] += pd.Timedelta(hours=3, minutes=50)
+    report = run(fx, plan)
+    assert hits(report, "feeder_continuous_driving", trip=t)
+
+
+def test_feeder_empty_drive_before_the_night_stop_is_not_night_driving(fx, case):
+    """F3 moved to 05:10 next day: its 14-min empty drive fits before 02:00 (the bus was free), so no night driving."""
+    plan, _ = case
+    shift_trip(plan, "F500101-0003", 21 * 60 + 20)
+    report = run(fx, plan)
+    assert not hits(report, "feeder_night_stop_driving")
+    shift_trip(plan, "F500101-0003", -40)  # the run itself now at 04:30-04:50: in the stop
+    assert hits(run(fx, plan), "feeder_night_stop_driving", trip="F500101-0003")

@@ -125,3 +125,20 @@ def test_every_unassigned_reason_has_a_chinese_name():
     from planner.documents.waves import REASON_NAMES
 
     assert REASONS <= set(REASON_NAMES)
+
+
+def test_throughput_bound_sheet(plan, written):
+    """Sheet 运力上界 repeats summary.json's throughput bound per county: bound >= planned, gap = bound - planned."""
+    import json
+
+    plan_dir, _ = plan
+    xlsx = next(p for p in written[1] if p.suffix == ".xlsx")
+    sheet = _sheets(xlsx)["运力上界"]
+    tb = json.loads((plan_dir / "summary.json").read_text(encoding="utf-8"))["throughput_bound"]
+    rows = sheet[sheet["区县"] != "合计"].set_index("区县")
+    assert set(rows.index) == set(tb["by_county"])
+    for county, b in tb["by_county"].items():
+        assert int(rows.at[county, "运力上界"]) == b["bound"] >= int(rows.at[county, "已安排"]) == b["planned"]
+        assert int(rows.at[county, "差距"]) == b["bound"] - b["planned"]
+    total = sheet[sheet["区县"] == "合计"].iloc[0]
+    assert int(total["运力上界"]) == tb["total"]["bound"] and int(total["已安排"]) == tb["total"]["planned"]

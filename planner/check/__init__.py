@@ -23,6 +23,7 @@ from planner.check.context import CheckContext
 from planner.check.county import county
 from planner.check.dates import dates
 from planner.check.driving import driving
+from planner.check.drops import drops
 from planner.check.feeders import feeders
 from planner.check.fleet import fleet
 from planner.check.hubs import hubs
@@ -30,11 +31,12 @@ from planner.check.plan_files import Plan, PlanFiles, format_violations, prepare
 from planner.check.seats import seats
 from planner.check.structure import structure
 from planner.check.violations import COLUMNS, Violation, concat
+from planner.check.waits import waits
 from planner.scenario import Scenario
 
 # reported before the others: when they hold, the other findings are mostly their consequence
 FIRST_RULES = ("scenario_mismatch", "plan_format")
-RULE_FAMILIES = (accounting, structure, chains, seats, county, driving, feeders, fleet, hubs, dates)
+RULE_FAMILIES = (accounting, structure, chains, seats, county, driving, feeders, fleet, hubs, dates, drops, waits)
 Progress = Callable[[str], None] | None
 
 

@@ -5,10 +5,14 @@ stop to the arrive at the next); at a stop it stands. Stands shorter than the
 minimum rest do not break a continuous driving period.
 
 Rules: continuous_driving, rest_too_short, night_stop_driving, daily_driving,
-second_driver_missing, too_fast.
+second_driver_missing, too_fast; for feeder buses, over each bus's sequence of runs and the
+empty drives between them: feeder_continuous_driving, feeder_night_stop_driving,
+feeder_daily_driving (the same limits, the same code).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -67,6 +71,7 @@ def driving(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     bad = road["drivers"] < 1
     out.append(vf("second_driver_missing", "车上没有驾驶员（drivers = " + s(road["drivers"][bad]) + "）", trip=road["trip_id"][bad]))
 
+    out.append(feeder_driving(plan, ctx))
     df = stretches(plan, ctx)
     if df.empty:
         return concat(out)
@@ -82,44 +87,73 @@ def driving(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
                   + f"{top_kmh:.0f} km/h 至少需 " + num(need[bad] + 1) + " 分钟",
                   trip=df["trip_id"][bad]))
 
-    start = (df["a"].dt.hour * 60 + df["a"].dt.minute).to_numpy()
-    length = df["minutes"].to_numpy()
-    # the night stop: no driving at all in [no_driving_start, no_driving_end)
-    xs, xe = _minute(r.no_driving_start), _minute(r.no_driving_end)
-    bad = meets_window(start, length, xs, xe)
-    out.append(vf("night_stop_driving", hm(df["a"][bad]) + "–" + hm(df["b"][bad]) + " 行驶，落入 "
-                  + f"{r.no_driving_start:%H:%M}-{r.no_driving_end:%H:%M} 停驶时段", trip=df["trip_id"][bad]))
-
     # rest stops last the minimum rest
     stand = (df["stand_end"] - df["b"]).dt.total_seconds() / 60
     bad = (df["to_kind"] == "rest") & (stand < r.min_rest_min)
     out.append(vf("rest_too_short", "在服务区休息 " + num(stand[bad]) + " 分钟（" + hm(df["b"][bad]) + " 起），少于 "
                   + str(r.min_rest_min) + " 分钟", trip=df["trip_id"][bad]))
 
+    out.append(duty_rules(df, "trip_id", df["trip_id"].map(coach.set_index("trip_id")["drivers"]), ctx, CODES_COACH))
+    return concat(out)
+
+
+class DutyCodes(NamedTuple):
+    """Rule codes and the vehicle word used in messages for one kind of bus."""
+
+    night_stop: str
+    continuous: str
+    daily: str
+    what: str  # 大巴 / 接驳车
+
+
+CODES_COACH = DutyCodes("night_stop_driving", "continuous_driving", "daily_driving", "大巴")
+CODES_FEEDER = DutyCodes("feeder_night_stop_driving", "feeder_continuous_driving", "feeder_daily_driving", "接驳车")
+
+
+def duty_rules(df: pd.DataFrame, key: str, drivers: pd.Series, ctx: CheckContext, codes: DutyCodes) -> pd.DataFrame:
+    """The night stop, continuous driving by day and night and the 24 h total over driving stretches.
+
+    ``df`` holds stretches (``trip_id``, ``a``, ``b``, ``minutes``) sorted by ``key`` then time;
+    a continuous driving period never spans two values of ``key`` (a coach trip, or a feeder
+    bus's whole sequence of runs). ``drivers`` (aligned to ``df``) sets the 24 h cap per stretch;
+    the cap of a ``key`` is its smallest one. Violations name the trip of the offending stretch.
+    """
+    out = []
+    r = ctx.sc.drivers
+    df = df.reset_index(drop=True)
+    drivers = pd.Series(np.asarray(drivers, dtype=float)).fillna(1).clip(lower=1)
+    start = (df["a"].dt.hour * 60 + df["a"].dt.minute).to_numpy()
+    length = df["minutes"].to_numpy()
+    # the night stop: no driving at all in [no_driving_start, no_driving_end)
+    xs, xe = _minute(r.no_driving_start), _minute(r.no_driving_end)
+    bad = meets_window(start, length, xs, xe)
+    out.append(vf(codes.night_stop, codes.what + " " + hm(df["a"][bad]) + "–" + hm(df["b"][bad]) + " 行驶，落入 "
+                  + f"{r.no_driving_start:%H:%M}-{r.no_driving_end:%H:%M} 停驶时段", trip=df["trip_id"][bad]))
+
     # continuous driving periods: consecutive stretches joined by stands shorter than the minimum rest
-    prev_trip = df["trip_id"].shift(1)
+    prev_key = df[key].shift(1)
     prev_b = df["b"].shift(1)
     gap = (df["a"] - prev_b).dt.total_seconds() / 60
-    new_period = (df["trip_id"] != prev_trip) | (gap >= r.min_rest_min)
+    new_period = (df[key] != prev_key) | (gap >= r.min_rest_min)
     pid = new_period.cumsum()
     night = meets_window(start, length, _minute(r.night_start), _minute(r.night_end))
     per = pd.DataFrame({"pid": pid, "minutes": df["minutes"], "night": night, "trip_id": df["trip_id"],
                         "a": df["a"], "b": df["b"]}).groupby("pid").agg(
-        minutes=("minutes", "sum"), night=("night", "any"), trip_id=("trip_id", "first"), a=("a", "first"),
+        minutes=("minutes", "sum"), night=("night", "any"), trip_id=("trip_id", "last"), a=("a", "first"),
         b=("b", "last"))
     lim = np.where(per["night"], r.max_continuous_night_h * 60, r.max_continuous_day_h * 60)
     bad = per["minutes"] > lim + 1e-6
-    out.append(vf("continuous_driving", hm(per["a"][bad]) + "–" + hm(per["b"][bad]) + " 连续驾驶 " + num(per["minutes"][bad])
-                  + " 分钟，超过" + s(pd.Series(np.where(per["night"], "夜间", "日间"), index=per.index)[bad]) + "上限 "
+    out.append(vf(codes.continuous, codes.what + " " + hm(per["a"][bad]) + "–" + hm(per["b"][bad]) + " 连续驾驶 "
+                  + num(per["minutes"][bad]) + " 分钟，超过"
+                  + s(pd.Series(np.where(per["night"], "夜间", "日间"), index=per.index)[bad]) + "上限 "
                   + num(pd.Series(lim, index=per.index)[bad]) + " 分钟（中间须休息至少 "
                   + str(r.min_rest_min) + " 分钟）", trip=per["trip_id"][bad]))
 
     # any trailing 24 h: driving <= max per driver x drivers
-    drivers = df["trip_id"].map(coach.set_index("trip_id")["drivers"]).fillna(1).clip(lower=1)
-    cap = r.max_driving_per_24h_h * 60 * drivers
-    total = df.groupby("trip_id")["minutes"].transform("sum")
+    cap = r.max_driving_per_24h_h * 60 * drivers.groupby(df[key]).transform("min")
+    total = df.groupby(key)["minutes"].transform("sum")
     items = []
-    for tid, g in df[total > cap].groupby("trip_id", sort=False):
+    for _k, g in df[total > cap].groupby(key, sort=False):
         a = g["a"].to_numpy("datetime64[m]").astype(np.int64)
         b = g["b"].to_numpy("datetime64[m]").astype(np.int64)
         limit = float(cap[g.index[0]])
@@ -128,11 +162,82 @@ def driving(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
         for lo, hi, j in windows:
             used = float(np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0, None).sum())
             if used > limit + 1e-6:
-                items.append((tid, g["b"].iloc[j], used, limit))
+                items.append((g["trip_id"].iloc[j], g["b"].iloc[j], used, limit))
                 break
     if items:
         it = pd.DataFrame(items, columns=["trip_id", "b", "used", "limit"])
-        out.append(vf("daily_driving", "截至 " + hm(it["b"]) + " 的 24 小时内驾驶 " + num(it["used"]) + " 分钟，超过 "
-                      + num(it["limit"]) + " 分钟（每名驾驶员 " + f"{r.max_driving_per_24h_h:g}" + " 小时 × 驾驶员人数）",
-                      trip=it["trip_id"]))
+        out.append(vf(codes.daily, codes.what + " 截至 " + hm(it["b"]) + " 的 24 小时内驾驶 " + num(it["used"])
+                      + " 分钟，超过 " + num(it["limit"]) + " 分钟（每名驾驶员 " + f"{r.max_driving_per_24h_h:g}"
+                      + " 小时 × 驾驶员人数）", trip=it["trip_id"]))
     return concat(out)
+
+
+def feeder_stretches(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
+    """Driving stretches of each feeder bus over its sequence of runs, the empty drives included.
+
+    Within a run: depart of one stop -> arrive at the next. Between two runs of one bus
+    (``vehicle_id``), the empty drive from where the previous run ended to the next run's first
+    village takes the feeder minutes of ``planner/travel.py`` (as ``vehicle_jump`` does) and is
+    placed as late as it can be, ending when the next run leaves: the bus stands at the hub
+    first, the most favourable reading (a rest before the drive out). When that would drive in
+    the 02:00-05:00 stop and the bus was free earlier, the drive ends when the stop begins
+    instead (driven the evening before). Columns:
+    vehicle_id, trip_id, a, b, minutes, drivers; sorted by vehicle and time.
+    """
+    tt = plan.trips.drop_duplicates("trip_id")
+    fd = tt[(tt["mode"] == "feeder") & (tt["vehicle_id"] != "")]
+    cols = ["vehicle_id", "trip_id", "a", "b", "minutes", "drivers"]
+    if fd.empty:
+        return pd.DataFrame(columns=cols)
+    st = plan.stops[plan.stops["trip_id"].isin(fd["trip_id"])]
+    nxt = st.shift(-1)
+    same = (nxt["trip_id"] == st["trip_id"]).to_numpy()
+    runs = pd.DataFrame({"trip_id": st["trip_id"][same].to_numpy(), "a": st["depart"][same].to_numpy(),
+                         "b": nxt["arrive"][same].to_numpy()})
+    # empty drives between consecutive runs of one bus
+    last_place = st.groupby("trip_id")["place_id"].last()
+    v = fd.sort_values(["vehicle_id", "depart", "arrive"], kind="stable").reset_index(drop=True)
+    v["last_place"] = v["trip_id"].map(last_place).fillna("").astype(str)
+    prev_same = (v["vehicle_id"] == v["vehicle_id"].shift(1)).to_numpy()
+    nx = v[prev_same]
+    pv = v.shift(1)[prev_same]
+    parts = [runs]
+    if len(nx):
+        need = pd.Series(ctx.travel.feeder_minutes_many(pv["last_place"].astype(str), nx["origin_id"].astype(str),
+                                                        nx["home_county_code"].astype(str)), index=nx.index)
+        need = need.where(np.isfinite(need) & need.notna(), 0.0)
+        d = pd.to_timedelta(np.ceil(need.to_numpy(dtype=float)), unit="m")
+        b = nx["depart"]
+        # not in the night stop when it fits earlier: then it ends when the stop begins
+        r = ctx.sc.drivers
+        xs = pd.Timedelta(minutes=_minute(r.no_driving_start))
+        a0 = b - d
+        in_stop = meets_window((a0.dt.hour * 60 + a0.dt.minute).to_numpy(), d.total_seconds().to_numpy() / 60,
+                               _minute(r.no_driving_start), _minute(r.no_driving_end))
+        before = (b - xs).dt.normalize() + xs  # the last start of the night stop at or before the departure
+        move = in_stop & (before - d >= pv["arrive"]).to_numpy()
+        b = b.where(~move, before)
+        a = (b - d).clip(lower=pv["arrive"])
+        dead = pd.DataFrame({"trip_id": nx["trip_id"].to_numpy(), "a": a.to_numpy(), "b": b.to_numpy()})
+        parts.append(dead[dead["b"] > dead["a"]])
+    df = pd.concat(parts, ignore_index=True)
+    info = fd.set_index("trip_id")
+    df["vehicle_id"] = df["trip_id"].map(info["vehicle_id"])
+    df["drivers"] = df["trip_id"].map(info["drivers"]).astype(float)
+    df = df[df["a"].notna() & df["b"].notna()]
+    df["minutes"] = (df["b"] - df["a"]).dt.total_seconds() / 60
+    df = df[df["minutes"] > 0]
+    return df.sort_values(["vehicle_id", "a", "b"], kind="stable").reset_index(drop=True)[cols]
+
+
+def feeder_driving(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
+    """The coach driver rules applied to each feeder bus over its day of runs and empty drives.
+
+    The plan files name no driver, so a bus is taken to keep its crew (the trip's ``drivers``)
+    for all its runs: a continuous driving period may span runs when the stand at the hub is
+    shorter than ``min_rest_min``, and the 24 h total counts every run of the bus.
+    """
+    df = feeder_stretches(plan, ctx)
+    if df.empty:
+        return concat([])
+    return duty_rules(df, "vehicle_id", df["drivers"], ctx, CODES_FEEDER)

@@ -55,6 +55,27 @@ DAILY_COLUMNS = ["日期", "发车合计", *MODE_CATS, "接驳车趟次", "运�
                  "大巴总数", "等待出发人数", "已就绪未安排人数"]
 HUB_COLUMNS = ["日期", "出发地", "方式", "目的省", "目的市", "发车数", "运送人数"]
 REASON_COLUMNS = ["原因代码", "原因", "人数"]
+BOUND_COLUMNS = ["区县", "可出行人数", "运力上界", "其中仅大巴", "已安排", "差距", "差距%", "大巴总数", "最短往返天数"]
+
+
+def bound_table(summary: dict, county: str | None) -> pd.DataFrame:
+    """The throughput bound of summary.json (``throughput_bound``) as a small table: per county, and 合计.
+
+    The bound is the most workers any plan could move with the county's fleet and trains
+    (``planner.solve.bounds``); 差距 = bound - planned. Empty when the summary has no bound.
+    """
+    tb = (summary or {}).get("throughput_bound") or {}
+    per = tb.get("by_county") or {}
+    rows = [{"区县": c, "可出行人数": b["movable"], "运力上界": b["bound"], "其中仅大巴": b["coach_only"],
+             "已安排": b["planned"], "差距": b["gap"], "差距%": b["gap_pct"], "大巴总数": b["coaches"],
+             "最短往返天数": b["shortest_cycle_days"]}
+            for c, b in sorted(per.items()) if county is None or c == county]
+    if county is None and rows and "total" in tb:
+        t = tb["total"]
+        rows.append({"区县": "合计", "可出行人数": sum(r["可出行人数"] for r in rows), "运力上界": t["bound"],
+                     "其中仅大巴": sum(r["其中仅大巴"] for r in rows), "已安排": t["planned"], "差距": t["gap"],
+                     "差距%": t["gap_pct"], "大巴总数": sum(r["大巴总数"] for r in rows), "最短往返天数": ""})
+    return pd.DataFrame(rows, columns=BOUND_COLUMNS)
 
 
 def _day(ts: pd.Series) -> pd.Series:
@@ -210,6 +231,7 @@ class WaveTables:
             columns=REASON_COLUMNS)
         self.planned = len(planned_ids)
         self.unassigned = len(un)
+        self.bound = bound_table(plan.summary, county)
 
     @staticmethod
     def _coach_spans(coaches: pd.DataFrame) -> pd.DataFrame:
@@ -250,6 +272,8 @@ def write_wave_plan(data: DocData, out_dir: Path, county: str | None = None) -> 
 
 def _write_excel(path: Path, t: WaveTables, title: str) -> Path:
     sheets = {"每日汇总": t.daily, "按日按枢纽": t.by_hub, "未安排原因": t.reasons}
+    if len(t.bound):
+        sheets["运力上界"] = t.bound
     return write_excel(path, sheets, title=title, finish=lambda book: _add_charts(book, t, title))
 
 
@@ -369,6 +393,11 @@ def _write_pdf(path: Path, t: WaveTables, title: str) -> Path:
     if not t.has_ready:
         pdf.text("工人名单中无可用的就绪日期，等待人数未统计。")
     pdf.table(daily, widths=[2.2] + [1] * (len(DAILY_COLUMNS) - 1), size=7)
+    if len(t.bound):
+        pdf.heading("运力上界（任何计划最多可运送人数）与已安排")
+        pdf.text("运力上界：按本区县大巴车队（每车往返一趟所需时间内不能再发车）、各日允许售座、每人可出发日期"
+                 "（就绪、健康证明有效期、计划期、用工日期）与专列车厢座位计算；差距 = 上界 - 已安排。")
+        pdf.table(t.bound, widths=[1.2, 1.2, 1.2, 1.2, 1, 1, 1, 1, 1.2], size=7)
     pdf.heading("未安排人员（按原因）")
     if len(t.reasons):
         pdf.table(t.reasons, widths=[2, 3, 1])

@@ -200,17 +200,22 @@ def solution_problems(problem: VrpProblem, routes: list[list[int]]) -> list[str]
     return out
 
 
-def solve_vrp(problem: VrpProblem, *, engine: str = DEFAULT_ENGINE, seconds: float, seed: int = 1,
+def solve_vrp(problem: VrpProblem, *, engine: str = DEFAULT_ENGINE, seconds: float | None = None, seed: int = 1,
               iterations: int | None = None) -> VrpSolution:
-    """Solve ``problem`` with ``engine`` ("pyvrp" or "ortools") within about ``seconds`` of wall time.
+    """Solve ``problem`` with ``engine`` ("pyvrp" or "ortools"), stopped by iterations or by wall time.
 
-    ``iterations`` also stops the search after that many iterations (PyVRP: iterated local
-    search iterations; OR-Tools: solutions found), whichever comes first; with PyVRP and a
-    seed this makes the result independent of the machine's speed and load.
+    Give ``iterations`` (PyVRP: iterated local search iterations; OR-Tools: solutions found),
+    ``seconds`` (wall time), or both (whichever comes first). With ``iterations`` alone no clock
+    is read at all: with a seed, the result does not depend on the machine's speed or load,
+    which is what a plan needs (the feeder routing always calls it that way). ``seconds`` is for
+    benchmarks and the ``planner vrp`` command, where the result may vary with load.
 
     The returned cost is recomputed from the routes, and ``feasible`` is set from an
     independent check (every client once, capacities, time windows), not from the engine.
     """
+    if seconds is None and iterations is None:
+        msg = "give iterations (reproducible) or seconds (wall time) to stop the routing search"
+        raise ValueError(msg)
     if engine == "pyvrp":
         from planner.routing.pyvrp_engine import solve_pyvrp as solve
     elif engine == "ortools":
@@ -218,8 +223,11 @@ def solve_vrp(problem: VrpProblem, *, engine: str = DEFAULT_ENGINE, seconds: flo
     else:
         msg = f"未知的求解引擎 (unknown routing engine) {engine!r}; choose one of {', '.join(ENGINES)}"
         raise ValueError(msg)
-    if seconds <= 0:
+    if seconds is not None and seconds <= 0:
         msg = f"seconds must be positive, got {seconds}"
+        raise ValueError(msg)
+    if iterations is not None and iterations < 1:
+        msg = f"iterations must be at least 1, got {iterations}"
         raise ValueError(msg)
     sol = solve(problem, seconds=seconds, seed=seed, iterations=iterations)
     sol.routes = [r for r in sol.routes if r]

@@ -27,14 +27,16 @@ from planner.routing.engine import VrpProblem, VrpSolution
 DEFAULT_SEARCH = "ils"
 
 
-def solve_ortools(problem: VrpProblem, *, seconds: float, seed: int = 1, search: str = DEFAULT_SEARCH,
-                  iterations: int | None = None) -> VrpSolution:
-    """Solve with OR-Tools routing within ``seconds``; ``search`` is "gls" or "ils".
+def solve_ortools(problem: VrpProblem, *, seconds: float | None = None, seed: int = 1,
+                  search: str = DEFAULT_SEARCH, iterations: int | None = None) -> VrpSolution:
+    """Solve with OR-Tools routing; ``search`` is "gls" or "ils".
 
-    ``iterations`` caps the number of solutions the search may find (``solution_limit``).
-
-    The routing search parameters have no seed: ``seed`` is only recorded. Time-limited runs
-    still differ from run to run with machine load.
+    ``iterations`` caps the number of solutions the search may find (``solution_limit``);
+    ``seconds`` sets a wall-clock limit. OR-Tools routing has no deterministic-time limit, so
+    only ``iterations`` alone (no time limit set at all) makes the result independent of the
+    machine's load: the local search itself is deterministic (its random parts use a fixed
+    internal seed). The routing search parameters have no seed: ``seed`` is only recorded.
+    Time-limited runs differ from run to run with machine load.
     """
     t0 = time.perf_counter()
     n = problem.num_nodes
@@ -79,8 +81,12 @@ def solve_ortools(problem: VrpProblem, *, seconds: float, seed: int = 1, search:
     fs = routing_enums_pb2.FirstSolutionStrategy
     params.first_solution_strategy = (fs.PARALLEL_CHEAPEST_INSERTION if problem.time_windows
                                       else fs.PATH_CHEAPEST_ARC)
-    remaining = max(0.05, seconds - (time.perf_counter() - t0))
-    params.time_limit.FromMilliseconds(int(remaining * 1000))
+    if seconds is not None:
+        remaining = max(0.05, seconds - (time.perf_counter() - t0))
+        params.time_limit.FromMilliseconds(int(remaining * 1000))
+    elif iterations is None:
+        msg = "solve_ortools needs iterations or seconds"
+        raise ValueError(msg)
     if iterations is not None:
         params.solution_limit = max(1, int(iterations))
     if search == "ils":

@@ -45,13 +45,24 @@ def to_problem_data(problem: VrpProblem) -> pyvrp.ProblemData:
     return pyvrp.ProblemData(locations, clients, [depot], [vehicles], [dist], [dur])
 
 
-def solve_pyvrp(problem: VrpProblem, *, seconds: float, seed: int = 1, iterations: int | None = None) -> VrpSolution:
-    """PyVRP's iterated local search for ``seconds`` (``MaxRuntime``) or ``iterations``, seeded."""
-    t0 = time.perf_counter()
+def solve_pyvrp(problem: VrpProblem, *, seconds: float | None = None, seed: int = 1,
+                iterations: int | None = None) -> VrpSolution:
+    """PyVRP's iterated local search, seeded, for ``iterations`` (``MaxIterations``) and/or ``seconds``.
+
+    With ``iterations`` alone the stop is a pure iteration count (no clock), so the same
+    problem and seed give the same routes on any machine and under any load.
+    """
+    t0 = time.perf_counter()  # reported only, never used to stop the search when iterations are given
     data = to_problem_data(problem)
-    stop = MaxRuntime(max(0.01, seconds - (time.perf_counter() - t0)))
+    criteria = []
     if iterations is not None:
-        stop = MultipleCriteria([MaxIterations(max(1, int(iterations))), stop])
+        criteria.append(MaxIterations(max(1, int(iterations))))
+    if seconds is not None:
+        criteria.append(MaxRuntime(max(0.01, seconds - (time.perf_counter() - t0))))
+    if not criteria:
+        msg = "solve_pyvrp needs iterations or seconds"
+        raise ValueError(msg)
+    stop = criteria[0] if len(criteria) == 1 else MultipleCriteria(criteria)
     result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False)
     routes = [[a.idx + 1 for a in route if a.is_client()] for route in result.best.routes()]
     return VrpSolution(routes=routes, cost=int(result.cost()) if result.is_feasible() else -1,

@@ -199,7 +199,7 @@ def _solve(hub, shared, cap, leg, ride_limit_min, dwell, iterations, seed, engin
         vehicle_fixed_cost=RUN_FIXED_COST,
         name=f"feeders to {hub}",
     )
-    sol = solve_vrp(problem, engine=engine, seconds=60.0, iterations=iterations, seed=seed)
+    sol = solve_vrp(problem, engine=engine, iterations=iterations, seed=seed)  # no wall clock: reproducible
     if not sol.feasible:
         return [[i] for i in range(n)]
     return [[c - 1 for c in r] for r in sol.routes]

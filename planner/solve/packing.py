@@ -193,9 +193,9 @@ def repack_cpsat(
             m.AddHint(x[u, j], 1)
     solver = cp_model.CpSolver()
     # a deterministic limit (CP-SAT's work units, close to seconds here) with one worker
-    # gives the same answer on any machine and under any load: plans are reproducible
+    # gives the same answer on any machine and under any load: plans are reproducible.
+    # No max_time_in_seconds, not even as a guard: under load a wall-clock guard can bind first.
     solver.parameters.max_deterministic_time = seconds
-    solver.parameters.max_time_in_seconds = 10 * seconds  # a guard only
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 1
     status = solver.Solve(m)

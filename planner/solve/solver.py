@@ -23,7 +23,7 @@ import pandas as pd
 
 from planner.solve.context import SolveContext, build_context
 from planner.solve.county import CountyInput, CountyPlanner
-from planner.solve.problem import LEVELS, ProblemData, Units, build_units, worker_eligibility
+from planner.solve.problem import ProblemData, Units, build_units, worker_eligibility
 from planner.solve.records import PlanParts
 from planner.solve.trains import book_trains, build_train_trips
 
@@ -200,35 +200,17 @@ def _mmss(seconds: float) -> str:
 def lower_bound(p: ProblemData, ctx: SolveContext, parts: PlanParts) -> dict:
     """A lower bound on coach departures for the workers the plan moves by coach.
 
-    Coaches cannot mix counties (a charter starts in its home county) nor
-    destination areas, so for each (county, area) at least
-    ceil(people / most seats any of the county's coaches may sell under any
-    rule in force in the window) coaches are needed. The bound ignores the
-    day a unit leaves, the K-factory limit and the fleet, so it is valid for
-    every plan that moves the same people by coach.
+    Valid for every plan the checker accepts (``planner.solve.bounds.coach_departure_bound``):
+    per (county, group of factories linked within the drop radius), ceil(people / most seats a
+    county coach may sell under any rule in force). Not the planner's own destination areas.
     """
-    sc = p.sc
-    rules = {sc.occupancy.rule_for(lv, d) for lv in LEVELS[:3] for d in p.days}
-    fleet = p.fleet
-    cap_by_county: dict[str, int] = {}
-    for rec in fleet.itertuples(index=False):
-        tid = str(rec.type_id)
-        if p.vehicle_modes.get(tid) != "coach" or int(rec.count) <= 0:
-            continue
-        best = max(p.seats_for(tid, r) for r in rules)
-        c = str(rec.county_code)
-        cap_by_county[c] = max(cap_by_county.get(c, 0), best)
-    people: dict[tuple[str, int], int] = {}
-    pos_to_unit = np.empty(len(p.workers), dtype=np.int64)
-    for u, m in enumerate(ctx.units.members):
-        pos_to_unit[m] = u
-    for pos, (chain, _d, _a) in parts.outcome.items():
-        if chain == "train":
-            continue
-        u = pos_to_unit[pos]
-        key = (ctx.county[u], int(ctx.area[u]))
-        people[key] = people.get(key, 0) + 1
-    bound = sum(math.ceil(n / cap_by_county[c]) for (c, _a), n in people.items() if cap_by_county.get(c))
+    from planner.solve.bounds import coach_departure_bound
+
+    pos = [pos for pos, (chain, _d, _a) in parts.outcome.items() if chain != "train"]
+    w = p.workers.iloc[pos]
+    dep = coach_departure_bound(p, pd.DataFrame({"county_code": w["county_code"].astype(str).to_numpy(),
+                                                 "factory_id": w["factory_id"].astype(str).to_numpy()}))
+    bound = dep["coach_departures"]
     used = sum(1 for t in parts.trips if t["mode"] == "coach" and t["purpose"] == "passenger")
     gap = used - bound
     return {
@@ -236,6 +218,6 @@ def lower_bound(p: ProblemData, ctx: SolveContext, parts: PlanParts) -> dict:
         "coach_departures_planned": int(used),
         "gap": int(gap),
         "gap_pct": round(100.0 * gap / bound, 2) if bound else 0.0,
-        "how": "sum over (origin county, destination area) of ceil(coach passengers / most seats a "
-        "county coach may sell under any rule in force); ignores days, fleet and the K-drop limit",
+        "how": "sum over (origin county, factories linked within drop_radius_km) of ceil(coach passengers / "
+        "most seats a county coach may sell under any rule in force); ignores days, fleet and the K-drop limit",
     }

@@ -1,0 +1,177 @@
+"""The throughput bound and the coach-departure bound, on cases small enough to work out by hand."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from planner.rules.geo import haversine_km
+from planner.solve.bounds import coach_departure_bound, throughput_bound, trip_hours_lower
+from planner.solve.problem import build_problem
+from tests import check_fixtures as cf
+
+START = date(2020, 2, 14)
+
+
+def problem(n_workers: int, *, coaches: int = 1, ready: date = START, proof: date = START, needed_by=date(2020, 3, 31),
+            cycle_h: float = 73.0, services: pd.DataFrame | None = None, window_end: date = date(2020, 2, 20)):
+    """One county (万州), one 53-seat coach type, ``n_workers`` bound for F0001 (东莞, 1,000 km away).
+
+    The turnaround is set so that the shortest round trip (out at the fastest speed with rests,
+    turnaround, empty return, rest) is ``cycle_h`` hours.
+    """
+    tb = cf.tables()
+    sc0 = cf.scenario(window={"start": START, "end": window_end})
+    # from the county's nearest starting place (its villages and hubs) to the factory
+    km = min(float(haversine_km(*cf.POS[x], *cf.POS["F0001"])) for x in (cf.V1, cf.V2, cf.V3, "T500101", "R-WZB"))
+    p0 = build_problem(sc0, tb)
+    out_h = float(trip_hours_lower([km], p0)[0])
+    turnaround = cycle_h - 2 * out_h - sc0.fleet.rest_after_return_h
+    assert turnaround > 0
+    sc = cf.scenario(window={"start": START, "end": window_end}, fleet={"turnaround_h": turnaround})
+    w = tb["workers"].iloc[[0]].copy()
+    w = pd.concat([w] * n_workers, ignore_index=True)
+    w["worker_id"] = [f"W{i:03d}" for i in range(n_workers)]
+    w["group_id"] = ""
+    w["factory_id"] = "F0001"
+    w["ready_date"] = ready
+    w["proof_date"] = proof
+    w["_row"] = range(2, n_workers + 2)
+    tb["workers"] = w
+    tb["factories"]["needed_by"] = needed_by
+    tb["fleet"] = pd.DataFrame([("500101", "C53", coaches), ("500101", "F35", 1)], columns=["county_code", "type_id", "count"])
+    tb["train_services"] = services if services is not None else tb["train_services"].iloc[0:0]
+    tb["risk_calendar"] = tb["risk_calendar"].iloc[0:0]
+    p = build_problem(sc, tb)
+    return p, out_h
+
+
+def seats(p) -> int:
+    """Seats of the 53-seat coach under half seats with the two isolation rows empty."""
+    return p.seats_for("C53", "half_seats")
+
+
+def bound(p) -> int:
+    return throughput_bound(p).counties["500101"].bound
+
+
+def test_one_coach_three_day_cycle_seven_days():
+    """1 coach, round trip just over 3 days, 7 days: it leaves on days 0, 3 and 6 at most: 3 trips."""
+    p, _ = problem(200)
+    assert seats(p) == 22
+    assert bound(p) == 3 * 22
+
+
+def test_more_coaches_more_trips():
+    """Two coaches double it; enough coaches and the workers themselves bind."""
+    assert bound(problem(200, coaches=2)[0]) == 6 * 22
+    assert bound(problem(50, coaches=5)[0]) == 50
+
+
+def test_two_day_cycle():
+    """A round trip of 50 h: departures at least 50 h apart, so at most 4 in 7 days (0, 50, 100, 150 h)."""
+    assert bound(problem(200, cycle_h=50.0)[0]) == 4 * 22
+
+
+def test_workers_ready_late():
+    """Ready on day 5 of 7: one departure (days 5-6) before the window ends."""
+    assert bound(problem(200, ready=date(2020, 2, 19))[0]) == 22
+
+
+def test_proof_expiring():
+    """Proof issued 6 days before the window: valid on days 0 and 1 only (7 days): one trip."""
+    assert bound(problem(200, proof=date(2020, 2, 8), ready=date(2020, 2, 8))[0]) == 22
+
+
+def test_needed_by_cuts_the_last_days():
+    """Needed by 02-16 (day 2): the trip out takes over half a day, so the last departure day is 2: one trip."""
+    p, out_h = problem(200, needed_by=date(2020, 2, 16))
+    assert 12 < out_h < 24  # day 2 + out_h / 24 <= end of day 2; day 3 would arrive too late
+    assert bound(p) == 22
+
+
+def test_train_seats_add():
+    """A service on day 1 to the factory's arrival station adds its carriage seats."""
+    svc = pd.DataFrame([{"service_id": "S1", "date": date(2020, 2, 15), "depart_time": "10:00",
+                         "origin_station_id": "R-WZB", "destination_station_id": "S-DG", "carriages": 1,
+                         "carriage_type": "YZ25", "travel_hours": 14.0}])
+    p, _ = problem(200, services=svc)
+    carriage = p.seats_for("YZ25", "half_seats")
+    b = throughput_bound(p)
+    assert b.counties["500101"].coach_only == 66
+    assert b.counties["500101"].bound == 66 + carriage
+    assert b.total == 66 + carriage and b.train_seats_usable == carriage
+
+
+def test_train_too_late_adds_nothing():
+    """A train arriving after needed_by adds no seat."""
+    svc = pd.DataFrame([{"service_id": "S1", "date": date(2020, 2, 15), "depart_time": "10:00",
+                         "origin_station_id": "R-WZB", "destination_station_id": "S-DG", "carriages": 1,
+                         "carriage_type": "YZ25", "travel_hours": 60.0}])
+    p, _ = problem(200, services=svc, needed_by=date(2020, 2, 16))
+    assert bound(p) == 22
+
+
+def test_departure_bound_groups_by_drop_radius():
+    """People of factories farther apart than the drop radius never share a coach: one ceil per group."""
+    p, _ = problem(10)
+    people = pd.DataFrame({"county_code": ["500101"] * 30, "factory_id": ["F0001"] * 15 + ["F0002"] * 15})
+    cap = seats(p)
+    # F0001 and F0002 are about 18 km apart: one group under the 30 km default
+    assert coach_departure_bound(p, people)["coach_departures"] == math.ceil(30 / cap) == 2
+    p.sc = cf.scenario(fleet={"drop_radius_km": 10.0})
+    assert coach_departure_bound(p, people)["coach_departures"] == 2 * math.ceil(15 / cap) == 2
+    people = pd.DataFrame({"county_code": ["500101"] * 40, "factory_id": ["F0001"] * 20 + ["F0002"] * 20})
+    assert coach_departure_bound(p, people)["coach_departures"] == 2  # ceil(20/22) twice
+    p.sc = cf.scenario()
+    assert coach_departure_bound(p, people)["coach_departures"] == 2  # ceil(40/22)
+
+
+@pytest.mark.parametrize("cycle_h", [40.0, 73.0])
+def test_bound_never_below_a_legal_schedule(cycle_h):
+    """A schedule one can write down (a coach every ceil(cycle/24) days, full) is within the bound."""
+    p, _ = problem(500, cycle_h=cycle_h, coaches=2)
+    step = math.ceil(cycle_h / 24)
+    trips = 2 * len(range(0, 7, step))
+    assert bound(p) >= trips * 22
+
+
+def test_tiny_plan_within_its_bound(tmp_path):
+    """The tiny scenario's plan moves no more workers per county than its throughput bound, and reports it."""
+    import json
+
+    from planner.pipeline import run_plan
+
+    tiny = Path(__file__).parent / "data" / "tiny" / "scenario.toml"
+    out = tmp_path / "plan"
+    run_plan(tiny, out, check=False)
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    tb = s["throughput_bound"]
+    assert tb["by_county"], tb
+    for county, b in tb["by_county"].items():
+        assert 0 <= b["planned"] <= b["bound"] <= b["movable"], county
+        assert b["gap"] == b["bound"] - b["planned"]
+    assert tb["total"]["planned"] == s["workers"]["planned"] <= tb["total"]["bound"]
+    assert s["lower_bound"]["coach_departures"] <= s["lower_bound"]["coach_departures_planned"]
+    waits = s["hub_waits"]
+    assert waits["transfers"] > 0 and waits["median_min"] <= waits["p90_min"] <= waits["max_min"]
+    q = s["plan_quality"]
+    assert 0 <= q["coach_days_on_road"] <= q["coach_days"] and q["part_filled_coach_trips"] <= q["coach_trips"]
+
+
+def test_modelled_timing_is_tighter():
+    """Timed by the travel model (x1.3 detour) the 50 h round trip lasts L ~ 59 h: (168 + L) / L ~ 3.9 trips.
+
+    The LP is fractional: 22 x 3.86 = 84 (floored), between 3 and 4 full trips.
+    """
+    p, out_h = problem(200, cycle_h=50.0)
+    assert bound(p) == 4 * 22
+    modelled = throughput_bound(p, modelled=True).counties["500101"]
+    km = min(float(haversine_km(*cf.POS[x], *cf.POS["F0001"])) for x in (cf.V1, cf.V2, cf.V3, "T500101", "R-WZB"))
+    cycle = 50.0 + 2 * (trip_hours_lower([km * 1.3], p, modelled=True)[0] - out_h)
+    assert 55 < cycle < 62
+    assert modelled.bound == int(22 * (168 + cycle) / cycle)
