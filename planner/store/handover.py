@@ -32,13 +32,15 @@ class ArrivalCount:
     expected: int
     boarded: int | None
     basis: str  # RECORDED, FROM_EARLIER_LEGS or '' (nothing recorded)
+    unrecorded: int = 0  # passengers with no record on this trip (RECORDED) or on any of their legs so far
 
     def label(self) -> str:
         """The manifest's line: '应到 N 人，实到 M 人' (or a blank to fill in when nothing is recorded)."""
         if self.boarded is None:
             return f"应到 {self.expected} 人，实到 ______ 人"
-        how = "（据上车登记）" if self.basis == RECORDED else "（据前段上车登记推算）"
-        return f"应到 {self.expected} 人，实到 {self.boarded} 人{how}"
+        how = "据上车登记" if self.basis == RECORDED else "据前段上车登记推算"
+        gap = f"，{self.unrecorded} 人未登记" if self.unrecorded else ""
+        return f"应到 {self.expected} 人，实到 {self.boarded} 人（{how}{gap}）"
 
 
 def arrival_counts(store: Store, legs: pd.DataFrame, trip_ids: list[str]) -> dict[str, ArrivalCount]:
@@ -64,12 +66,15 @@ def arrival_counts(store: Store, legs: pd.DataFrame, trip_ids: list[str]) -> dic
         own = by_trip.get(tid)
         if own is not None and len(own):
             boarded = int((own["status"] == "boarded").sum())
-            out[tid] = ArrivalCount(tid, expected, boarded, RECORDED)
+            unrecorded = len(set(mine["worker_id"]) - set(own["worker_id"]))
+            out[tid] = ArrivalCount(tid, expected, boarded, RECORDED, unrecorded)
             continue
         earlier = [w for w, k in zip(mine["worker_id"], mine["leg"]) if w in off_from and off_from[w] < int(k)]
         recorded_earlier = set(rec["worker_id"]) & set(mine["worker_id"]) if len(rec) else set()
         if recorded_earlier:
-            out[tid] = ArrivalCount(tid, expected, expected - len(set(earlier)), FROM_EARLIER_LEGS)
+            # the unrecorded are counted as on board: the label says how many that is
+            out[tid] = ArrivalCount(tid, expected, expected - len(set(earlier)), FROM_EARLIER_LEGS,
+                                    len(set(mine["worker_id"]) - recorded_earlier))
         else:
             out[tid] = ArrivalCount(tid, expected, None, "")
     return out

@@ -101,6 +101,7 @@ boarding_records = Table(
     Column("source", Text, nullable=False),  # 'app', 'cli', or 'import:<file name>#<sheet>!<row>'
 )
 Index("ix_boarding_trip_worker", boarding_records.c.trip_id, boarding_records.c.worker_id)
+Index("ix_boarding_worker", boarding_records.c.worker_id)
 
 # version 2: the receiving side's signature for a vehicle (append-only too; the latest stands)
 handovers = Table(
