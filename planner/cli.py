@@ -176,13 +176,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if args.province or args.all_provinces:
         from planner.documents.manifest import write_manifests
 
+        store = None
+        if args.db:
+            from planner.store.cli_support import store_for
+
+            store = store_for(args.db, Path(args.plan_dir))
+
         if args.all_provinces:
             _progress("到达名单：全部省份 (arrival manifests, every province)")
-            attempt(lambda: write_manifests(data, out, None, full_id=args.full_id))
+            attempt(lambda: write_manifests(data, out, None, full_id=args.full_id, store=store))
         else:
             for prov in args.province:
                 _progress(f"到达名单 {prov} (arrival manifest)")
-                attempt(lambda prov=prov: write_manifests(data, out, prov, full_id=args.full_id))
+                attempt(lambda prov=prov: write_manifests(data, out, prov, full_id=args.full_id, store=store))
     if args.county or args.wave_plan:
         from planner.documents.waves import write_wave_plan
 
@@ -377,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="到达名单中显示完整身份证号（默认遮蔽）(full ID numbers in manifests; masked by default)")
     e.add_argument("--county", metavar="区县代码", help="该区县的波次计划 (a county's wave plan)")
     e.add_argument("--wave-plan", action="store_true", help="全情景的波次计划 (wave plan of the whole scenario)")
+    e.add_argument("--db", help="数据库：到达名单据上车登记填写实到人数和签收 (store: 实到 and signatures in manifests)")
     _add_data_root(e)
     e.set_defaults(func=_cmd_export)
 
