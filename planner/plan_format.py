@@ -182,7 +182,7 @@ REPORT_TABLES: dict[str, PlanTable] = {t.name: t for t in (
     ), ("worker_id",),
         "Written by `planner.store.changes.write_changes` (the future `planner replan` and\n"
         "`planner changes OLD NEW`). Sorted by township, change and worker; township and province\n"
-        "change lists (Excel and PDF, `变更名单_…`) are made from it by `planner export --changes`."),
+        "change lists (Excel and PDF, `变更名单_…`) are made from it by `planner changes OLD NEW --out DIR`."),
 )}
 # every file a plan directory must hold and its summary must list; the writer also writes and lists plan.gpkg
 REQUIRED_FILES: tuple[str, ...] = tuple(t.file for t in TABLES.values())
