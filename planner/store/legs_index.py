@@ -37,7 +37,10 @@ def indexed(store: Store, plan_id: str) -> bool:
 def index_plan(store: Store, plan: PlanFiles) -> int:
     """Copy a (verified) plan's legs, trip info and hubs into the store in one transaction; return the legs written."""
     pid = plan.plan_id
-    text = format_table("legs", plan.legs).astype(str).replace({"<NA>": ""})
+    text = format_table("legs", plan.legs)
+    for c in text.columns:
+        if c != "leg":
+            text[c] = text[c].astype(str)
     text["leg"] = plan.legs["leg"].astype(int).to_numpy()
     trips = _trip_info(plan)
     hubs = hub_ids(plan)
@@ -48,9 +51,9 @@ def index_plan(store: Store, plan: PlanFiles) -> int:
     def work(conn) -> int:  # noqa: ANN001
         if conn.execute(select(plan_indexes.c.plan_id).where(plan_indexes.c.plan_id == pid)).first() is not None:
             return 0  # another process indexed it meanwhile
-        rows = text[_LEG_TEXT].to_dict("records")
-        for i in range(0, len(rows), CHUNK):
-            conn.execute(plan_legs.insert(), [dict(r, plan_id=pid) for r in rows[i:i + CHUNK]])
+        for i in range(0, len(text), CHUNK):  # chunk by chunk: a municipality's legs never sit in memory as dicts
+            part = text.iloc[i:i + CHUNK][_LEG_TEXT].assign(plan_id=pid)
+            conn.execute(plan_legs.insert(), part.to_dict("records"))
         if len(trips):
             conn.execute(plan_trip_info.insert(), [dict(plan_id=pid, trip_id=t, mode=m, vehicle_id=v)
                                                    for t, m, v in trips[["trip_id", "mode", "vehicle_id"]]
@@ -58,8 +61,8 @@ def index_plan(store: Store, plan: PlanFiles) -> int:
         if len(hubs):
             conn.execute(plan_hubs.insert(), [dict(plan_id=pid, place_id=h) for h in hubs])
         conn.execute(store_meta.insert().values(key=f"longest_hub_stay_min:{pid}", value=str(longest)))
-        conn.execute(plan_indexes.insert().values(plan_id=pid, legs=len(rows), built_at=now_iso()))
-        return len(rows)
+        conn.execute(plan_indexes.insert().values(plan_id=pid, legs=len(text), built_at=now_iso()))
+        return len(text)
 
     return store.write(work)
 
