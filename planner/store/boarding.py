@@ -43,7 +43,8 @@ class BoardingInput:
     worker_id: str
     status: str
     temperature: object = None  # a number, text typed by a person, or None
-    where: str = ""
+    where: str = ""  # for messages only (may name the person: never stored)
+    origin: str = ""  # stored with the record: the imported file's sheet!row, the seat in the app; no names
 
 
 @dataclass(frozen=True)
@@ -144,15 +145,16 @@ def check_record(rec: BoardingInput, seats: PlanSeats, fever_threshold_c: float,
         return BoardingProblem(rec.where, "没有上车确认（状态），未记录")
     if status == "fever" and temp is None:
         return BoardingProblem(rec.where, "状态为发热但没有体温，请填写体温，未记录")
-    return BoardingRecord(tid, wid, status, temp, rec.where)
+    return BoardingRecord(tid, wid, status, temp, rec.origin)
 
 
 def record_boarding(store: Store, seats: PlanSeats, records: Iterable[BoardingInput], *, by: str,
                     fever_threshold_c: float, source: str, township: str | None = None) -> BoardingResult:
     """Check every record, write the good ones in one transaction, return both.
 
-    ``source`` is 'app', 'cli' or 'import:<file name>'; each record's ``where``
-    is appended to it in the store (the sheet and row of an imported file).
+    ``source`` is 'app', 'cli' or 'import:<file name>'; each record's ``origin``
+    is appended to it in the store (the sheet and row of an imported file, the
+    seat in the app). ``where`` (which may name the person) only goes into messages.
     """
     applied: list[BoardingRecord] = []
     problems: list[BoardingProblem] = []

@@ -149,7 +149,7 @@ def import_pickup_list(store: Store, plan: PlanFiles, path: Path, *, by: str,
             text = "计划中没有" if not who else "计划中有多人对应"
             problems.append(BoardingProblem(where, f"{text}车次 {trip[:40]} 座位 {seat[:10]} 的乘车人员，未记录"))
             continue
-        inputs.append(BoardingInput(trip, who[0], status, temp, f"{sheet}!{row}"))
+        inputs.append(BoardingInput(trip, who[0], status, temp, f"{sheet}!{row}", f"{sheet}!{row}"))
     seats = PlanSeats.load(store, plan.plan_id, plan.trips["trip_id"].astype(str))
     res = record_boarding(store, seats, inputs, by=by, fever_threshold_c=fever_threshold_c,
                           source=f"import:{path.name}", township=township)
