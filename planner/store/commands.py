@@ -63,14 +63,12 @@ def _cmd_boarding_import(args: argparse.Namespace) -> int:
             worst = EXIT_FATAL
             continue
         try:
-            res = import_pickup_list(store, plan, path, by=args.by, fever_threshold_c=threshold)
+            res = import_pickup_list(store, plan, path, by=args.by, fever_threshold_c=threshold,
+                                     township=args.township)
         except StoreError as exc:
             print(f"错误 (error): {exc}", file=sys.stderr)
             worst = EXIT_FATAL
             continue
-        if args.township and res.township_code != args.township:
-            print(f"错误 (error): {path.name} 是乡镇 {res.township_code} 的名单，不是 --township {args.township}",
-                  file=sys.stderr)
         counts: dict[str, int] = {}
         for r in res.result.applied:
             counts[r.status] = counts.get(r.status, 0) + 1

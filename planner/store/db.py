@@ -59,8 +59,17 @@ def store_url(db: str | None, plan_dir: Path | None = None) -> str:
             raise StoreError(msg)
         return default_store_url(plan_dir)
     if "://" in db:
+        # a plain postgresql:// URL uses psycopg (3), the driver the planner installs, unless psycopg2 is there
+        if db.startswith(("postgresql://", "postgres://")) and not _has_module("psycopg2"):
+            return "postgresql+psycopg://" + db.split("://", 1)[1]
         return db
     return f"sqlite:///{Path(db).resolve()}"
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
 
 
 def _sqlite_setup(engine: Engine) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
 
 from planner.documents.trace import TraceSource, _hub_stays, _legs, _trip_info, apply_boarding, hub_ids
 from planner.plan_format import PlanFiles, format_table, parse_times, plan_id as summary_plan_id, read_plan, \
@@ -73,7 +74,12 @@ def ensure_index(store: Store, plan_dir: Path) -> str:
     if pid and indexed(store, pid):
         return pid
     plan = read_plan(Path(plan_dir))
-    index_plan(store, plan)
+    try:
+        index_plan(store, plan)
+    except IntegrityError:
+        # another process indexed the same plan version at the same moment (PostgreSQL: no write lock up front)
+        if not indexed(store, plan.plan_id):
+            raise
     return plan.plan_id
 
 

@@ -105,9 +105,13 @@ def read_list(path: Path) -> tuple[dict[str, str], list[tuple[str, int, dict[str
     return info, rows
 
 
-def import_pickup_list(store: Store, plan: PlanFiles, path: Path, *, by: str,
-                       fever_threshold_c: float) -> ImportResult:
-    """Record the ticked rows of one pick-up list workbook (see the module docstring)."""
+def import_pickup_list(store: Store, plan: PlanFiles, path: Path, *, by: str, fever_threshold_c: float,
+                       township: str | None = None) -> ImportResult:
+    """Record the ticked rows of one pick-up list workbook (see the module docstring).
+
+    ``township``: refuse the workbook (nothing recorded) unless it is that township's list.
+    """
+    expected_township = township
     path = Path(path)
     info, rows = read_list(path)
     plan_id = info.get(INFO_PLAN, "")
@@ -118,6 +122,10 @@ def import_pickup_list(store: Store, plan: PlanFiles, path: Path, *, by: str,
     if plan_id != plan.plan_id:
         msg = (f"{path.name}：该名单来自计划版本 {plan_id[:20]}，而 --plan 给出的计划版本是 {plan.plan_id}；"
                "请用导出该名单的计划目录导入，或重新导出名单 (list from another plan version; nothing recorded)")
+        raise StoreError(msg)
+    if expected_township and township != expected_township:
+        msg = (f"{path.name}：这是乡镇 {township[:20]} 的名单，不是 --township {expected_township} 的名单，"
+               "未导入 (list of another township)")
         raise StoreError(msg)
     known_towns = set(plan.workers["township_code"].astype(str))
     if township not in known_towns:
