@@ -31,6 +31,10 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     plan = read_plan(Path(args.plan_dir))
     store = store_for(args.db, Path(args.plan_dir))
     res = publish(store, plan, args.through, by=args.by)
+    from planner.store.legs_index import index_plan, indexed
+
+    if not indexed(store, plan.plan_id):  # so that `planner trace` reads a few rows, never the whole plan
+        index_plan(store, plan)
     print(f"计划 {res.plan_id}：发布至 {res.through}，新发布车次 {res.trips_added} 个，"
           f"沿用已发布车次 {res.trips_carried} 个，本计划共 {res.trips_total} 个已发布车次 → {store.describe()}")
     if res.people_missing:
