@@ -102,3 +102,20 @@ def test_a_plain_postgresql_url_works(pg_cluster, day1, capsys):  # noqa: F811
     url = pg_cluster.new_database().replace("postgresql+psycopg://", "postgresql://")
     assert main(["publish", str(day1), "--through", "2020-02-18", "--db", url]) == 0
     assert "新发布车次" in capsys.readouterr().out
+
+
+def test_history_lists_plan_versions_publications_and_records(day1, capsys):
+    assert main(["publish", str(day1), "--through", "2020-02-18", "--by", "县人社局甲"]) == 0
+    assert main(["publish", str(day1), "--through", "2020-02-20", "--by", "县人社局甲"]) == 0
+    plan = read_plan(day1)
+    trip = plan.trips.sort_values("depart").iloc[0]["trip_id"]
+    wid = plan.legs.loc[plan.legs["trip_id"] == trip, "worker_id"].iloc[0]
+    for status in ("absent", "boarded"):
+        assert main(["boarding", "record", "--plan", str(day1), "--trip", trip, "--worker", wid, "--status", status,
+                     "--temperature", "36.5", "--by", "甲"]) == 0
+    capsys.readouterr()
+    assert main(["history", "--plan", str(day1)]) == 0
+    out = capsys.readouterr().out
+    assert "计划版本 1 个" in out and plan.plan_id in out
+    assert "发布记录 2 次" in out and "发布至 2020-02-18" in out and "发布至 2020-02-20" in out
+    assert "上车登记 2 条（现行：已上车 1）" in out

@@ -1,4 +1,4 @@
-"""The daily-loop commands of ``planner``: publish, boarding import/record, handover, changes.
+"""The daily-loop commands of ``planner``: publish, boarding import/record, handover, changes, history.
 
 Registered by :func:`add_commands` from :mod:`planner.cli`. Messages are
 Chinese; every user error is a message and a non-zero exit status.
@@ -157,6 +157,30 @@ def _cmd_changes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_history(args: argparse.Namespace) -> int:
+    from planner.store.cli_support import store_for
+    from planner.store.db import open_store, store_url
+    from planner.store.history import store_history
+
+    if not args.db and not args.plan:
+        print("错误 (error): 请给出 --db 或 --plan (give --db or --plan)", file=sys.stderr)
+        return EXIT_FATAL
+    store = store_for(args.db, Path(args.plan)) if args.plan else open_store(store_url(args.db))
+    h = store_history(store)
+    print(f"数据库 {store.describe()}：计划版本 {len(h.plans)} 个")
+    for p in h.plans:
+        print(f"  {p.plan_id}  首次登记 {p.first_seen_at[:16]}  {p.plan_path}")
+    print(f"发布记录 {len(h.publications)} 次：")
+    for p in h.publications:
+        print(f"  {p.published_at[:16]}  计划 {p.plan_id}  发布至 {p.through_date}  新发布车次 {p.trips_added}  "
+              f"发布人 {p.published_by}")
+    from planner.store.boarding import status_label
+
+    told = "，".join(f"{status_label(k)} {v}" for k, v in sorted(h.boarding_by_status.items())) or "无"
+    print(f"上车登记 {h.boarding_records} 条（现行：{told}）；交接签收 {h.handovers} 次")
+    return EXIT_OK
+
+
 def add_commands(sub, add_data_root) -> None:  # noqa: ANN001 - argparse's subparsers action
     """Register publish, boarding, handover and changes on the ``planner`` parser."""
     p = sub.add_parser("publish", help="发布车次：此日及以前出发的车次冻结 (publish the trips up to a day)")
@@ -195,6 +219,11 @@ def add_commands(sub, add_data_root) -> None:  # noqa: ANN001 - argparse's subpa
     h.add_argument("--received", required=True, help="实收人数")
     h.add_argument("--db", help=DB_HELP)
     h.set_defaults(func=_cmd_handover)
+
+    hi = sub.add_parser("history", help="数据库中的计划版本、发布记录和登记数量 (what the store holds)")
+    hi.add_argument("--plan", help="计划目录：使用其旁边的缺省数据库")
+    hi.add_argument("--db", help=DB_HELP)
+    hi.set_defaults(func=_cmd_history)
 
     c = sub.add_parser("changes", help="比较两版计划，写出 changes.csv 和变更名单 (who must be told what changed)")
     c.add_argument("old", help="原计划目录 (base plan)")
