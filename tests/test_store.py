@@ -293,3 +293,21 @@ def test_locked_plan_takes_off_absent_and_fever_from_that_leg_on(published, plan
     assert all(t.depart[:10] <= "2020-02-18" for t in early.trips) and len(early.trips) < len(lp.trips)
     cancelled = locked_plan(s, plan.plan_id, cancelled=[people[2]])
     assert any(t.worker_id == people[2] and t.reason == "cancelled" for t in cancelled.taken_off)
+
+
+# ------------------------------------------------------------------ the frozen text of a trip
+def test_frozen_hash_ignores_people_counts_and_sees_everything_else(tiny_plan_dir, tmp_path, plan):
+    from planner.store.frozen import frozen_hashes
+
+    base = frozen_hashes(plan)
+    trip, people = _first_feeder(plan)
+    fewer = read_plan(edited_plan(tiny_plan_dir, tmp_path / "fewer", lambda t: take_off(t, people[0])))
+    assert frozen_hashes(fewer) == base  # people taken off: the trip is the same trip
+
+    def new_stop_time(t):
+        st = t["stops"]
+        i = st.index[(st["trip_id"] == trip) & (st["arrive"] != "")][0]
+        st.loc[i, "arrive"] = st.loc[i, "arrive"].replace(":00+08:00", ":30+08:00")
+
+    moved = frozen_hashes(read_plan(edited_plan(tiny_plan_dir, tmp_path / "moved", new_stop_time)))
+    assert moved[trip] != base[trip] and {k for k in base if moved[k] != base[k]} == {trip}
