@@ -311,3 +311,24 @@ def test_frozen_hash_ignores_people_counts_and_sees_everything_else(tiny_plan_di
 
     moved = frozen_hashes(read_plan(edited_plan(tiny_plan_dir, tmp_path / "moved", new_stop_time)))
     assert moved[trip] != base[trip] and {k for k in base if moved[k] != base[k]} == {trip}
+
+
+def test_arrival_count_from_earlier_legs_is_a_number_only_when_everyone_is_recorded(published, plan):
+    """A coach fed by a ticked feeder: 实到 is printed only once every passenger has a record."""
+    s = published
+    trip, people = _first_feeder(plan)
+    coach_legs = plan.legs[plan.legs["worker_id"].isin(people) & (plan.legs["leg"] == 2)]
+    coach = coach_legs["trip_id"].value_counts().index[0]
+    on_coach = sorted(set(plan.legs.loc[plan.legs["trip_id"] == coach, "worker_id"].astype(str)))
+    from_feeder = [w for w in on_coach if w in people]
+    seats = _seats(s, plan)
+    record_boarding(s, seats, [BoardingInput(trip, from_feeder[0], "absent")], by="甲", fever_threshold_c=FEVER,
+                    source="app")
+    part = arrival_counts(s, plan.legs, [coach])[coach]
+    assert part.basis == "earlier_legs" and part.off == 1 and not part.complete and "______" in part.label()
+    assert f"未上车 1 人，{len(on_coach) - 1} 人未登记" in part.label()
+    if set(on_coach) <= set(people):  # everyone on the coach came by that feeder
+        record_boarding(s, seats, [BoardingInput(trip, w, "boarded", 36.5) for w in from_feeder[1:]], by="甲",
+                        fever_threshold_c=FEVER, source="app")
+        full = arrival_counts(s, plan.legs, [coach])[coach]
+        assert full.complete and f"实到 {len(on_coach) - 1} 人（据前段上车登记）" in full.label()

@@ -73,7 +73,7 @@ def test_the_daily_loop_from_the_command_line(day1, tmp_path, capsys):
                  "--db", str(day1.parent / "planner-store.sqlite")]) == 0
     text = "".join(subprocess.run(["pdftotext", str(p), "-"], capture_output=True, text=True).stdout
                    for p in docs.glob("到达名单_*.pdf"))
-    assert "据前段上车登记推算" in text and "已签收（整车）：某厂 接站员，实收 1 人" in text
+    assert "据前段上车登记" in text and "已签收（整车）：某厂 接站员，实收 1 人" in text
     sheets = pd.concat(pd.read_excel(p, sheet_name="到达车辆", dtype=str) for p in docs.glob("到达名单_*.xlsx"))
     assert "实到" in sheets.columns
     capsys.readouterr()

@@ -162,7 +162,7 @@ def page_handover(data: DocData, plan_dir: Path) -> None:
     by = st.text_input("签收人姓名", key="handover-by")
     org = st.text_input("签收单位", key="handover-org")
     received = st.number_input("实收人数", min_value=0, max_value=max(count.expected, 0), step=1,
-                               value=count.boarded if count.boarded is not None else count.expected,
+                               value=count.boarded if count.complete else count.expected,
                                key="handover-received")
     if st.button("签收", type="primary", key="handover-save"):
         try:

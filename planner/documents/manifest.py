@@ -247,15 +247,18 @@ def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *
 
 def handover_lines(data: DocData, legs: pd.DataFrame, store) -> dict[tuple[str, str], str]:  # noqa: ANN001
     """(trip_id, drop place) -> the sheet's 应到/实到 line from the store's boarding records and signature."""
+    from planner.store.boarding import current_boarding
     from planner.store.handover import arrival_counts, latest_handovers
 
-    plan_legs = data.plan.legs
+    plan_legs = data.plan.legs[["worker_id", "leg", "trip_id"]].astype({"worker_id": str, "trip_id": str})
     signed = latest_handovers(store, sorted(set(legs["trip_id"].astype(str))))
+    records = current_boarding(store)  # read once for every hand-over sheet
+    legs_of = dict(tuple(plan_legs.groupby("worker_id")))
     out = {}
     for (trip_id, dest), block in legs.groupby(["trip_id", "alight_place_id"], sort=False):
-        people = set(block["worker_id"].astype(str))
-        theirs = plan_legs[plan_legs["worker_id"].astype(str).isin(people)]
-        count = arrival_counts(store, theirs, [str(trip_id)])[str(trip_id)]
+        people = sorted(set(block["worker_id"].astype(str)))
+        theirs = pd.concat([legs_of[w] for w in people if w in legs_of]) if people else plan_legs.iloc[0:0]
+        count = arrival_counts(store, theirs, [str(trip_id)], records=records)[str(trip_id)]
         line = count.label() + "；体温检测 ______ 人正常。"
         h = signed.get(str(trip_id))
         if h is not None:
@@ -268,7 +271,7 @@ def _trip_counts(data: DocData, legs: pd.DataFrame, store) -> dict[str, str]:  #
     from planner.store.handover import arrival_counts
 
     counts = arrival_counts(store, data.plan.legs, sorted(set(legs["trip_id"].astype(str))))
-    return {t: ("" if c.boarded is None else str(c.boarded)) for t, c in counts.items()}
+    return {t: (str(c.boarded) if c.complete else "") for t, c in counts.items()}
 
 
 def _write_pdf(path: Path, title: str, legs: pd.DataFrame, vehicles: pd.DataFrame,

@@ -123,7 +123,7 @@ def _cmd_handover(args: argparse.Namespace) -> int:
     h = record_handover(store, plan.plan_id, args.trip, count, received=args.received, by=args.by,
                         organisation=args.org, source="cli")
     print(f"已签收：车次 {h.trip_id}，{count.label()}，实收 {h.received} 人，签收人 {h.signed_by}（{h.organisation}）")
-    if count.boarded is not None and h.received != count.boarded:
+    if count.complete and h.received != count.boarded:
         print(f"注意：实收 {h.received} 人与上车登记 {count.boarded} 人不符，请核对")
     return EXIT_OK
 

@@ -26,55 +26,75 @@ FROM_EARLIER_LEGS = "earlier_legs"  # worked out from the records of the passeng
 
 @dataclass(frozen=True)
 class ArrivalCount:
-    """应到 / 实到 of one vehicle trip; ``boarded`` None when nothing is recorded for its passengers."""
+    """应到 / 实到 of one vehicle trip from the boarding records.
+
+    ``boarded``: passengers recorded on board (on this trip, or for
+    FROM_EARLIER_LEGS on their earlier legs); ``off``: recorded absent,
+    feverish or refused on this trip or an earlier leg; ``unrecorded``: the
+    rest. ``boarded`` is None when nothing is recorded for any passenger.
+    """
 
     trip_id: str
     expected: int
     boarded: int | None
     basis: str  # RECORDED, FROM_EARLIER_LEGS or '' (nothing recorded)
-    unrecorded: int = 0  # passengers with no record on this trip (RECORDED) or on any of their legs so far
+    off: int = 0
+    unrecorded: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Every passenger has a record: 实到 is known."""
+        return self.boarded is not None and self.unrecorded == 0
 
     def label(self) -> str:
-        """The manifest's line: '应到 N 人，实到 M 人' (or a blank to fill in when nothing is recorded)."""
+        """The manifest's line: '应到 N 人，实到 M 人（…）', or a blank to fill in with what is recorded so far."""
         if self.boarded is None:
             return f"应到 {self.expected} 人，实到 ______ 人"
-        how = "据上车登记" if self.basis == RECORDED else "据前段上车登记推算"
-        gap = f"，{self.unrecorded} 人未登记" if self.unrecorded else ""
-        return f"应到 {self.expected} 人，实到 {self.boarded} 人（{how}{gap}）"
+        how = "据上车登记" if self.basis == RECORDED else "据前段上车登记"
+        if self.complete:
+            return f"应到 {self.expected} 人，实到 {self.boarded} 人（{how}）"
+        return (f"应到 {self.expected} 人，实到 ______ 人（{how}：已上车 {self.boarded} 人，未上车 {self.off} 人，"
+                f"{self.unrecorded} 人未登记）")
 
 
-def arrival_counts(store: Store, legs: pd.DataFrame, trip_ids: list[str]) -> dict[str, ArrivalCount]:
-    """应到/实到 for ``trip_ids`` from a plan's legs (worker_id, leg, trip_id) and the store's boarding records."""
+def arrival_counts(store: Store, legs: pd.DataFrame, trip_ids: list[str], *,
+                   records: pd.DataFrame | None = None) -> dict[str, ArrivalCount]:
+    """应到/实到 for ``trip_ids`` from a plan's legs (worker_id, leg, trip_id) and the store's boarding records.
+
+    ``records``: :func:`current_boarding` already read (for many calls at once); read from the store otherwise.
+    """
     legs = legs[["worker_id", "leg", "trip_id"]].astype({"worker_id": str, "trip_id": str})
     want = set(map(str, trip_ids))
     on = legs[legs["trip_id"].isin(want)]
     people = set(on["worker_id"])
     theirs = legs[legs["worker_id"].isin(people)]
-    rec = current_boarding(store, set(theirs["trip_id"]))
-    rec = rec[rec["worker_id"].isin(people)] if len(rec) else rec
+    rec = current_boarding(store, set(theirs["trip_id"])) if records is None else records
+    rec = rec[rec["worker_id"].astype(str).isin(people)] if len(rec) else rec
     leg_of = dict(zip(zip(theirs["worker_id"], theirs["trip_id"]), theirs["leg"]))
     off_from: dict[str, int] = {}
+    boarded_at: dict[str, set[int]] = {}
     for r in rec.itertuples(index=False):
-        if r.status in TAKEN_OFF_REASONS and (r.worker_id, r.trip_id) in leg_of:
-            k = int(leg_of[(r.worker_id, r.trip_id)])
-            off_from[r.worker_id] = min(k, off_from.get(r.worker_id, k))
-    by_trip = {t: g for t, g in rec.groupby("trip_id")} if len(rec) else {}
+        k = leg_of.get((str(r.worker_id), str(r.trip_id)))
+        if k is None:
+            continue
+        if r.status in TAKEN_OFF_REASONS:
+            off_from[r.worker_id] = min(int(k), off_from.get(r.worker_id, int(k)))
+        elif r.status == "boarded":
+            boarded_at.setdefault(r.worker_id, set()).add(int(k))
     out = {}
     for tid in sorted(want):
         mine = on[on["trip_id"] == tid]
-        expected = int(mine["worker_id"].nunique())
-        own = by_trip.get(tid)
-        if own is not None and len(own):
-            boarded = int((own["status"] == "boarded").sum())
-            unrecorded = len(set(mine["worker_id"]) - set(own["worker_id"]))
-            out[tid] = ArrivalCount(tid, expected, boarded, RECORDED, unrecorded)
+        legs_here = dict(zip(mine["worker_id"], mine["leg"].astype(int)))
+        expected = len(legs_here)
+        off = {w for w, k in legs_here.items() if w in off_from and off_from[w] <= k}
+        here = {w for w, k in legs_here.items() if k in boarded_at.get(w, set())} - off
+        if here or any(off_from.get(w) == k for w, k in legs_here.items()):
+            out[tid] = ArrivalCount(tid, expected, len(here), RECORDED, len(off), expected - len(here) - len(off))
             continue
-        earlier = [w for w, k in zip(mine["worker_id"], mine["leg"]) if w in off_from and off_from[w] < int(k)]
-        recorded_earlier = set(rec["worker_id"]) & set(mine["worker_id"]) if len(rec) else set()
-        if recorded_earlier:
-            # the unrecorded are counted as on board: the label says how many that is
-            out[tid] = ArrivalCount(tid, expected, expected - len(set(earlier)), FROM_EARLIER_LEGS,
-                                    len(set(mine["worker_id"]) - recorded_earlier))
+        before = {w for w, k in legs_here.items() if any(j < k for j in boarded_at.get(w, set()))} - off
+        if before or off:
+            out[tid] = ArrivalCount(tid, expected, len(before), FROM_EARLIER_LEGS, len(off),
+                                    expected - len(before) - len(off))
         else:
             out[tid] = ArrivalCount(tid, expected, None, "")
     return out
