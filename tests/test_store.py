@@ -6,7 +6,6 @@ import multiprocessing as mp
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from sqlalchemy import func, select
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
 from planner.cli import main
 from planner.documents.common import load_doc_data
 from planner.documents.pickup import INFO_SHEET, write_pickup_lists
-from planner.plan_format import read_plan
 from planner.store.boarding import current_boarding
 from planner.store.db import StoreError, open_store
 from planner.store.pickup_import import import_pickup_list, mark_status
