@@ -3,7 +3,8 @@
 Pages (sidebar): 计划 (validate a shipped scenario, plan it, or open a plan
 directory; or upload a scenario with its data files, or only data files, which
 are then planned with the shipped geodata: planner.app.upload), 地图, 区县人社局,
-乡镇, 接收省份, 追溯. On start the app opens the demo plan
+乡镇, 接收省份, 追溯, 上车登记 and 交接签收 (the daily loop: planner.app.boarding_page;
+``?view=boarding`` opens 上车登记 alone, phone-sized). On start the app opens the demo plan
 (planning it first when ``out/demo/summary.json`` is missing). The environment
 variables ``PLANNER_APP_SCENARIO`` and ``PLANNER_APP_PLAN_DIR`` choose another
 scenario and plan directory to open first (the tests use them);
@@ -39,9 +40,12 @@ PLAN_ROOTS = list(dict.fromkeys([PLANS_DIR, DEFAULT_PLAN_DIR.parent]))
 GEODATA_DIR = ROOT / "geodata"
 VEHICLE_TYPES = ROOT / "scenarios" / "data" / "common" / "vehicle_types.csv"
 ALL = "全部"
-PAGES = ["计划", "地图", "区县人社局", "乡镇", "接收省份", "追溯"]
+PAGES = ["计划", "地图", "区县人社局", "乡镇", "接收省份", "追溯", "上车登记", "交接签收"]
+# ?view=boarding opens 上车登记 alone in a narrow layout, for a phone at the vehicle door
+PHONE_VIEW = st.query_params.get("view") == "boarding"
 
-st.set_page_config(page_title="点对点返岗包车规划", layout="wide")
+st.set_page_config(page_title="点对点返岗包车规划", layout="centered" if PHONE_VIEW else "wide",
+                   initial_sidebar_state="collapsed" if PHONE_VIEW else "auto")
 
 
 # ------------------------------------------------------------------ loading
@@ -516,8 +520,10 @@ def page_trace(data) -> None:
 
 
 # ------------------------------------------------------------------ main
+from planner.app.boarding_page import page_boarding, page_handover  # noqa: E402
+
 st.sidebar.title("点对点返岗包车规划")
-page = st.sidebar.radio("页面", PAGES, index=1, key="page")
+page = st.sidebar.radio("页面", PAGES, index=PAGES.index("上车登记") if PHONE_VIEW else 1, key="page")
 plan_dir, scenario = current()
 st.sidebar.caption(f"计划：{plan_dir.name}　情景：{scenario.name}")
 
@@ -526,4 +532,5 @@ if page == "计划":
 else:
     data = data_or_stop()
     {"地图": page_map, "区县人社局": page_county, "乡镇": page_township, "接收省份": page_province,
-     "追溯": page_trace}[page](data)
+     "追溯": page_trace, "上车登记": lambda d: page_boarding(d, plan_dir),
+     "交接签收": lambda d: page_handover(d, plan_dir)}[page](data)

@@ -36,7 +36,9 @@ DESCRIPTION = """\
   3. planner check 目录 --scenario 情景文件.toml   独立复核已有计划
   4. planner export 目录 --scenario 情景文件.toml --out 名单目录 --all-townships
                                          乡镇乘车名单、到达名单（--province）、波次计划（--county）
-  5. planner trace 目录 --worker 编号       同车、同站人员追溯
+  5. planner trace 目录 --worker 编号       同车、同站人员追溯（有上车登记时依据登记）
+  每日 (daily loop): planner publish 目录 --through 日期；planner boarding import 名单.xlsx --plan 目录 --by 姓名；
+                     planner handover --plan 目录 --trip 车次 --by 姓名 --org 单位 --received 人数
   planner synth ...                      生成合成（虚构）演示数据
 
 示例 (example):
@@ -175,13 +177,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if args.province or args.all_provinces:
         from planner.documents.manifest import write_manifests
 
+        store = None
+        if args.db:
+            from planner.store.cli_support import store_for
+
+            store = store_for(args.db, Path(args.plan_dir))
+
         if args.all_provinces:
             _progress("到达名单：全部省份 (arrival manifests, every province)")
-            attempt(lambda: write_manifests(data, out, None, full_id=args.full_id))
+            attempt(lambda: write_manifests(data, out, None, full_id=args.full_id, store=store))
         else:
             for prov in args.province:
                 _progress(f"到达名单 {prov} (arrival manifest)")
-                attempt(lambda prov=prov: write_manifests(data, out, prov, full_id=args.full_id))
+                attempt(lambda prov=prov: write_manifests(data, out, prov, full_id=args.full_id, store=store))
     if args.county or args.wave_plan:
         from planner.documents.waves import write_wave_plan
 
@@ -202,23 +210,42 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_trace(args: argparse.Namespace) -> int:
+    from planner.documents.trace import (BASIS_LABELS, RECORDED, TraceSource, trace_trip_from, trace_worker_from,
+                                         write_trace_csv)
+    from planner.errors import DataError
     from planner.plan_format import read_plan
-    from planner.documents.trace import trace_trip, trace_worker, write_trace_csv
 
     if bool(args.worker) == bool(args.trip):
         print("错误 (error): 请给出 --worker 或 --trip 之一 (give exactly one of --worker, --trip)", file=sys.stderr)
         return EXIT_FATAL
-    plan = read_plan(Path(args.plan_dir))
+    plan_dir = Path(args.plan_dir)
+    if args.no_store:
+        source = TraceSource.from_plan(read_plan(plan_dir))
+    else:
+        # the legs indexed in the store (built once per plan version), recorded boarding applied
+        from planner.store.cli_support import store_for
+        from planner.store.legs_index import ensure_index, trace_source, worker_in_plan
+
+        store = store_for(args.db, plan_dir)
+        pid = ensure_index(store, plan_dir)
+        source = trace_source(store, pid, worker_id=args.worker, trip_id=args.trip)
+        if args.worker and not (source.legs["worker_id"] == args.worker).any() and not source.known_workers:
+            if not worker_in_plan(plan_dir, args.worker):
+                raise DataError(f"计划中没有务工人员 {args.worker}，无法追踪 (worker id {args.worker} is not in the plan)")
     if args.worker:
-        frame = trace_worker(plan, args.worker)
+        frame = trace_worker_from(source, args.worker)
         screen = ["kind", "contact_id", "trip_id", "shared_from_place_id", "shared_from_time",
-                  "shared_until_place_id", "shared_until_time", "seat", "contact_seat", "rows_apart", "minutes_apart"]
+                  "shared_until_place_id", "shared_until_time", "seat", "contact_seat", "rows_apart", "minutes_apart",
+                  "basis"]
         counts = frame["kind"].value_counts()
         print("，".join(f"{k} {n:,} 人次" for k, n in counts.items()) or "没有接触人员 (no contacts)")
     else:
-        frame = trace_trip(plan, args.trip)
+        frame = trace_trip_from(source, args.trip)
         screen = ["worker_id", "seat", "board_place_id", "board_time", "alight_place_id", "alight_time",
-                  "previous_trip_ids", "next_trip_ids"]
+                  "previous_trip_ids", "next_trip_ids", "basis"]
+    recorded = int((frame["basis"] == RECORDED).sum()) if "basis" in frame else 0
+    print(f"依据 (basis)：{BASIS_LABELS[RECORDED]} {recorded:,} 行，{BASIS_LABELS['planned']} {len(frame) - recorded:,} 行"
+          + ("（未使用数据库，只依据计划）" if args.no_store else ""))
     _print_table(frame[[c for c in screen if c in frame.columns]], args.max_rows)
     print(f"共 {len(frame):,} 行 (rows)")
     if args.csv:
@@ -358,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="到达名单中显示完整身份证号（默认遮蔽）(full ID numbers in manifests; masked by default)")
     e.add_argument("--county", metavar="区县代码", help="该区县的波次计划 (a county's wave plan)")
     e.add_argument("--wave-plan", action="store_true", help="全情景的波次计划 (wave plan of the whole scenario)")
+    e.add_argument("--db", help="数据库：到达名单据上车登记填写实到人数和签收 (store: 实到 and signatures in manifests)")
     _add_data_root(e)
     e.set_defaults(func=_cmd_export)
 
@@ -367,7 +395,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--trip", help="车次编号 (trip_id)")
     t.add_argument("--csv", help="另存为 CSV 文件 (also write a CSV file)")
     t.add_argument("--max-rows", type=int, default=200, help="屏幕上最多显示几行 (rows on screen)")
+    t.add_argument("--db", help="数据库（上车登记与行程索引）；缺省为计划目录旁的 planner-store.sqlite "
+                                "(store with boarding records and the legs index; default beside the plan)")
+    t.add_argument("--no-store", action="store_true",
+                   help="不用数据库：读取全部计划文件，只依据计划 (read the plan files, plan only)")
     t.set_defaults(func=_cmd_trace)
+
+    from planner.store.commands import add_commands
+
+    add_commands(sub, _add_data_root)  # publish, boarding, handover, changes: the daily loop (planner/store)
 
     r = sub.add_parser("vrp", help="求解 CVRPLIB 车辆路径算例，比较引擎 (solve a CVRPLIB routing instance)")
     r.add_argument("instance", help="CVRPLIB 算例文件 (.vrp)")

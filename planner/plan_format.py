@@ -161,6 +161,29 @@ TABLES: dict[str, PlanTable] = {t.name: t for t in (
         Column("group_id", "str", "family group, when given", required=False),
     ), ("source_row",)),
 )}
+# Optional files of a plan directory: written only for some plans (a replanned one), read with read_report_table.
+# When summary.json lists one, its checksum is verified like any plan file; when it does not (written beside an
+# existing plan by `planner changes`), the plan's identity (plan_id) stays that of the plan files alone.
+CHANGE_KINDS: tuple[str, ...] = ("added", "removed", "moved")
+REPORT_TABLES: dict[str, PlanTable] = {t.name: t for t in (
+    PlanTable("changes", "one row per worker whose plan changed against the base plan (a replanned plan)", (
+        Column("worker_id", "str", ""),
+        Column("township_code", "code", "the worker's township: the official who phones them"),
+        Column("change", "enum", "`added`: has a seat now and had none; `removed`: had a seat and has none; "
+                                 "`moved`: another trip or seat on some leg", CHANGE_KINDS),
+        Column("old_trip_id", "str", "the base plan's trips of the worker, one per leg in travel order, "
+                                     "`;`-separated (empty when added)"),
+        Column("new_trip_id", "str", "the new plan's trips, likewise (empty when removed)"),
+        Column("old_seat", "str", "the base plan's seats, one per leg, `;`-separated"),
+        Column("new_seat", "str", "the new plan's seats, likewise"),
+        Column("reason", "str", "why: an unassigned reason of the new plan (see below, e.g. `fever_at_boarding`), "
+                                "`cancelled` (no longer registered), `new_registration`, `newly_planned` "
+                                "(was unassigned), or `replanned`"),
+    ), ("worker_id",),
+        "Written by `planner.store.changes.write_changes` (the future `planner replan` and\n"
+        "`planner changes OLD NEW`). Sorted by township, change and worker; township and province\n"
+        "change lists (Excel and PDF, `变更名单_…`) are made from it by `planner changes OLD NEW --out DIR`."),
+)}
 # every file a plan directory must hold and its summary must list; the writer also writes and lists plan.gpkg
 REQUIRED_FILES: tuple[str, ...] = tuple(t.file for t in TABLES.values())
 PLAN_FILES: tuple[str, ...] = (*REQUIRED_FILES, GPKG_FILE)
@@ -540,8 +563,25 @@ def is_plan_dir(path: Path) -> bool:
 
 
 def plan_entries() -> frozenset[str]:
-    """Names a plan directory may hold (its files and summary.json)."""
-    return frozenset({*PLAN_FILES, SUMMARY_FILE})
+    """Names a plan directory may hold (its files, its optional report files and summary.json)."""
+    return frozenset({*PLAN_FILES, *(t.file for t in REPORT_TABLES.values()), SUMMARY_FILE})
+
+
+def read_report_table(plan_dir: Path, name: str) -> pd.DataFrame | None:
+    """An optional plan file (:data:`REPORT_TABLES`) as text columns, or None when the plan has none.
+
+    A missing column raises PlanFormatError naming the file.
+    """
+    spec = REPORT_TABLES[name]
+    path = Path(plan_dir) / spec.file
+    if not path.is_file():
+        return None
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in spec.required() if c not in df.columns]
+    if missing:
+        msg = f"{path}: 缺少列 {', '.join(missing)} (missing columns)"
+        raise PlanFormatError(msg)
+    return df[spec.names()]
 
 
 # ------------------------------------------------------------------ shared derivations

@@ -75,6 +75,15 @@ UNASSIGNED_REASONS: dict[str, Reason] = {r.code: r for r in (
     Reason("ready_after_needed_by", "就绪晚于用工日期", "the worker is ready too late for the factory's date", False),
     Reason("group_member_ineligible", "同行家庭成员不能出行",
            "a family member cannot travel and the group stays together", False),
+    Reason("absent_at_boarding", "登记上车时未到",
+           "the worker did not turn up at a published vehicle (recorded `absent` in the store): phone them, and "
+           "the next replan gives them a new seat", True),
+    Reason("fever_at_boarding", "上车时体温异常（发热）",
+           "taken off a published vehicle with a temperature at or above `occupancy.fever_threshold_c`: handed "
+           "to the local health authority; travels again only with a new health proof", False),
+    Reason("refused_at_boarding", "上车时拒绝乘车",
+           "the worker refused to board a published vehicle (recorded `refused`): ask whether they still want "
+           "to travel", True),
     Reason("no_road_to_village", "路网中无道路通达本村",
            "the scenario's road network has no road to the village (a missing bridge, or the village lies "
            "farther than `roads.max_snap_m` from any road): fix the network or the village's position", True),
@@ -82,6 +91,29 @@ UNASSIGNED_REASONS: dict[str, Reason] = {r.code: r for r in (
 REASON_CODES: frozenset[str] = frozenset(UNASSIGNED_REASONS)
 INELIGIBLE_REASONS: frozenset[str] = frozenset(c for c, r in UNASSIGNED_REASONS.items() if not r.eligible)
 # what the writer records for a worker the solver left without a placement or a reason
+# ------------------------------------------------------------------ boarding (the daily loop, planner.store)
+# what a township official records at the vehicle door, and the Chinese words the app and documents show
+BOARDING_STATUS_LABELS: dict[str, str] = {
+    "boarded": "已上车",
+    "absent": "未到",
+    "fever": "发热（劝离）",
+    "refused": "拒绝乘车",
+}
+BOARDING_STATUSES: tuple[str, ...] = tuple(BOARDING_STATUS_LABELS)
+# a status that takes the person off the vehicle -> the unassigned reason a replan gives them
+TAKEN_OFF_REASONS: dict[str, str] = {
+    "absent": "absent_at_boarding",
+    "fever": "fever_at_boarding",
+    "refused": "refused_at_boarding",
+}
+# the kinds of a row of changes.csv (planner.store.changes) and their Chinese labels
+CHANGE_LABELS: dict[str, str] = {
+    "added": "新增乘车安排",
+    "removed": "取消乘车安排",
+    "moved": "乘车安排变更",
+}
+CHANGE_KINDS: tuple[str, ...] = tuple(CHANGE_LABELS)
+
 DEFAULT_UNPLACED_REASON = "no_vehicle_before_needed_by"
 REJECTED_INPUT = "rejected_input"
 

@@ -50,9 +50,16 @@ def _pdf(out: Path, code: str) -> Path:
     return out / f"乘车人员名单_{code}.pdf"
 
 
-def _read_book(path: Path) -> pd.DataFrame:
+def _day_sheets(path: Path) -> dict[str, pd.DataFrame]:
+    """The day sheets of a list (the 名单信息 sheet, for `planner boarding import`, left out)."""
+    from planner.documents.pickup import INFO_SHEET
+
     sheets = pd.read_excel(path, sheet_name=None, dtype=str)
-    return pd.concat(sheets.values(), ignore_index=True)
+    return {k: v for k, v in sheets.items() if k != INFO_SHEET}
+
+
+def _read_book(path: Path) -> pd.DataFrame:
+    return pd.concat(_day_sheets(path).values(), ignore_index=True)
 
 
 def _all_cells(path: Path) -> list[str]:
@@ -105,7 +112,7 @@ def test_excel_rows_match_plan(made, truth):
 
 def test_excel_rows_sorted_and_one_sheet_per_day(made, truth):
     for code in truth["planned"]["township_code"].unique():
-        sheets = pd.read_excel(_xlsx(made["out"], code), sheet_name=None, dtype=str)
+        sheets = _day_sheets(_xlsx(made["out"], code))
         days = list(sheets)
         assert days == sorted(days)
         for day, df in sheets.items():
@@ -202,3 +209,13 @@ def test_every_pdf_page_footer_names_the_day_of_its_heading(made, truth):
             day = head.group(1) if head else day  # continuation pages have no heading
             foot = re.search(r"(\d{4}-\d{2}-\d{2})\s+第\s*\d+\s*页", page)
             assert foot and day and foot.group(1) == day, (code, page[-200:])
+
+
+def test_each_list_names_its_township_and_plan_version(made, truth):
+    """The 名单信息 sheet lets `planner boarding import` refuse a list of another township or plan version."""
+    from planner.documents.pickup import INFO_PLAN, INFO_SHEET, INFO_TOWNSHIP
+
+    for code in truth["planned"]["township_code"].unique():
+        info = pd.read_excel(_xlsx(made["out"], code), sheet_name=INFO_SHEET, header=None, dtype=str)
+        got = dict(zip(info[0], info[1]))
+        assert got[INFO_TOWNSHIP] == code and got[INFO_PLAN] == made["data"].plan.plan_id

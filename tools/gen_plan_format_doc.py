@@ -11,7 +11,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from planner.plan_format import (  # noqa: E402
-    FORMAT_VERSION, GPKG_FILE, GPKG_LAYERS, PICKUP_KINDS, REQUIRED_FILES, SUMMARY_KEYS, TABLES, TRUNK_MODES,
+    FORMAT_VERSION, GPKG_FILE, GPKG_LAYERS, PICKUP_KINDS, REPORT_TABLES, REQUIRED_FILES, SUMMARY_KEYS, TABLES,
+    TRUNK_MODES,
 )
 from planner.vocab import OCCUPANCY_RULE_LABELS, RISK_LEVEL_LABELS, UNASSIGNED_REASONS  # noqa: E402
 
@@ -86,8 +87,9 @@ def _kind(col) -> str:
 def render() -> str:
     """The whole document."""
     out = [INTRO]
-    for t in TABLES.values():
-        out.append(f"## `{t.file}`: {t.title}")
+    for t in [*TABLES.values(), *REPORT_TABLES.values()]:
+        optional = " (optional file)" if t.name in REPORT_TABLES else ""
+        out.append(f"## `{t.file}`: {t.title}{optional}")
         out.append(f"Unique key: {' + '.join(f'`{c}`' for c in t.key)}.\n")
         out.append("| column | type | meaning |\n|---|---|---|")
         for c in t.columns:

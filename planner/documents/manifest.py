@@ -198,7 +198,7 @@ def _passenger_frame(legs: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *,
-                    full_id: bool = False) -> list[Path]:
+                    full_id: bool = False, store=None) -> list[Path]:  # noqa: ANN001 - a planner.store Store
     """Write the arrival manifests, one Excel and one PDF per destination province.
 
     ``province`` (e.g. "广东" or "广东省") restricts the output to that province;
@@ -207,9 +207,15 @@ def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *
     paths written (Excel then PDF for each province). Each file is written
     atomically; a failing document does not stop the others
     (:class:`planner.documents.common.ExportError` names it).
+
+    With ``store`` (a :class:`planner.store.db.Store`), each hand-over sheet
+    shows 实到 from the boarding recorded there (:func:`handover_lines`) and
+    the signature already recorded, and the vehicles sheet gets a 实到 column;
+    without it 实到 is a blank to fill in.
     """
     out_dir = Path(out_dir)
     legs = arrivals(data, full_id=full_id)
+    lines = handover_lines(data, legs, store) if store is not None else {}
     if province is not None:
         wanted = [normalise_province_name(province)]
     else:
@@ -227,16 +233,49 @@ def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *
         title = f"到达名单（交接单）· {prov} · {data.scenario.name}"
         if full_id:
             title += "（含完整身份证号，注意保密）"
-        sheets = {"到达车辆": vehicles, "到达人员": passengers}
+        sheet_vehicles = vehicles
+        if store is not None and len(vehicles) and "行程号" in vehicles.columns:
+            per_trip = _trip_counts(data, sub, store)
+            sheet_vehicles = vehicles.assign(实到=vehicles["行程号"].map(per_trip).fillna(""))
+        sheets = {"到达车辆": sheet_vehicles, "到达人员": passengers}
         batch.write(xlsx, lambda p, sheets=sheets, title=title: write_excel(p, sheets, title=title))
         batch.write(pdf, lambda p, title=title, sub=sub, vehicles=vehicles, passengers=passengers:
-                    _write_pdf(p, title, sub, vehicles, passengers))
+                    _write_pdf(p, title, sub, vehicles, passengers, lines))
         log.info("arrival manifest for one province: %d vehicles, %d people", len(vehicles), len(passengers))
     return batch.result()
 
 
+def handover_lines(data: DocData, legs: pd.DataFrame, store) -> dict[tuple[str, str], str]:  # noqa: ANN001
+    """(trip_id, drop place) -> the sheet's 应到/实到 line from the store's boarding records and signature."""
+    from planner.store.boarding import current_boarding
+    from planner.store.handover import arrival_counts, latest_handovers
+
+    plan_legs = data.plan.legs[["worker_id", "leg", "trip_id"]].astype({"worker_id": str, "trip_id": str})
+    signed = latest_handovers(store, sorted(set(legs["trip_id"].astype(str))))
+    records = current_boarding(store)  # read once for every hand-over sheet
+    legs_of = dict(tuple(plan_legs.groupby("worker_id")))
+    out = {}
+    for (trip_id, dest), block in legs.groupby(["trip_id", "alight_place_id"], sort=False):
+        people = sorted(set(block["worker_id"].astype(str)))
+        theirs = pd.concat([legs_of[w] for w in people if w in legs_of]) if people else plan_legs.iloc[0:0]
+        count = arrival_counts(store, theirs, [str(trip_id)], records=records)[str(trip_id)]
+        line = count.label() + "；体温检测 ______ 人正常。"
+        h = signed.get(str(trip_id))
+        if h is not None:
+            line += f"\n已签收（整车）：{h.organisation} {h.signed_by}，实收 {h.received} 人，{h.signed_at[:16].replace('T', ' ')}"
+        out[(str(trip_id), str(dest))] = line
+    return out
+
+
+def _trip_counts(data: DocData, legs: pd.DataFrame, store) -> dict[str, str]:  # noqa: ANN001
+    from planner.store.handover import arrival_counts
+
+    counts = arrival_counts(store, data.plan.legs, sorted(set(legs["trip_id"].astype(str))))
+    return {t: (str(c.boarded) if c.complete else "") for t, c in counts.items()}
+
+
 def _write_pdf(path: Path, title: str, legs: pd.DataFrame, vehicles: pd.DataFrame,
-               passengers: pd.DataFrame) -> Path:
+               passengers: pd.DataFrame, lines: dict[tuple[str, str], str] | None = None) -> Path:
     pdf = CjkPdf(title)
     pdf.page()
     n_people = len(passengers)
@@ -268,7 +307,8 @@ def _write_pdf(path: Path, title: str, legs: pd.DataFrame, vehicles: pd.DataFram
             "用工单位": block["employer"], "签到": [""] * len(block),
         }, columns=cols)
         pdf.table(frame, widths=[0.8, 1.2, 2.2, 1.6, 1.0, 1.2, 2.6, 1.2])
-        pdf.text(f"应到 {len(block)} 人，实到 ______ 人；体温检测 ______ 人正常。")
+        pdf.text((lines or {}).get((str(trip_id), str(dest)),
+                                   f"应到 {len(block)} 人，实到 ______ 人；体温检测 ______ 人正常。"))
         labels = (["驾驶员"] if int(r["drivers"]) > 0 else []) + ["带队人", "接收单位"]
         pdf.signatures(labels)
     return pdf.save(path)

@@ -185,6 +185,26 @@ def _write_pdf(path: Path, data: DocData, code: str, frame: pd.DataFrame) -> Pat
     return pdf.save(path)
 
 
+#: the sheet that says which township and plan version a workbook is for (read back by `planner boarding import`)
+INFO_SHEET = "名单信息"
+INFO_TOWNSHIP = "乡镇代码"
+INFO_PLAN = "计划版本"
+MARKS_HELP = ("上车确认填写：已上车 ✓ √ 是 1；未到 缺 否 0 ×；发热 发热；拒绝乘车 拒。体温填数字（℃），"
+              "体温达到发热标准的自动记为发热。")
+
+
+def list_info_writer(code: str, plan_id: str):
+    """A ``write_excel`` finisher adding :data:`INFO_SHEET`: the township code, the plan version, how to tick."""
+    def finish(book) -> None:  # noqa: ANN001 - an xlsxwriter workbook
+        ws = book.add_worksheet(INFO_SHEET)
+        for i, (k, v) in enumerate([(INFO_TOWNSHIP, code), (INFO_PLAN, plan_id), ("填写说明", MARKS_HELP)]):
+            ws.write_string(i, 0, k)
+            ws.write_string(i, 1, str(v))
+        ws.set_column(0, 0, 12)
+        ws.set_column(1, 1, 90)
+    return finish
+
+
 def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None = None) -> list[Path]:
     """Write ``乘车人员名单_<code>.xlsx`` and ``.pdf`` for each township into ``out_dir``.
 
@@ -221,6 +241,8 @@ def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None
             sheets = {"乘车人员名单": frame}
         else:
             sheets = {day: rows for day, rows in frame.groupby("日期", sort=False)}
-        batch.write(xlsx, lambda p, sheets=sheets, label=label: write_excel(p, sheets, title=f"{DOC_NAME} {label}"))
+        finish = list_info_writer(code, data.plan.plan_id)
+        batch.write(xlsx, lambda p, sheets=sheets, label=label, finish=finish:
+                    write_excel(p, sheets, title=f"{DOC_NAME} {label}", finish=finish))
         batch.write(pdf, lambda p, code=code, frame=frame: _write_pdf(p, data, code, frame))
     return batch.result()

@@ -25,6 +25,7 @@ legs, so one worker is traced in milliseconds even on a province-size plan.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,7 @@ TRACE_COLUMNS = [
     "contact_hub_arrive_time",  # 同站: the contact alighted at the hub
     "contact_hub_leave_time",   # 同站: the contact boarded at the hub
     "minutes_apart",          # 同站: minutes between the two stays at the hub (0 when they overlap)
+    "basis",                  # recorded: the contact's boarding on trip_id/contact_trip_id is recorded; planned: from the plan
 ]
 
 TRIP_COLUMNS = [
@@ -66,6 +68,7 @@ TRIP_COLUMNS = [
     "board_place_id", "board_time", "alight_place_id", "alight_time",
     "previous_trip_ids",      # the passenger's trips before this one, in travel order, ';'-separated
     "next_trip_ids",          # the passenger's trips after this one, in travel order, ';'-separated
+    "basis",                  # recorded (boarding recorded in the store) or planned
 ]
 
 # Chinese headers for people who open the CSV in Excel (ids stay the column names of the frames).
@@ -78,7 +81,11 @@ ZH_HEADERS = {
     "contact_hub_leave_time": "接触人员离站时间", "minutes_apart": "相隔分钟", "leg": "行程段",
     "board_place_id": "上车地点", "board_time": "上车时间", "alight_place_id": "下车地点",
     "alight_time": "下车时间", "previous_trip_ids": "此前车次", "next_trip_ids": "此后车次",
+    "basis": "依据",
 }
+RECORDED = "recorded"  # from boarding recorded in the store (who actually sat where)
+PLANNED = "planned"  # from the plan (no boarding recorded for that person on that trip)
+BASIS_LABELS = {RECORDED: "上车登记", PLANNED: "计划"}
 
 _LEG_COLS = ["worker_id", "leg", "trip_id", "seat", "board_place_id", "board_time", "alight_place_id", "alight_time"]
 
@@ -103,6 +110,52 @@ def _trip_info(plan: PlanFiles) -> pd.DataFrame:
     return trips.drop_duplicates("trip_id")
 
 
+@dataclass
+class TraceSource:
+    """What a trace reads: legs (typed, with ``basis``), trip info (trip_id, mode, vehicle_id), the hub ids.
+
+    Built from a whole plan (:meth:`from_plan`) or from the few rows a store's
+    legs index returns (:func:`planner.store.legs_index.trace_source`): the
+    trace functions only need the legs of the traced worker, of everyone on
+    their trips and of everyone at their hubs around their time there.
+    """
+
+    legs: pd.DataFrame
+    trips: pd.DataFrame
+    hubs: pd.Index
+    known_workers: frozenset[str] | None = None  # None: every worker with legs (plus those checked by the caller)
+
+    @classmethod
+    def from_plan(cls, plan: PlanFiles, boarding: pd.DataFrame | None = None) -> TraceSource:
+        hubs = hub_ids(plan)
+        known = frozenset(plan.workers["worker_id"].astype(str)) if "worker_id" in plan.workers else frozenset()
+        return cls(apply_boarding(_legs(plan), boarding), _trip_info(plan), hubs, known)
+
+
+def apply_boarding(legs: pd.DataFrame, boarding: pd.DataFrame | None) -> pd.DataFrame:
+    """Legs as they happened: a person recorded absent, feverish or refused on a trip is off it and every later leg.
+
+    ``boarding``: the records that stand (trip_id, worker_id, status), e.g.
+    :func:`planner.store.boarding.current_boarding`. Each remaining leg gets
+    ``basis``: ``recorded`` when the person's boarding of that trip is
+    recorded, ``planned`` otherwise.
+    """
+    legs = legs.copy()
+    legs["basis"] = PLANNED
+    if boarding is None or not len(boarding):
+        return legs
+    rec = boarding[["trip_id", "worker_id", "status"]].astype(str)
+    m = legs[["worker_id", "trip_id", "leg"]].reset_index().merge(rec, on=["worker_id", "trip_id"])
+    if m.empty:
+        return legs
+    legs.loc[m.loc[m["status"] == "boarded", "index"], "basis"] = RECORDED
+    off = m[m["status"] != "boarded"].groupby("worker_id")["leg"].min()
+    if len(off):
+        first_off = legs["worker_id"].map(off)
+        legs = legs[~(first_off.notna() & (legs["leg"] >= first_off))]
+    return legs
+
+
 def _empty_trace() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "rows_apart" else object) for c in TRACE_COLUMNS})
 
@@ -121,17 +174,28 @@ def trace_worker(plan: PlanFiles, worker_id: str, *, hub_window_min: int = 60) -
 
     Raises DataError when the worker id is in neither ``legs`` nor ``workers``.
     """
+    return trace_worker_from(TraceSource.from_plan(plan), worker_id, hub_window_min=hub_window_min)
+
+
+def trace_worker_from(source: TraceSource, worker_id: str, *, hub_window_min: int = 60) -> pd.DataFrame:
+    """:func:`trace_worker` on a :class:`TraceSource` (a whole plan, or rows from the store's legs index).
+
+    With boarding applied (:func:`apply_boarding`), contacts are who actually
+    sat there where boarding is recorded and who was planned there elsewhere;
+    ``basis`` says which, for the contact's leg.
+    """
     wid = str(worker_id)
-    legs = _legs(plan)
+    legs = source.legs
+    if "basis" not in legs.columns:
+        legs = legs.assign(basis=PLANNED)
     own = legs[legs["worker_id"] == wid]
     if own.empty:
-        known = plan.workers["worker_id"].astype(str) if "worker_id" in plan.workers else pd.Series(dtype=str)
-        if not (known == wid).any():
+        if source.known_workers is not None and wid not in source.known_workers:
             msg = f"计划中没有务工人员 {wid}，无法追踪 (worker id {wid} is not in the plan)"
             raise DataError(msg)
         return _empty_trace()
-    trips = _trip_info(plan)
-    frames = [_same_vehicle(own, legs, wid), _same_hub(plan, own, legs, wid, hub_window_min)]
+    trips = source.trips
+    frames = [_same_vehicle(own, legs, wid), _same_hub(source.hubs, own, legs, wid, hub_window_min)]
     frames = [f for f in frames if len(f)]
     if not frames:
         return _empty_trace()
@@ -168,6 +232,7 @@ def _same_vehicle(own: pd.DataFrame, legs: pd.DataFrame, wid: str) -> pd.DataFra
         "shared_until_time": m["alight_time_c"].where(earlier_alight, m["alight_time"]),
         "seat": m["seat"],
         "contact_seat": m["seat_c"],
+        "basis": m["basis_c"],
     })
     f["rows_apart"] = (seat_row(f["seat"]) - seat_row(f["contact_seat"])).abs()
     # a pair sharing one trip on several legs (not expected) still gives one row: the whole span
@@ -188,26 +253,35 @@ def _hub_stays(legs: pd.DataFrame, hubs: pd.Index) -> pd.DataFrame:
     instant. ``trip_id`` is the trip the worker leaves on (or arrived by, when
     the hub is where they end).
     """
-    cols = ["worker_id", "hub_id", "visit", "time", "trip_id"]
-    b = legs.loc[legs["board_place_id"].isin(hubs), ["worker_id", "board_place_id", "leg", "board_time", "trip_id"]]
-    b = b.set_axis(cols, axis=1).rename(columns={"time": "leave", "trip_id": "trip_out"})
-    a = legs.loc[legs["alight_place_id"].isin(hubs), ["worker_id", "alight_place_id", "leg", "alight_time", "trip_id"]]
-    a = a.set_axis(cols, axis=1).rename(columns={"time": "arrive", "trip_id": "trip_in"})
+    if "basis" not in legs.columns:
+        legs = legs.assign(basis=PLANNED)
+    cols = ["worker_id", "hub_id", "visit", "time", "trip_id", "basis"]
+    b = legs.loc[legs["board_place_id"].isin(hubs),
+                 ["worker_id", "board_place_id", "leg", "board_time", "trip_id", "basis"]]
+    b = b.set_axis(cols, axis=1).rename(columns={"time": "leave", "trip_id": "trip_out", "basis": "basis_out"})
+    a = legs.loc[legs["alight_place_id"].isin(hubs),
+                 ["worker_id", "alight_place_id", "leg", "alight_time", "trip_id", "basis"]]
+    a = a.set_axis(cols, axis=1).rename(columns={"time": "arrive", "trip_id": "trip_in", "basis": "basis_in"})
     a["visit"] = a["visit"] + 1
     st = a.merge(b, on=["worker_id", "hub_id", "visit"], how="outer")
     st["start"] = st["arrive"].fillna(st["leave"])
     st["end"] = st["leave"].fillna(st["arrive"])
     st["trip_id"] = st["trip_out"].fillna(st["trip_in"])
-    return st[st["start"].notna()].drop(columns=["visit", "trip_in", "trip_out"])
+    st["basis"] = st["basis_out"].fillna(st["basis_in"])
+    return st[st["start"].notna()].drop(columns=["visit", "trip_in", "trip_out", "basis_in", "basis_out"])
 
 
-def _same_hub(plan: PlanFiles, own: pd.DataFrame, legs: pd.DataFrame, wid: str, window_min: int) -> pd.DataFrame:
+def hub_ids(plan: PlanFiles) -> pd.Index:
+    """The places of a plan that are hubs or stations (where 同站 contacts are looked for)."""
+    st = plan.stops
+    return pd.Index(st.loc[st["place_kind"].astype(str).isin(HUB_KINDS), "place_id"].astype(str).unique())
+
+
+def _same_hub(hubs: pd.Index, own: pd.DataFrame, legs: pd.DataFrame, wid: str, window_min: int) -> pd.DataFrame:
     """Workers whose stay at a hub comes within the window of the traced worker's stay there.
 
     One row per (contact, traced worker's stay, contact's stay).
     """
-    st = plan.stops
-    hubs = pd.Index(st.loc[st["place_kind"].astype(str).isin(HUB_KINDS), "place_id"].astype(str).unique())
     if hubs.empty:
         return pd.DataFrame()
     mine = _hub_stays(own, hubs)
@@ -239,6 +313,7 @@ def _same_hub(plan: PlanFiles, own: pd.DataFrame, legs: pd.DataFrame, wid: str, 
         "contact_hub_arrive_time": m["arrive_c"],
         "contact_hub_leave_time": m["leave_c"],
         "minutes_apart": (gap.dt.total_seconds() / 60).round(1),
+        "basis": m["basis_c"],
     })
 
 
@@ -254,9 +329,16 @@ def trace_trip(plan: PlanFiles, trip_id: str) -> pd.DataFrame:
 
     Raises DataError when the trip id is in neither ``trips`` nor ``legs``.
     """
+    return trace_trip_from(TraceSource.from_plan(plan), trip_id)
+
+
+def trace_trip_from(source: TraceSource, trip_id: str) -> pd.DataFrame:
+    """:func:`trace_trip` on a :class:`TraceSource`; ``basis`` says whether each boarding is recorded or planned."""
     tid = str(trip_id)
-    legs = _legs(plan)
-    trips = _trip_info(plan)
+    legs = source.legs
+    if "basis" not in legs.columns:
+        legs = legs.assign(basis=PLANNED)
+    trips = source.trips
     on = legs[legs["trip_id"] == tid]
     if on.empty and not (trips["trip_id"] == tid).any():
         msg = f"计划中没有车次 {tid}，无法追踪 (trip id {tid} is not in the plan)"
