@@ -222,6 +222,7 @@ class Hub(_Strict):
     """Hub operations."""
 
     transfer_min: int = Field(60, ge=0, description="Checks and temperature between two legs.")
+    max_wait_min: int = Field(120, ge=0, le=1440, description="Longest wait at the hub between a feeder's arrival and its trunk vehicle's departure (minutes); the closed loop avoids crowds in waiting halls.")
 
 
 class Travel(_Strict):
