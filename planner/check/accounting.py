@@ -18,6 +18,8 @@ REASONS = {
     "rejected_input", "no_recognised_health_proof", "health_proof_expired", "job_not_confirmed",
     "destination_closed", "no_vehicle_before_needed_by", "no_vehicle_before_proof_expiry", "ready_after_window",
     "ready_after_needed_by", "group_member_ineligible", "no_road_to_village",
+    # the limit that bound on the unit's last try (planner.solve.county)
+    "no_coach_free", "terminal_capacity", "no_feeder_in_time",
 }
 
 

@@ -60,6 +60,9 @@ REASON_NAMES = {
     "ready_after_needed_by": "就绪晚于用工日期",
     "group_member_ineligible": "同行家庭成员不能出行",
     "no_road_to_village": "路网中无道路通达本村",
+    "no_coach_free": "可出行日无空闲大巴",
+    "terminal_capacity": "客运站日接待能力已满",
+    "no_feeder_in_time": "接驳车无法按时送达客运站",
 }
 DAILY_COLUMNS = ["日期", "发车合计", *MODE_CATS, "接驳车趟次", "运送人数", "在途大巴", "当日返回大巴", "空闲大巴",
                  "大巴总数", "等待出发人数", "已就绪未安排人数"]

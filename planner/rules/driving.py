@@ -400,3 +400,58 @@ def schedule_violations(
             )
             break
     return out
+
+
+@dataclass(frozen=True)
+class DutyPeriod:
+    """A block of a bus's day with its engine running: from ``start`` to ``end``, ``driving_min`` of it driving.
+
+    A feeder run is one block: the empty drive out to its first village and the ride to the
+    hub, with the short boarding stops in between (shorter than a rest, so they do not break
+    the continuous driving).
+    """
+
+    start: datetime
+    end: datetime
+    driving_min: float
+
+
+def duty_fits(periods: list[DutyPeriod] | tuple[DutyPeriod, ...], rules: Drivers, drivers: int = 1) -> bool:
+    """Whether a bus's blocks keep the driver rules 1-4 (see the module docstring).
+
+    Blocks less than ``min_rest_min`` apart are one continuous period, which lasts (start to
+    end, boarding stops included, so conservatively) at most the day limit, or the night limit
+    when it meets the night window; no block meets the no-driving window; any 24 h holds at
+    most ``max_driving_per_24h_h`` x ``drivers`` of driving. Used by the feeder scheduling for
+    every bus and its sequence of runs in the day.
+    """
+    s = sorted(periods, key=lambda q: q.start)
+    rest = timedelta(minutes=rules.min_rest_min)
+    day_lim = rules.max_continuous_day_h * 60 + _EPS
+    night_lim = rules.max_continuous_night_h * 60 + _EPS
+    for q in s:
+        if _meets(q.start, q.end, rules.no_driving_start, rules.no_driving_end):
+            return False
+    i = 0
+    while i < len(s):
+        j = i
+        while j + 1 < len(s) and s[j + 1].start - s[j].end < rest:
+            j += 1
+        a, b = s[i].start, max(q.end for q in s[i:j + 1])
+        night = any(_meets(q.start, q.end, rules.night_start, rules.night_end) for q in s[i:j + 1])
+        if (b - a).total_seconds() / 60.0 > (night_lim if night else day_lim):
+            return False
+        i = j + 1
+    budget = rules.max_driving_per_24h_h * 60 * max(1, drivers) + _EPS
+    day = timedelta(days=1)
+    for lo, hi in [(q.start, q.start + day) for q in s] + [(q.end - day, q.end) for q in s]:
+        used = 0.0
+        for r in s:
+            if r.end <= lo or r.start >= hi:
+                continue
+            span = (r.end - r.start).total_seconds() / 60.0
+            inside = (min(r.end, hi) - max(r.start, lo)).total_seconds() / 60.0
+            used += r.driving_min * (inside / span if span > 0 else 1.0)
+        if used > budget:
+            return False
+    return True

@@ -15,6 +15,8 @@ are reported with the binding reason.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +27,8 @@ import numpy as np
 from planner.rules.driving import ceil_minute, drivers_needed
 from planner.rules.route import RoutePlan, plan_route, plan_single
 from planner.rules.seats import allowed_seats
-from planner.solve.feeders import Bus, FeederRun, pickup_order, route_runs, schedule_runs
+from planner.solve.feeders import (Bus, BusRun, FeederRun, as_bus_run, pickup_order, prune_timeline, route_runs,
+                                   schedule_runs)
 from planner.solve.packing import pack_area
 from planner.solve.problem import CLOSED, LEVELS, ProblemData, at
 from planner.solve.records import PlanParts, stop
@@ -40,6 +43,39 @@ class Vehicle:
     seats: dict[str, int]  # occupancy rule -> seats allowed
     free_at: datetime
     at_place: str = ""  # where the vehicle waits when free ("" = its home terminal)
+    runs: tuple[BusRun, ...] = ()  # a feeder bus's recent runs, for its timeline and the driver rules
+
+
+import os
+_DEBUG = os.environ.get('SOLVER_DEBUG')
+
+
+class FeederStop(NamedTuple):
+    """A village a feeder run calls at: when, who boards, km from the previous stop."""
+
+    village: str
+    arrive: datetime
+    depart: datetime
+    units: list[int]
+    km: float
+
+
+class PlannedRun(NamedTuple):
+    """A feeder run on a bus, timed: its stops, arrival at the hub, km from the last stop."""
+
+    bus: str
+    stops: list[FeederStop]
+    arrive: datetime
+    km_to_hub: float
+
+
+@dataclass
+class FeederPlan:
+    """Tentative feeder runs to one hub (nothing written yet) and what committing them changes."""
+
+    runs: list[PlannedRun]
+    timeline: dict[str, Bus]  # bus -> the bus with these runs done
+    brought: dict[int, datetime]  # unit -> arrival at the hub (units no bus brings are absent)
 
 
 @dataclass
@@ -94,6 +130,7 @@ class CountyPlanner:
         # CP-SAT repacking is worth most where few coaches leave; a budget per county
         # keeps a municipality-wide run from spending hours on it
         self.cpsat_left = self.sc.solver.cpsat_budget_per_county_s
+        self.blocked: dict[int, str] = {}  # unit -> the limit that kept it home on its last try
         self._setup_fleet()
 
     # ----------------------------------------------------------------- fleet
@@ -112,6 +149,7 @@ class CountyPlanner:
             for i in range(int(rec.count)):
                 v = Vehicle(f"{self.county}-{tid}-{i + 1:03d}", tid, seats, day0)
                 (self.coaches if mode == "coach" else self.feeders).append(v)
+        self.feeder_seats = max((v.seats["half_seats"] for v in self.feeders), default=0)
         self.coach_cap = {
             r: max((v.seats[r] for v in self.coaches), default=0)
             for r in ("half_seats", "one_per_two_seats", "one_per_row", "all_seats")
@@ -154,6 +192,12 @@ class CountyPlanner:
                 self._fail(uid, ctx.why_late[uid])
         todo = [(int(earliest[i]), int(uid)) for i, uid in enumerate(self.ids) if latest[i] >= earliest[i]]
         todo.sort()
+        # when people of each destination area become ready (from the register): a part-filled
+        # coach waits only for people expected before it would have to leave
+        self.ready_days: dict[int, list[int]] = {}
+        for day, uid in todo:
+            if uid not in ctx.on_train:
+                self.ready_days.setdefault(int(ctx.area[uid]), []).append(day)
         pool: dict[int, list[int]] = {}
         ptr = 0
         for d in range(n_days):
@@ -181,14 +225,23 @@ class CountyPlanner:
                 keep = []
                 for x in pool[key]:
                     if ctx.latest[x] <= d:
-                        self._fail(x, ctx.why_late[x])
+                        self._fail(x, self._why(x))
                     else:
                         keep.append(x)
                 pool[key] = keep
         for key, rest in pool.items():
             for x in rest:
-                self._fail(x, "no_vehicle_before_needed_by")
+                self._fail(x, self.blocked.get(int(x), "no_vehicle_before_needed_by"))
         return self.parts
+
+    def _note(self, units, reason: str) -> None:
+        """Remember what kept these units home today; the last one noted is reported if they never leave."""
+        for x in units:
+            self.blocked[int(x)] = reason
+
+    def _why(self, uid: int) -> str:
+        """Why a unit stays home: the limit that bound on its last try, else why its last day is its last."""
+        return self.blocked.get(int(uid)) or str(self.ctx.why_late[uid])
 
     def _fail(self, uid: int, reason: str) -> None:
         for pos in self.u.members[uid]:
@@ -240,10 +293,16 @@ class CountyPlanner:
         return loads
 
     def _leaves_today(self, b, cap: int, d: int) -> bool:
-        """A coach load leaves when (nearly) full, when someone on it cannot wait, or when waiting is off."""
+        """A coach load leaves when (nearly) full, when someone on it cannot wait, when waiting is
+        off, or when nobody else of its destination area becomes ready before it would have to
+        leave (a coach is held only for people the register says are coming)."""
         if b.load >= cap - 2 or not self.sc.solver.wait_for_fuller_coach:
             return True
-        return min(int(self.ctx.latest[x]) for x in b.units) <= d
+        last = min(int(self.ctx.latest[x]) for x in b.units)
+        if last <= d:
+            return True
+        days = self.ready_days.get(int(self.ctx.area[b.units[0]]), [])
+        return bisect.bisect_right(days, last) == bisect.bisect_right(days, d)
 
     # ------------------------------------------------------------ dispatch
     def _dispatch(self, d: int, loads: list[Load]) -> set[int]:
@@ -270,9 +329,11 @@ class CountyPlanner:
                     sent.update(ld.units)
                 continue
             if hub_people + ld.people > cap_hub:
+                self._note(ld.units, "terminal_capacity")
                 continue
             coach = self._pick_coach(latest, ld.people, self._rule_for(ld.factories, d), reserved)
             if coach is None:
+                self._note(ld.units, "no_coach_free")
                 continue
             reserved.add(coach.vehicle_id)
             wave.append((ld, coach))
@@ -326,6 +387,7 @@ class CountyPlanner:
         leave_base = first_pick - timedelta(minutes=self._feeder_minutes(self.terminal, villages[0]) + 1)
         coach = self._pick_coach(leave_base, ld.people, rule, reserved)
         if coach is None:
+            self._note(ld.units, "no_coach_free")
             return False
         if self._build_coach(d, ld, coach, rule, leave_base, villages, direct=True):
             return True
@@ -337,53 +399,88 @@ class CountyPlanner:
         return self._build_coach(d, ld, coach, rule, day_start, villages, direct=True)
 
     def _send_hub_wave(self, d: int, wave: list[tuple[Load, Vehicle]]) -> list[Load]:
-        """Feeder runs shared by the day's hub coaches, then the coaches; returns the loads sent.
+        """Feeder runs timed to their coaches, then the coaches; returns the loads sent.
 
-        Feeder runs are planned for all the wave's travellers together, village by
-        village in the order of the loads (the most urgent coach's villages first),
-        aiming at the hub the transfer time before the first departure; a bus
-        that is busy does a later run, and a coach leaves once its last passenger
-        is in plus the transfer time. A coach that would leave after the latest
-        departure time, or whose trip breaks a rule, drops out of the wave and the
-        runs are planned again without its people, until every coach left can go.
-        Nothing is written before that, so a dropped load leaves no trace.
+        The day is cut into departure slots from ``coach_depart_time``, every
+        ``hub.max_wait_min - hub.transfer_min`` minutes, up to ``latest_coach_depart_time``.
+        In a slot leaving at T, the waiting coaches (most urgent first) get feeder runs
+        routed for all their travellers together and put on the buses so that every run
+        reaches the hub in [T - max_wait, T - transfer]: nobody waits at the hub longer
+        than ``hub.max_wait_min``. A coach some of whose travellers no bus brings in that
+        window (buses busy, a village too far for the slot, the driver rules) drops out
+        of the slot and the runs are planned again without it; it tries the next slot.
+        A coach whose trip breaks a rule waits for the next day. Nothing is written
+        before a slot's runs and coaches all fit, so a dropped load leaves no trace.
         """
         sc, p, ctx = self.sc, self.p, self.ctx
         day = p.days[d]
         t0 = at(day, sc.fleet.coach_depart_time)
         latest = at(day, sc.fleet.latest_coach_depart_time)
         transfer = timedelta(minutes=sc.hub.transfer_min)
-        active = list(wave)
-        while active:
-            by_village: dict[str, list[int]] = {}
-            priority: dict[str, int] = {}
-            for k, (ld, _coach) in enumerate(active):
-                for x in sorted(ld.units, key=lambda x: (ctx.sort_key[x], x)):
-                    by_village.setdefault(ctx.village[x], []).append(x)
-                    priority.setdefault(ctx.village[x], k)
-            plan = self._plan_feeders(day, self.terminal, by_village, t0 - transfer, priority=priority)
-            if plan is None:
-                return []
-            runs, _last = plan
-            at_hub: dict[int, datetime] = {}
-            for _bus, stops, arr_h, _km in runs:
-                for _v, _a, _dep, units, _k in stops:
-                    for x in units:
-                        at_hub[x] = arr_h
-            ready: list[tuple[Load, Vehicle, CoachRoute]] = []
-            for ld, coach in active:
-                depart = ceil_minute(max(t0, coach.free_at, max(at_hub[x] for x in ld.units) + transfer))
-                route = self._coach_route(d, ld, coach, depart, []) if depart <= latest else None
-                if route is not None:
-                    ready.append((ld, coach, route))
-            if len(ready) == len(active):
-                self._commit_feeders(runs, self.terminal, d)
-                for ld, coach, route in ready:
-                    self._write_coach(d, ld, coach, route, [], direct=False)
-                return [ld for ld, _c, _r in ready]
-            keep = {id(ld) for ld, _c, _r in ready}
-            active = [(ld, coach) for ld, coach in active if id(ld) in keep]
-        return []
+        max_wait = timedelta(minutes=max(sc.hub.max_wait_min, sc.hub.transfer_min))
+        step = max(timedelta(minutes=30), max_wait - transfer)
+        first_dep = at(day, sc.feeders.first_depart_time)
+        pending = list(wave)
+        sent: list[Load] = []
+        slot = t0
+        while pending and slot <= latest:
+            # a coach takes part once it is free and its farthest village can be in by the slot
+            active = [(ld, c) for ld, c in pending
+                      if c.free_at <= slot and first_dep + self._longest_ride(ld) <= slot - transfer]
+            # no more travellers than one run of every feeder bus could bring
+            room = len(self.feeders) * self.feeder_seats
+            active = [a for a, upto in zip(active, itertools.accumulate(ld.people for ld, _c in active))
+                      if upto <= room] or active[:1]
+            while active:
+                by_village: dict[str, list[int]] = {}
+                priority: dict[str, int] = {}
+                for k, (ld, _coach) in enumerate(active):
+                    for x in sorted(ld.units, key=lambda x: (ctx.sort_key[x], x)):
+                        by_village.setdefault(ctx.village[x], []).append(x)
+                        priority.setdefault(ctx.village[x], k)
+                plan = self._plan_feeders(day, self.terminal, by_village, slot - transfer,
+                                          arrive_after=slot - max_wait, priority=priority)
+                if plan is None:
+                    return sent
+                ready: list[tuple[Load, Vehicle, CoachRoute]] = []
+                missed: list[tuple[Load, Vehicle]] = []
+                broken: list[tuple[Load, Vehicle]] = []
+                for ld, coach in active:
+                    arrivals = [plan.brought.get(x) for x in ld.units]
+                    if any(a is None for a in arrivals):
+                        missed.append((ld, coach))
+                        continue
+                    depart = ceil_minute(max(t0, coach.free_at, max(arrivals) + transfer))
+                    route = self._coach_route(d, ld, coach, depart, [])
+                    if route is None:
+                        broken.append((ld, coach))
+                    else:
+                        ready.append((ld, coach, route))
+                if not missed and not broken:
+                    self._commit_feeders(plan, self.terminal, d)
+                    for ld, coach, route in ready:
+                        self._write_coach(d, ld, coach, route, [], direct=False)
+                    sent += [ld for ld, _c, _r in ready]
+                    gone = {id(ld) for ld, _c, _r in ready}
+                    pending = [(ld, c) for ld, c in pending if id(ld) not in gone]
+                    break
+                if _DEBUG:
+                    print("slot", d, slot.strftime("%H:%M"), "active", len(active), "runs", len(plan.runs), "brought", len(plan.brought), "missed", len(missed), "broken", len(broken))
+                no_go = {id(ld) for ld, _c in broken}
+                for ld, _c in missed:
+                    self._note(ld.units, "no_feeder_in_time")
+                pending = [(ld, c) for ld, c in pending if id(ld) not in no_go]
+                # the coaches whose travellers the buses bring in this slot try again alone
+                out = {id(ld) for ld, _c in missed + broken}
+                active = [(ld, c) for ld, c in active if id(ld) not in out]
+            slot += step
+        return sent
+
+    def _longest_ride(self, ld: Load) -> timedelta:
+        """The ride from the load's farthest village to the terminal (the least a feeder needs)."""
+        ctx = self.ctx
+        worst = max(self._feeder_minutes(v, self.terminal) for v in {ctx.village[x] for x in ld.units})
+        return timedelta(minutes=math.ceil(worst - 1e-9))
 
     def _pickup_order(self, ld: Load) -> list[str]:
         """The order of a direct coach's pick-ups: the least driving from the terminal, through
@@ -406,16 +503,17 @@ class CountyPlanner:
         return order
 
     # -------------------------------------------------------------- feeders
-    def _plan_feeders(self, day, hub: str, by_village: dict[str, list[int]], arrive_by: datetime,
-                      priority: dict[str, int] | None = None):
-        """Tentatively route and schedule feeder runs to reach ``hub`` by ``arrive_by``.
+    def _plan_feeders(self, day, hub: str, by_village: dict[str, list[int]], arrive_by: datetime, *,
+                      arrive_after: datetime | None = None,
+                      priority: dict[str, int] | None = None) -> FeederPlan | None:
+        """Tentatively route and schedule feeder runs to reach ``hub`` in [``arrive_after``, ``arrive_by``].
 
         Runs come from the routing engine (:func:`planner.solve.feeders.route_runs`) and go on
-        the county's feeder buses (:func:`~planner.solve.feeders.schedule_runs`), those
-        carrying the most urgent villages (lowest ``priority``) first. Returns (runs, latest
-        arrival) or None when the county has no feeder bus. Each run: (bus, stops [(village,
-        arrive, depart, units, km)], arrive at hub, km to hub). Nothing is committed: the
-        caller commits when the trunk vehicle can leave.
+        the county's feeder buses (:func:`~planner.solve.feeders.schedule_runs`, under the
+        driver rules for each bus's whole day), those carrying the most urgent villages
+        (lowest ``priority``) first; a run no bus can bring in the window is left out (its
+        units are absent from ``brought``). None when the county has no feeder bus. Nothing
+        is committed: the caller commits when the trunk vehicle can leave.
         """
         sc = self.sc
         if not self.feeders:
@@ -423,9 +521,11 @@ class CountyPlanner:
         rule = self.ctx.feeder_rule(hub, self.p.day_index(day))
         cap = min(v.seats[rule] for v in self.feeders)
         dwell = sc.feeders.dwell_min
+        # the ride also stays within one daytime driving stretch (a feeder does not rest en route)
+        ride_limit = min(sc.feeders.max_ride_h, sc.drivers.max_continuous_day_h)
         runs = route_runs(
             hub, by_village, self.ctx.size, cap, self._feeder_matrix,
-            ride_limit_min=int(round(sc.feeders.max_ride_h * 60)), dwell=dwell,
+            ride_limit_min=int(round(ride_limit * 60)), dwell=dwell,
             iterations=sc.solver.feeder_iterations, seed=sc.solver.seed, engine=sc.solver.routing_engine,
         )
         prio = priority or {}
@@ -433,38 +533,48 @@ class CountyPlanner:
         def order(run: FeederRun) -> tuple:
             return (min(prio.get(v, 0) for v, _u in run.stops), -run.ride, run.first)
 
-        buses = [Bus(v.vehicle_id, v.free_at, v.at_place or self.terminal or hub) for v in self.feeders]
+        buses = [prune_timeline(Bus(v.vehicle_id, v.free_at, v.at_place or self.terminal or hub, v.runs),
+                                arrive_by - timedelta(hours=30)) for v in self.feeders]
         dead = lambda a, b: math.ceil(self._feeder_minutes(a, b) - 1e-9)  # noqa: E731
         planned = schedule_runs(runs, buses, hub, arrive_by, at(day, sc.feeders.first_depart_time), dead,
-                                order=order)
-        out = []
-        latest_arrival = arrive_by
+                                order=order, arrive_after=arrive_after, rules=sc.drivers, late=False)
+        out: list[PlannedRun] = []
+        brought: dict[int, datetime] = {}
         for sr in planned:
             stops = []
             prev = None
             for (vcode, units), (arr, dep) in zip(sr.run.stops, sr.stop_times()):
                 km = 0.0 if prev is None else self._km(prev, vcode)
-                stops.append((vcode, arr, dep, list(units), km))
+                stops.append(FeederStop(vcode, arr, dep, list(units), km))
                 prev = vcode
-            out.append((sr.bus, stops, sr.arrive, self._km(prev, hub)))
-            latest_arrival = max(latest_arrival, sr.arrive)
-        return out, latest_arrival
+                for x in units:
+                    brought[x] = sr.arrive
+            out.append(PlannedRun(sr.bus, stops, sr.arrive, self._km(prev, hub)))
+        timeline = {}
+        for b in buses:
+            mine = [as_bus_run(sr, hub) for sr in planned if sr.bus == b.bus_id]
+            if mine:
+                timeline[b.bus_id] = Bus(b.bus_id, b.free_at, b.at, tuple(sorted((*b.done, *mine),
+                                                                                 key=lambda r: r.board)))
+        return FeederPlan(out, timeline, brought)
 
-    def _commit_feeders(self, runs, hub: str, d: int) -> None:
+    def _commit_feeders(self, plan: FeederPlan, hub: str, d: int) -> None:
         """Write the feeder trips, stops and first legs; the buses become busy."""
         ctx, parts = self.ctx, self.parts
         byid = {v.vehicle_id: v for v in self.feeders}
-        for bus, stops, arr_h, last_km in runs:
+        for bus, b in plan.timeline.items():
             v = byid[bus]
-            v.free_at = max(v.free_at, arr_h)
-            v.at_place = hub
+            v.free_at, v.at_place, v.runs = b.free_at, b.at, b.done
+        for bus, stops, arr_h, last_km in plan.runs:
+            v = byid[bus]
             tid = parts.new_trip_id("F")
-            people = int(sum(ctx.size[x] for _, _, _, units, _ in stops for x in units))
+            people = int(sum(ctx.size[x] for st in stops for x in st.units))
             rule = ctx.feeder_rule(hub, d)
             seats = allowed_seats(self.p.layouts[v.type_id], rule, self.p.isolation_rows(v.type_id))
-            km_total = sum(s[4] for s in stops) + last_km
+            km_total = sum(st.km for st in stops) + last_km
             parts.trips.append(
-                self._trip_row(tid, "feeder", v, rule, stops[0][0], stops[0][2], [hub], arr_h, km_total, 1, people)
+                self._trip_row(tid, "feeder", v, rule, stops[0].village, stops[0].depart, [hub], arr_h, km_total,
+                               1, people)
             )
             i = 0
             for seq, (vcode, arr, dep, units, km) in enumerate(stops, 1):
@@ -648,16 +758,14 @@ class CountyPlanner:
         by_key: dict[tuple[str, datetime], dict[str, list[int]]] = {}
         for uid, st, by, _d in booked:
             by_key.setdefault((st, by), {}).setdefault(ctx.village[uid], []).append(uid)
+        early = timedelta(minutes=max(0, self.sc.hub.max_wait_min - self.sc.hub.transfer_min))
         for (st, by), groups in sorted(by_key.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-            plan = self._plan_feeders(self.p.days[d], st, groups, by)
+            # feeders reach the station in [departure - max wait, departure - transfer]
+            plan = self._plan_feeders(self.p.days[d], st, groups, by, arrive_after=by - early)
             if plan is None:
                 continue
-            runs, _last = plan
-            good = [r for r in runs if r[2] <= by]
-            self._commit_feeders(good, st, d)
-            for r in good:
-                for _v, _a, _d, units, _k in r[1]:
-                    fed.extend(units)
+            self._commit_feeders(plan, st, d)
+            fed.extend(plan.brought)
         return fed
 
 
