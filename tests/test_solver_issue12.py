@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -107,7 +108,12 @@ def test_every_feeder_bus_keeps_the_driver_rules():
     """A 6 h ride limit and few buses: no feeder run drives over 4 h, no bus drives in 02:00-05:00
     or over 8 h in 24 h (the runs as written; the planner also counts the empty drives)."""
     sc = scenario(feeders={"max_ride_h": 6.0})
-    _, _, plan = _run(tiny_tables({"F0002": 173, "F0004": 148}, villages=12, feeders=3), sc)
+    tables = tiny_tables({"F0002": 173, "F0004": 148}, villages=12, feeders=3)
+    # villages 1-2 h of feeder driving from the terminal (35 km/h, detour 1.3)
+    v = tables["villages"]
+    v["lon"] = 109.878 + np.array([0.3, -0.3, 0.4, -0.4, 0.2, -0.2, 0.35, -0.35, 0.45, -0.45, 0.25, -0.25])
+    v["lat"] = 31.074 + np.array([0.2, 0.2, -0.2, -0.2, 0.3, 0.3, -0.3, -0.3, 0.1, 0.1, -0.3, -0.3])
+    _, _, plan = _run(tables, sc)
     blocks = _feeder_blocks(plan)
     assert blocks
     for bus, runs in blocks.items():

@@ -418,7 +418,7 @@ class CountyPlanner:
         latest = at(day, sc.fleet.latest_coach_depart_time)
         transfer = timedelta(minutes=sc.hub.transfer_min)
         max_wait = timedelta(minutes=max(sc.hub.max_wait_min, sc.hub.transfer_min))
-        step = max(timedelta(minutes=30), max_wait - transfer)
+        step = max(timedelta(minutes=30), (max_wait - transfer) / 2)
         first_dep = at(day, sc.feeders.first_depart_time)
         pending = list(wave)
         sent: list[Load] = []
@@ -521,8 +521,7 @@ class CountyPlanner:
         rule = self.ctx.feeder_rule(hub, self.p.day_index(day))
         cap = min(v.seats[rule] for v in self.feeders)
         dwell = sc.feeders.dwell_min
-        # the ride also stays within one daytime driving stretch (a feeder does not rest en route)
-        ride_limit = min(sc.feeders.max_ride_h, sc.drivers.max_continuous_day_h)
+        ride_limit = feeder_ride_limit_h(sc)  # the drive out and the ride in: one daytime stretch
         runs = route_runs(
             hub, by_village, self.ctx.size, cap, self._feeder_matrix,
             ride_limit_min=int(round(ride_limit * 60)), dwell=dwell,
@@ -770,7 +769,7 @@ class CountyPlanner:
 
 
 # imported late to avoid a cycle in type hints
-from planner.solve.context import SolveContext  # noqa: E402
+from planner.solve.context import SolveContext, feeder_ride_limit_h  # noqa: E402
 
 
 def _rest_while_picking_up(route, n_pickups: int) -> bool:

@@ -19,7 +19,7 @@ import numpy as np
 
 from planner.rules.geo import haversine_km
 from planner.rules.seats import allowed_seats
-from planner.solve.context import SolveContext
+from planner.solve.context import SolveContext, feeder_ride_limit_h
 from planner.solve.problem import CLOSED, LEVELS, ProblemData, as_date, at
 from planner.solve.records import PlanParts, stop
 
@@ -100,7 +100,7 @@ def book_trains(p: ProblemData, ctx: SolveContext) -> TrainBooking:
         if len(cand) == 0:
             continue
         ride_h = np.array([_ride_h(p, ride_cache, ctx.village[u], origin, ctx.county[u]) for u in cand])
-        cand = cand[ride_h <= sc.feeders.max_ride_h]
+        cand = cand[ride_h <= feeder_ride_limit_h(sc)]
         # feeders need a feeder fleet in the unit's county
         has_feeder = set(p.fleet[p.fleet["type_id"].map(p.vehicle_modes) == "feeder"]["county_code"].astype(str))
         cand = np.array([u for u in cand if ctx.county[u] in has_feeder], dtype=np.int64)
