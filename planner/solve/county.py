@@ -16,7 +16,6 @@ are reported with the binding reason.
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,10 +43,6 @@ class Vehicle:
     free_at: datetime
     at_place: str = ""  # where the vehicle waits when free ("" = its home terminal)
     runs: tuple[BusRun, ...] = ()  # a feeder bus's recent runs, for its timeline and the driver rules
-
-
-import os
-_DEBUG = os.environ.get('SOLVER_DEBUG')
 
 
 class FeederStop(NamedTuple):
@@ -401,16 +396,15 @@ class CountyPlanner:
     def _send_hub_wave(self, d: int, wave: list[tuple[Load, Vehicle]]) -> list[Load]:
         """Feeder runs timed to their coaches, then the coaches; returns the loads sent.
 
-        The day is cut into departure slots from ``coach_depart_time``, every
-        ``hub.max_wait_min - hub.transfer_min`` minutes, up to ``latest_coach_depart_time``.
-        In a slot leaving at T, the waiting coaches (most urgent first) get feeder runs
-        routed for all their travellers together and put on the buses so that every run
-        reaches the hub in [T - max_wait, T - transfer]: nobody waits at the hub longer
-        than ``hub.max_wait_min``. A coach some of whose travellers no bus brings in that
-        window (buses busy, a village too far for the slot, the driver rules) drops out
-        of the slot and the runs are planned again without it; it tries the next slot.
-        A coach whose trip breaks a rule waits for the next day. Nothing is written
-        before a slot's runs and coaches all fit, so a dropped load leaves no trace.
+        The day is cut into departure slots from ``coach_depart_time``, every half of
+        ``hub.max_wait_min - hub.transfer_min`` (at least 30 min), up to
+        ``latest_coach_depart_time``. In each slot (leaving at T) the waiting coaches, most
+        urgent first, get their own feeder runs (routed once a day per coach) put on the buses
+        so that every run reaches the hub in [T - max_wait, T - transfer]: nobody waits at
+        the hub longer than ``hub.max_wait_min``. A coach goes when all its runs fit (then its
+        runs and trip are written at once, and the buses' timelines include them); otherwise
+        nothing of it is kept and it tries the next slot. A coach whose trip breaks a rule
+        waits for the next day.
         """
         sc, p, ctx = self.sc, self.p, self.ctx
         day = p.days[d]
@@ -420,59 +414,36 @@ class CountyPlanner:
         max_wait = timedelta(minutes=max(sc.hub.max_wait_min, sc.hub.transfer_min))
         step = max(timedelta(minutes=30), (max_wait - transfer) / 2)
         first_dep = at(day, sc.feeders.first_depart_time)
+        if not self.feeders:
+            return []
         pending = list(wave)
         sent: list[Load] = []
+        runs_of: dict[int, list[FeederRun]] = {}
         slot = t0
         while pending and slot <= latest:
-            # a coach takes part once it is free and its farthest village can be in by the slot
-            active = [(ld, c) for ld, c in pending
-                      if c.free_at <= slot and first_dep + self._longest_ride(ld) <= slot - transfer]
-            # no more travellers than one run of every feeder bus could bring
-            room = len(self.feeders) * self.feeder_seats
-            active = [a for a, upto in zip(active, itertools.accumulate(ld.people for ld, _c in active))
-                      if upto <= room] or active[:1]
-            while active:
-                by_village: dict[str, list[int]] = {}
-                priority: dict[str, int] = {}
-                for k, (ld, _coach) in enumerate(active):
+            buses = self._bus_timelines(self.terminal, slot)
+            for ld, coach in list(pending):
+                if coach.free_at > slot or first_dep + self._longest_ride(ld) > slot - transfer:
+                    continue
+                if id(ld) not in runs_of:
+                    by_village: dict[str, list[int]] = {}
                     for x in sorted(ld.units, key=lambda x: (ctx.sort_key[x], x)):
                         by_village.setdefault(ctx.village[x], []).append(x)
-                        priority.setdefault(ctx.village[x], k)
-                plan = self._plan_feeders(day, self.terminal, by_village, slot - transfer,
-                                          arrive_after=slot - max_wait, priority=priority)
-                if plan is None:
-                    return sent
-                ready: list[tuple[Load, Vehicle, CoachRoute]] = []
-                missed: list[tuple[Load, Vehicle]] = []
-                broken: list[tuple[Load, Vehicle]] = []
-                for ld, coach in active:
-                    arrivals = [plan.brought.get(x) for x in ld.units]
-                    if any(a is None for a in arrivals):
-                        missed.append((ld, coach))
-                        continue
-                    depart = ceil_minute(max(t0, coach.free_at, max(arrivals) + transfer))
-                    route = self._coach_route(d, ld, coach, depart, [])
-                    if route is None:
-                        broken.append((ld, coach))
-                    else:
-                        ready.append((ld, coach, route))
-                if not missed and not broken:
-                    self._commit_feeders(plan, self.terminal, d)
-                    for ld, coach, route in ready:
-                        self._write_coach(d, ld, coach, route, [], direct=False)
-                    sent += [ld for ld, _c, _r in ready]
-                    gone = {id(ld) for ld, _c, _r in ready}
-                    pending = [(ld, c) for ld, c in pending if id(ld) not in gone]
-                    break
-                if _DEBUG:
-                    print("slot", d, slot.strftime("%H:%M"), "active", len(active), "runs", len(plan.runs), "brought", len(plan.brought), "missed", len(missed), "broken", len(broken))
-                no_go = {id(ld) for ld, _c in broken}
-                for ld, _c in missed:
+                    runs_of[id(ld)] = self._route_feeders(day, self.terminal, by_village)
+                plan = self._schedule_feeders(day, self.terminal, runs_of[id(ld)], slot - transfer,
+                                              arrive_after=slot - max_wait, buses=buses)
+                if len(plan.runs) < len(runs_of[id(ld)]):
                     self._note(ld.units, "no_feeder_in_time")
-                pending = [(ld, c) for ld, c in pending if id(ld) not in no_go]
-                # the coaches whose travellers the buses bring in this slot try again alone
-                out = {id(ld) for ld, _c in missed + broken}
-                active = [(ld, c) for ld, c in active if id(ld) not in out]
+                    continue
+                depart = ceil_minute(max(t0, coach.free_at, max(plan.brought.values()) + transfer))
+                route = self._coach_route(d, ld, coach, depart, [])
+                pending.remove((ld, coach))
+                if route is None:
+                    continue
+                self._commit_feeders(plan, self.terminal, d)
+                self._write_coach(d, ld, coach, route, [], direct=False)
+                sent.append(ld)
+                buses = [plan.timeline.get(b.bus_id, b) for b in buses]
             slot += step
         return sent
 
@@ -503,39 +474,53 @@ class CountyPlanner:
         return order
 
     # -------------------------------------------------------------- feeders
+    def _route_feeders(self, day, hub: str, by_village: dict[str, list[int]]) -> list[FeederRun]:
+        """Feeder runs that bring ``by_village``'s units to ``hub`` (routing only, no bus yet).
+
+        From the routing engine (:func:`planner.solve.feeders.route_runs`): bus-sized runs whose
+        first boarder rides at most the planned ride limit (:func:`feeder_ride_limit_h`).
+        """
+        sc = self.sc
+        rule = self.ctx.feeder_rule(hub, self.p.day_index(day))
+        cap = min(v.seats[rule] for v in self.feeders)
+        ride_limit = feeder_ride_limit_h(sc)  # the drive out and the ride in: one daytime stretch
+        return route_runs(
+            hub, by_village, self.ctx.size, cap, self._feeder_matrix,
+            ride_limit_min=int(round(ride_limit * 60)), dwell=sc.feeders.dwell_min,
+            iterations=sc.solver.feeder_iterations, seed=sc.solver.seed, engine=sc.solver.routing_engine,
+        )
+
     def _plan_feeders(self, day, hub: str, by_village: dict[str, list[int]], arrive_by: datetime, *,
                       arrive_after: datetime | None = None,
                       priority: dict[str, int] | None = None) -> FeederPlan | None:
         """Tentatively route and schedule feeder runs to reach ``hub`` in [``arrive_after``, ``arrive_by``].
 
-        Runs come from the routing engine (:func:`planner.solve.feeders.route_runs`) and go on
-        the county's feeder buses (:func:`~planner.solve.feeders.schedule_runs`, under the
-        driver rules for each bus's whole day), those carrying the most urgent villages
-        (lowest ``priority``) first; a run no bus can bring in the window is left out (its
-        units are absent from ``brought``). None when the county has no feeder bus. Nothing
-        is committed: the caller commits when the trunk vehicle can leave.
+        None when the county has no feeder bus. See :meth:`_schedule_feeders`.
         """
-        sc = self.sc
         if not self.feeders:
             return None
-        rule = self.ctx.feeder_rule(hub, self.p.day_index(day))
-        cap = min(v.seats[rule] for v in self.feeders)
-        dwell = sc.feeders.dwell_min
-        ride_limit = feeder_ride_limit_h(sc)  # the drive out and the ride in: one daytime stretch
-        runs = route_runs(
-            hub, by_village, self.ctx.size, cap, self._feeder_matrix,
-            ride_limit_min=int(round(ride_limit * 60)), dwell=dwell,
-            iterations=sc.solver.feeder_iterations, seed=sc.solver.seed, engine=sc.solver.routing_engine,
-        )
+        runs = self._route_feeders(day, hub, by_village)
+        return self._schedule_feeders(day, hub, runs, arrive_by, arrive_after=arrive_after, priority=priority)
+
+    def _schedule_feeders(self, day, hub: str, runs: list[FeederRun], arrive_by: datetime, *,
+                          arrive_after: datetime | None = None, priority: dict[str, int] | None = None,
+                          buses: list[Bus] | None = None) -> FeederPlan:
+        """Put ``runs`` on the county's feeder buses to reach ``hub`` in [``arrive_after``, ``arrive_by``].
+
+        :func:`~planner.solve.feeders.schedule_runs`, under the driver rules for each bus's
+        whole day, the runs carrying the most urgent villages (lowest ``priority``) first; a run
+        no bus can bring in the window is left out (its units are absent from ``brought``).
+        ``buses`` are the buses' timelines (default: as committed). Nothing is committed.
+        """
+        sc = self.sc
         prio = priority or {}
 
         def order(run: FeederRun) -> tuple:
             return (min(prio.get(v, 0) for v, _u in run.stops), -run.ride, run.first)
 
-        buses = [prune_timeline(Bus(v.vehicle_id, v.free_at, v.at_place or self.terminal or hub, v.runs),
-                                arrive_by - timedelta(hours=30)) for v in self.feeders]
-        dead = lambda a, b: math.ceil(self._feeder_minutes(a, b) - 1e-9)  # noqa: E731
-        planned = schedule_runs(runs, buses, hub, arrive_by, at(day, sc.feeders.first_depart_time), dead,
+        if buses is None:
+            buses = self._bus_timelines(hub, arrive_by)
+        planned = schedule_runs(runs, buses, hub, arrive_by, at(day, sc.feeders.first_depart_time), self._dead,
                                 order=order, arrive_after=arrive_after, rules=sc.drivers, late=False)
         out: list[PlannedRun] = []
         brought: dict[int, datetime] = {}
@@ -556,6 +541,15 @@ class CountyPlanner:
                 timeline[b.bus_id] = Bus(b.bus_id, b.free_at, b.at, tuple(sorted((*b.done, *mine),
                                                                                  key=lambda r: r.board)))
         return FeederPlan(out, timeline, brought)
+
+    def _bus_timelines(self, hub: str, around: datetime) -> list[Bus]:
+        """The feeder buses' committed timelines, runs long before ``around`` folded away."""
+        return [prune_timeline(Bus(v.vehicle_id, v.free_at, v.at_place or self.terminal or hub, v.runs),
+                               around - timedelta(hours=30)) for v in self.feeders]
+
+    def _dead(self, a: str, b: str) -> int:
+        """Whole minutes of an empty feeder drive from ``a`` to ``b``."""
+        return math.ceil(self._feeder_minutes(a, b) - 1e-9)
 
     def _commit_feeders(self, plan: FeederPlan, hub: str, d: int) -> None:
         """Write the feeder trips, stops and first legs; the buses become busy."""
