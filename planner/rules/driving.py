@@ -427,10 +427,17 @@ def duty_fits(periods: list[DutyPeriod] | tuple[DutyPeriod, ...], rules: Drivers
     """
     s = sorted(periods, key=lambda q: q.start)
     rest = timedelta(minutes=rules.min_rest_min)
+    ns, ne = _clock_min(rules.no_driving_start), _clock_min(rules.no_driving_end)
+    nts, nte = _clock_min(rules.night_start), _clock_min(rules.night_end)
+
+    def meets(q: DutyPeriod, start: int, end: int) -> bool:
+        tod = q.start.hour * 60 + q.start.minute + q.start.second / 60.0
+        return _overlaps(tod, (q.end - q.start).total_seconds() / 60.0, start, end)
+
     day_lim = rules.max_continuous_day_h * 60 + _EPS
     night_lim = rules.max_continuous_night_h * 60 + _EPS
     for q in s:
-        if _meets(q.start, q.end, rules.no_driving_start, rules.no_driving_end):
+        if meets(q, ns, ne):
             return False
     i = 0
     while i < len(s):
@@ -438,7 +445,7 @@ def duty_fits(periods: list[DutyPeriod] | tuple[DutyPeriod, ...], rules: Drivers
         while j + 1 < len(s) and s[j + 1].start - s[j].end < rest:
             j += 1
         a, b = s[i].start, max(q.end for q in s[i:j + 1])
-        night = any(_meets(q.start, q.end, rules.night_start, rules.night_end) for q in s[i:j + 1])
+        night = any(meets(q, nts, nte) for q in s[i:j + 1])
         if (b - a).total_seconds() / 60.0 > (night_lim if night else day_lim):
             return False
         i = j + 1

@@ -122,6 +122,7 @@ class CountyPlanner:
         self.travel = p.travel
         self.terminal = inp.terminal_id
         self._km_cache: dict[tuple[str, str], float] = {}
+        self._dead_cache: dict[tuple[str, str], int] = {}
         # CP-SAT repacking is worth most where few coaches leave; a budget per county
         # keeps a municipality-wide run from spending hours on it
         self.cpsat_left = self.sc.solver.cpsat_budget_per_county_s
@@ -316,6 +317,7 @@ class CountyPlanner:
         latest = at(day, self.sc.fleet.latest_coach_depart_time)
         reserved: set[str] = set()
         wave: list[tuple[Load, Vehicle]] = []
+        no_coach: list[Load] = []
         for ld in loads:
             if self.terminal is None:
                 break
@@ -329,11 +331,16 @@ class CountyPlanner:
             coach = self._pick_coach(latest, ld.people, self._rule_for(ld.factories, d), reserved)
             if coach is None:
                 self._note(ld.units, "no_coach_free")
+                no_coach.append(ld)
                 continue
             reserved.add(coach.vehicle_id)
             wave.append((ld, coach))
             hub_people += ld.people
         gone = self._send_hub_wave(d, wave) if wave else []
+        if len(gone) < len(wave):
+            # a coach stood reserved for a load the feeders could not bring: the feeders bound
+            for ld in no_coach:
+                self._note(ld.units, "no_feeder_in_time")
         for ld in gone:
             sent.update(ld.units)
         if self.terminal:
@@ -396,7 +403,7 @@ class CountyPlanner:
     def _send_hub_wave(self, d: int, wave: list[tuple[Load, Vehicle]]) -> list[Load]:
         """Feeder runs timed to their coaches, then the coaches; returns the loads sent.
 
-        The day is cut into departure slots from ``coach_depart_time``, every half of
+        The day is cut into departure slots from ``coach_depart_time``, every
         ``hub.max_wait_min - hub.transfer_min`` (at least 30 min), up to
         ``latest_coach_depart_time``. In each slot (leaving at T) the waiting coaches, most
         urgent first, get their own feeder runs (routed once a day per coach) put on the buses
@@ -412,7 +419,7 @@ class CountyPlanner:
         latest = at(day, sc.fleet.latest_coach_depart_time)
         transfer = timedelta(minutes=sc.hub.transfer_min)
         max_wait = timedelta(minutes=max(sc.hub.max_wait_min, sc.hub.transfer_min))
-        step = max(timedelta(minutes=30), (max_wait - transfer) / 2)
+        step = max(timedelta(minutes=30), max_wait - transfer)
         first_dep = at(day, sc.feeders.first_depart_time)
         if not self.feeders:
             return []
@@ -548,8 +555,12 @@ class CountyPlanner:
                                around - timedelta(hours=30)) for v in self.feeders]
 
     def _dead(self, a: str, b: str) -> int:
-        """Whole minutes of an empty feeder drive from ``a`` to ``b``."""
-        return math.ceil(self._feeder_minutes(a, b) - 1e-9)
+        """Whole minutes of an empty feeder drive from ``a`` to ``b`` (cached: asked very often)."""
+        key = (a, b)
+        hit = self._dead_cache.get(key)
+        if hit is None:
+            hit = self._dead_cache[key] = math.ceil(self._feeder_minutes(a, b) - 1e-9)
+        return hit
 
     def _commit_feeders(self, plan: FeederPlan, hub: str, d: int) -> None:
         """Write the feeder trips, stops and first legs; the buses become busy."""
