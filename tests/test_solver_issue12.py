@@ -138,3 +138,40 @@ def test_duty_rules_by_hand():
     assert duty_fits([q(3 * k + 6, 0, 120) for k in range(4)], r)
     # two runs 10 minutes apart are one continuous stretch: 2 x 130 min > 4 h
     assert not duty_fits([q(8, 0, 130), q(10, 20, 130)], r)
+
+
+def _dianjiang(needed_by: date):
+    """垫江-like case: 518 workers ready on 02-18, 14 coaches, 40 feeder buses, and one special
+    train (12 carriages) from 重庆北, which no feeder reaches within the 2 h ride (over 3 h away)."""
+    t = tiny_tables({"F0002": 300, "F0004": 218}, villages=12, coaches=14, feeders=40, ready=date(2020, 2, 18),
+                    needed_by=needed_by)
+    t["hubs"] = pd.concat([t["hubs"], pd.DataFrame([("R-CQB", "重庆北站", "rail_station", "500112", 106.55, 29.61,
+                                                       5000, 4)], columns=t["hubs"].columns)], ignore_index=True)
+    t["train_services"] = pd.DataFrame([{
+        "service_id": "K100", "date": date(2020, 2, 19), "depart_time": "12:00", "origin_station_id": "R-CQB",
+        "destination_station_id": "S-SZB", "carriages": 12, "carriage_type": "YZ25", "travel_hours": 18.0}])
+    return t
+
+
+def test_dianjiang_every_coach_works_and_the_reason_names_the_binding_limit():
+    """Nobody stays home while a coach of the county stands free: all 14 coaches leave on 02-18 (the
+    first day anyone is ready); of those left home, the 深圳 workers the train had seats for are
+    reported as feeder_ride_too_long_for_train (the limit a planner can change), the others as
+    no_coach_free (every coach on the road until after their last day), never a generic reason."""
+    _, _, plan = _run(_dianjiang(date(2020, 2, 22)))
+    coaches = _passenger_coaches(plan)
+    assert coaches["vehicle_id"].nunique() == 14
+    first_day = coaches[pd.to_datetime(coaches["depart"]).dt.date == date(2020, 2, 18)]
+    assert first_day["vehicle_id"].nunique() == 14
+    w = plan["workers"]
+    home = w[w["status"] == "unassigned"]
+    assert len(home) > 0
+    assert set(home["reason"]) <= {"no_coach_free", "feeder_ride_too_long_for_train"}
+    assert (home[home["factory_id"] == "F0002"]["reason"] == "feeder_ride_too_long_for_train").all()
+    assert (home[home["factory_id"] == "F0004"]["reason"] == "no_coach_free").all()
+
+
+def test_dianjiang_with_time_for_a_second_round_moves_everyone():
+    """With needed_by 02-24 the coaches come back for a second round: all 518 travel."""
+    _, _, plan = _run(_dianjiang(date(2020, 2, 24)))
+    assert (plan["workers"]["status"] == "planned").all()

@@ -19,7 +19,7 @@ REASONS = {
     "destination_closed", "no_vehicle_before_needed_by", "no_vehicle_before_proof_expiry", "ready_after_window",
     "ready_after_needed_by", "group_member_ineligible", "no_road_to_village",
     # the limit that bound on the unit's last try (planner.solve.county)
-    "no_coach_free", "terminal_capacity", "no_feeder_in_time",
+    "no_coach_free", "terminal_capacity", "no_feeder_in_time", "feeder_ride_too_long_for_train",
 }
 
 

@@ -63,6 +63,7 @@ REASON_NAMES = {
     "no_coach_free": "可出行日无空闲大巴",
     "terminal_capacity": "客运站日接待能力已满",
     "no_feeder_in_time": "接驳车无法按时送达客运站",
+    "feeder_ride_too_long_for_train": "专列有空位，但接驳车程超过上限",
 }
 DAILY_COLUMNS = ["日期", "发车合计", *MODE_CATS, "接驳车趟次", "运送人数", "在途大巴", "当日返回大巴", "空闲大巴",
                  "大巴总数", "等待出发人数", "已就绪未安排人数"]

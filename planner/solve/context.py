@@ -45,6 +45,8 @@ class SolveContext:
     cpsat_seconds: float = 0.5
     on_train: set[int] = field(default_factory=set)
     train_fed: set[int] = field(default_factory=set)
+    # units a train with free seats could have taken but no feeder reaches its station in the ride limit
+    train_too_far: set[int] = field(default_factory=set)
     hub_used: dict[tuple[str, int], int] = field(default_factory=dict)
     _offsets: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     _code_levels: dict[str, np.ndarray] = field(default_factory=dict)

@@ -227,7 +227,8 @@ class CountyPlanner:
                 pool[key] = keep
         for key, rest in pool.items():
             for x in rest:
-                self._fail(x, self.blocked.get(int(x), "no_vehicle_before_needed_by"))
+                self._fail(x, self._why(x) if int(x) in self.blocked or x in ctx.train_too_far
+                           else "no_vehicle_before_needed_by")
         return self.parts
 
     def _note(self, units, reason: str) -> None:
@@ -236,8 +237,16 @@ class CountyPlanner:
             self.blocked[int(x)] = reason
 
     def _why(self, uid: int) -> str:
-        """Why a unit stays home: the limit that bound on its last try, else why its last day is its last."""
-        return self.blocked.get(int(uid)) or str(self.ctx.why_late[uid])
+        """Why a unit stays home: the limit that bound on its last try, else why its last day is its last.
+
+        A unit a train with free seats could have carried, but whose village no feeder links
+        to the train's station within the ride limit, reports that limit instead
+        (``feeder_ride_too_long_for_train``): it is what a planner can change.
+        """
+        reason = self.blocked.get(int(uid)) or str(self.ctx.why_late[uid])
+        if uid in self.ctx.train_too_far and reason != "destination_closed":
+            return "feeder_ride_too_long_for_train"
+        return reason
 
     def _fail(self, uid: int, reason: str) -> None:
         for pos in self.u.members[uid]:
