@@ -175,3 +175,32 @@ def test_dianjiang_with_time_for_a_second_round_moves_everyone():
     """With needed_by 02-24 the coaches come back for a second round: all 518 travel."""
     _, _, plan = _run(_dianjiang(date(2020, 2, 24)))
     assert (plan["workers"]["status"] == "planned").all()
+
+
+def test_family_in_two_villages_travels_by_village_and_the_checker_agrees(tmp_path):
+    """A family of four, two members in each of two villages: validate warns that it travels
+    separately by village (group_mixed); the planner plans one group per village; the checker
+    holds the family rule per village, so the plan passes its own checker (before: family_split,
+    exit 1)."""
+    from planner.check import check_plan, read_plan
+    from planner.plan_writer import write_plan
+
+    tables = tiny_tables({"F0002": 40, "F0004": 30}, villages=6, groups=[[0, 1, 2, 3]])
+    w = tables["workers"]
+    other = w.at[5, "village_code"]
+    assert other != w.at[0, "village_code"]
+    w.loc[[2, 3], "village_code"] = other
+    w["township_code"] = w["village_code"].str[:9]
+    sc = scenario()
+    p = build_problem(sc, tables)
+    res = solve(p)
+    write_plan(tmp_path, p, res, pd.DataFrame(), len(w), {})
+    report = check_plan(read_plan(tmp_path), sc, tables, set())
+    assert report.ok, report.text()
+    legs = pd.read_csv(tmp_path / "legs.csv", dtype=str)
+    family = legs[legs["worker_id"].isin(w.loc[[0, 1, 2, 3], "worker_id"])]
+    seq = family.groupby("worker_id")["trip_id"].agg(";".join)
+    ids = w["worker_id"]
+    assert seq[ids[0]] == seq[ids[1]] and seq[ids[2]] == seq[ids[3]]
+    first = family[family["leg"] == "1"].set_index("worker_id")["board_place_id"]
+    assert first[ids[2]] == other
