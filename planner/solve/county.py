@@ -346,7 +346,16 @@ class CountyPlanner:
             wave.append((ld, coach))
             hub_people += ld.people
         gone = self._send_hub_wave(d, wave) if wave else []
-        if len(gone) < len(wave):
+        # a load the feeders could not bring, from few enough villages, tries its coach as a
+        # pick-up coach going direct (the coach itself calls at the villages)
+        went = {id(ld) for ld in gone}
+        for ld, coach in wave:
+            if id(ld) in went or len({self.ctx.village[x] for x in ld.units}) > self.sc.fleet.max_pickup_stops:
+                continue
+            if self._send_direct(d, ld, reserved - {coach.vehicle_id}):
+                sent.update(ld.units)
+                went.add(id(ld))
+        if len(went) < len(wave):
             # a coach stood reserved for a load the feeders could not bring: the feeders bound
             for ld in no_coach:
                 self._note(ld.units, "no_feeder_in_time")
