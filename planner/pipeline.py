@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.loader import load_and_validate
+from planner.vocab import reason_label
 from planner.plan_dir import PlanLock, check_out_target, kill_point, recover
 from planner.plan_writer import stage_plan
 from planner.solve.problem import build_problem
@@ -46,7 +47,16 @@ class PlanReport:
             f"务工人员 读入 {w['read']:,}：已安排 {w['planned']:,}，未安排 {w['unassigned']:,}",
         ]
         for k, v in w["unassigned_by_reason"].items():
-            lines.append(f"    未安排原因 {k}: {v:,}")
+            lines.append(f"    未安排原因 {reason_label(k)} ({k}): {v:,}")
+        tb = s.get("throughput_bound", {}).get("total")
+        if tb:
+            lines.append(f"运力上界 (throughput bound) {tb['bound']:,} 人，已安排 {tb['planned']:,}，"
+                         f"差距 (gap) {tb['gap']:,}（{tb['gap_pct']}%）")
+        hw = s.get("hub_waits")
+        if hw and hw.get("transfers"):
+            lines.append(f"枢纽候车 (hub waits) {hw['transfers']:,} 人次：中位 {hw['median_min']} 分钟，"
+                         f"最长 {hw['max_min']} 分钟，超过 2 小时 {hw['over_2h']:,}，超过上限 {hw['limit_min']} 分钟 "
+                         f"{hw['over_limit']:,}")
         lines.append(
             f"发车：大巴 {d['coach']:,}（乡镇直达 {d['direct_coach']:,}，枢纽 {d['hub_coach']:,}），"
             f"专列车厢 {d['train_carriage']:,}，接驳车 {d['feeder']:,}"

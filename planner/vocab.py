@@ -84,6 +84,18 @@ UNASSIGNED_REASONS: dict[str, Reason] = {r.code: r for r in (
     Reason("refused_at_boarding", "上车时拒绝乘车",
            "the worker refused to board a published vehicle (recorded `refused`): ask whether they still want "
            "to travel", True),
+    # the limit that bound on the unit's last try (planner.solve.county names it)
+    Reason("no_coach_free", "可出行日无空闲大巴",
+           "every coach of the county was out on the days the worker could leave: add coaches, or a train", True),
+    Reason("terminal_capacity", "客运站日接待能力已满",
+           "the county terminal's daily capacity was used up on the worker's days: raise it or use another hub",
+           True),
+    Reason("no_feeder_in_time", "接驳车无法按时送达客运站",
+           "no feeder bus could bring the worker to the terminal within `hub.max_wait_min` of a coach and "
+           "within the driver rules: add feeder buses (or relay drivers), or widen the wait", True),
+    Reason("feeder_ride_too_long_for_train", "专列有空位，但接驳车程超过上限",
+           "a special train had free seats, but no feeder reaches its station within the ride limit "
+           "(`feeders.max_ride_h`, and half a daytime driving stretch): raise the limit or send a coach", True),
     Reason("no_road_to_village", "路网中无道路通达本村",
            "the scenario's road network has no road to the village (a missing bridge, or the village lies "
            "farther than `roads.max_snap_m` from any road): fix the network or the village's position", True),

@@ -177,10 +177,12 @@ def test_leg_time_mismatch_is_caught(fx, case):
 
 
 def test_split_family_is_caught(fx, case):
-    """Two members of one family (same group and factory) on different vehicles are reported."""
+    """Two members of one family (same group, factory and village) on different vehicles are reported."""
     plan, tables = case
     w = tables["workers"]
     w.loc[w["worker_id"].isin(["W05", "W09"]), "group_id"] = "G2"
+    # a family is one group per village (validate's group_mixed): make W09 live where W05 does
+    w.loc[w["worker_id"] == "W09", "village_code"] = w.loc[w["worker_id"] == "W05", "village_code"].iloc[0]
     report = run(fx, plan, tables)
     assert hits(report, "family_split", worker="W05") or hits(report, "family_split", worker="W09")
 

@@ -60,7 +60,6 @@ def test_plan_and_check_tiny_scenario(tmp_path, capsys):
     assert "校验通过" in capsys.readouterr().out
 
 
-@pytest.mark.xfail(reason="issue 12: today's solver breaks hub_wait_too_long and the feeder driver rules, which the checker now verifies; passes once the solver branch (timed feeders) is merged", strict=False)
 def test_two_processes_plan_exactly_what_one_plans(tmp_path):
     """Counties are independent: two worker processes write byte-identical plan files."""
     geodata = Path(__file__).resolve().parent.parent / "geodata"

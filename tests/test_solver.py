@@ -62,7 +62,8 @@ def test_overbooked_fleet_reports_unassigned_never_loses_anyone():
     planned = (w["status"] == "planned").sum()
     assert 0 < planned < 200
     un = w[w["status"] == "unassigned"]
-    assert set(un["reason"]) == {"no_vehicle_before_needed_by"}
+    # the reason names the limit that bound: the county's only coach was on the road
+    assert set(un["reason"]) == {"no_coach_free"}
 
 
 def test_closed_destination_is_reported():

@@ -115,13 +115,18 @@ def chains(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
 
 
 def _families(plan: Plan, ctx: CheckContext, legs: pd.DataFrame) -> pd.DataFrame:
-    """Members of a family group (same group_id and factory) ride the same trips."""
+    """Members of a family group (same group_id, factory and village) ride the same trips.
+
+    A family living in two villages travels as one group per village (as validate warns and
+    the planner plans: see docs/planner.md "Who may travel").
+    """
     ref = ctx.workers
-    grp = ref[ref["group_id"] != ""][["worker_id", "group_id", "factory_id"]].drop_duplicates("worker_id")
+    grp = ref[ref["group_id"] != ""][["worker_id", "group_id", "factory_id", "village_code"]].drop_duplicates("worker_id")
     if grp.empty:
         return concat([])
     status = plan.workers.drop_duplicates("worker_id").set_index("worker_id")["status"]
-    grp = grp.assign(status=grp["worker_id"].map(status).fillna(""), key=grp["group_id"] + "|" + grp["factory_id"])
+    grp = grp.assign(status=grp["worker_id"].map(status).fillna(""),
+                     key=grp["group_id"] + "|" + grp["factory_id"] + "|" + grp["village_code"].astype(str))
     out = []
     planned = grp[grp["status"] == "planned"]
     if len(planned):

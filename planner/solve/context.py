@@ -45,6 +45,8 @@ class SolveContext:
     cpsat_seconds: float = 0.5
     on_train: set[int] = field(default_factory=set)
     train_fed: set[int] = field(default_factory=set)
+    # units a train with free seats could have taken but no feeder reaches its station in the ride limit
+    train_too_far: set[int] = field(default_factory=set)
     hub_used: dict[tuple[str, int], int] = field(default_factory=dict)
     _offsets: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     _code_levels: dict[str, np.ndarray] = field(default_factory=dict)
@@ -109,6 +111,16 @@ def _offset_pair(km: float, radius: float, k: int, sc) -> tuple[int, int]:
     return (fast.date() - day0).days, (slow.date() - day0).days
 
 
+def feeder_ride_limit_h(sc) -> float:
+    """The longest feeder ride planned: ``feeders.max_ride_h``, and at most half a daytime driving stretch.
+
+    A feeder bus drives out empty to its first village and then back in with its riders in
+    one continuous stretch (it does not rest en route), and the drive out is no longer than
+    the ride back; so a ride of at most half the daytime limit keeps every run within it.
+    """
+    return min(sc.feeders.max_ride_h, sc.drivers.max_continuous_day_h / 2)
+
+
 def build_context(p: ProblemData, units: Units) -> SolveContext:
     """Compute per-unit arrays, destination areas and the last feasible coach day."""
     sc = p.sc
@@ -162,7 +174,7 @@ def build_context(p: ProblemData, units: Units) -> SolveContext:
             needs_direct[sel] = True
             continue
         ride_h = {v: p.travel.feeder_minutes(v, t, c) / 60.0 for v in np.unique(village[sel])}
-        needs_direct[sel] = np.array([ride_h[v] for v in village[sel]]) > sc.feeders.max_ride_h
+        needs_direct[sel] = np.array([ride_h[v] for v in village[sel]]) > feeder_ride_limit_h(sc)
     sort_key = np.char.add(township.astype("U9"), village.astype("U12"))
     start = p.days[0]
     needed_date = [start + timedelta(days=int(x)) for x in fr["needed"].to_numpy()]

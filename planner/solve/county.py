@@ -15,6 +15,7 @@ are reported with the binding reason.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +26,8 @@ import numpy as np
 from planner.rules.driving import ceil_minute, drivers_needed
 from planner.rules.route import RoutePlan, plan_route, plan_single
 from planner.rules.seats import allowed_seats
-from planner.solve.feeders import Bus, FeederRun, pickup_order, route_runs, schedule_runs
+from planner.solve.feeders import (Bus, BusRun, FeederRun, as_bus_run, pickup_order, prune_timeline, route_runs,
+                                   schedule_runs)
 from planner.solve.packing import pack_area
 from planner.solve.problem import CLOSED, LEVELS, ProblemData, at
 from planner.solve.records import PlanParts, stop
@@ -41,6 +43,35 @@ class Vehicle:
     seats: dict[str, int]  # occupancy rule -> seats allowed
     free_at: datetime
     at_place: str = ""  # where the vehicle waits when free ("" = its home terminal)
+    runs: tuple[BusRun, ...] = ()  # a feeder bus's recent runs, for its timeline and the driver rules
+
+
+class FeederStop(NamedTuple):
+    """A village a feeder run calls at: when, who boards, km from the previous stop."""
+
+    village: str
+    arrive: datetime
+    depart: datetime
+    units: list[int]
+    km: float
+
+
+class PlannedRun(NamedTuple):
+    """A feeder run on a bus, timed: its stops, arrival at the hub, km from the last stop."""
+
+    bus: str
+    stops: list[FeederStop]
+    arrive: datetime
+    km_to_hub: float
+
+
+@dataclass
+class FeederPlan:
+    """Tentative feeder runs to one hub (nothing written yet) and what committing them changes."""
+
+    runs: list[PlannedRun]
+    timeline: dict[str, Bus]  # bus -> the bus with these runs done
+    brought: dict[int, datetime]  # unit -> arrival at the hub (units no bus brings are absent)
 
 
 @dataclass
@@ -92,9 +123,11 @@ class CountyPlanner:
         self.travel = p.travel
         self.terminal = inp.terminal_id
         self._km_cache: dict[tuple[str, str], float] = {}
+        self._dead_cache: dict[tuple[str, str], int] = {}
         # CP-SAT repacking is worth most where few coaches leave; a budget per county
         # keeps a municipality-wide run from spending hours on it
         self.cpsat_left = self.sc.solver.cpsat_budget_per_county_s
+        self.blocked: dict[int, str] = {}  # unit -> the limit that kept it home on its last try
         self._setup_fleet()
 
     # ----------------------------------------------------------------- fleet
@@ -113,6 +146,7 @@ class CountyPlanner:
             for i in range(int(rec.count)):
                 v = Vehicle(f"{self.county}-{tid}-{i + 1:03d}", tid, seats, day0)
                 (self.coaches if mode == "coach" else self.feeders).append(v)
+        self.feeder_seats = max((v.seats["half_seats"] for v in self.feeders), default=0)
         self.coach_cap = {
             r: max((v.seats[r] for v in self.coaches), default=0)
             for r in OCCUPANCY_RULES
@@ -155,6 +189,12 @@ class CountyPlanner:
                 self._fail(uid, ctx.why_late[uid])
         todo = [(int(earliest[i]), int(uid)) for i, uid in enumerate(self.ids) if latest[i] >= earliest[i]]
         todo.sort()
+        # when people of each destination area become ready (from the register): a part-filled
+        # coach waits only for people expected before it would have to leave
+        self.ready_days: dict[int, list[int]] = {}
+        for day, uid in todo:
+            if uid not in ctx.on_train:
+                self.ready_days.setdefault(int(ctx.area[uid]), []).append(day)
         pool: dict[int, list[int]] = {}
         ptr = 0
         for d in range(n_days):
@@ -182,14 +222,32 @@ class CountyPlanner:
                 keep = []
                 for x in pool[key]:
                     if ctx.latest[x] <= d:
-                        self._fail(x, ctx.why_late[x])
+                        self._fail(x, self._why(x))
                     else:
                         keep.append(x)
                 pool[key] = keep
         for key, rest in pool.items():
             for x in rest:
-                self._fail(x, "no_vehicle_before_needed_by")
+                self._fail(x, self._why(x) if int(x) in self.blocked or x in ctx.train_too_far
+                           else "no_vehicle_before_needed_by")
         return self.parts
+
+    def _note(self, units, reason: str) -> None:
+        """Remember what kept these units home today; the last one noted is reported if they never leave."""
+        for x in units:
+            self.blocked[int(x)] = reason
+
+    def _why(self, uid: int) -> str:
+        """Why a unit stays home: the limit that bound on its last try, else why its last day is its last.
+
+        A unit a train with free seats could have carried, but whose village no feeder links
+        to the train's station within the ride limit, reports that limit instead
+        (``feeder_ride_too_long_for_train``): it is what a planner can change.
+        """
+        reason = self.blocked.get(int(uid)) or str(self.ctx.why_late[uid])
+        if uid in self.ctx.train_too_far and reason != "destination_closed":
+            return "feeder_ride_too_long_for_train"
+        return reason
 
     def _fail(self, uid: int, reason: str) -> None:
         for pos in self.u.members[uid]:
@@ -241,10 +299,16 @@ class CountyPlanner:
         return loads
 
     def _leaves_today(self, b, cap: int, d: int) -> bool:
-        """A coach load leaves when (nearly) full, when someone on it cannot wait, or when waiting is off."""
+        """A coach load leaves when (nearly) full, when someone on it cannot wait, when waiting is
+        off, or when nobody else of its destination area becomes ready before it would have to
+        leave (a coach is held only for people the register says are coming)."""
         if b.load >= cap - 2 or not self.sc.solver.wait_for_fuller_coach:
             return True
-        return min(int(self.ctx.latest[x]) for x in b.units) <= d
+        last = min(int(self.ctx.latest[x]) for x in b.units)
+        if last <= d:
+            return True
+        days = self.ready_days.get(int(self.ctx.area[b.units[0]]), [])
+        return bisect.bisect_right(days, last) == bisect.bisect_right(days, d)
 
     # ------------------------------------------------------------ dispatch
     def _dispatch(self, d: int, loads: list[Load]) -> set[int]:
@@ -263,6 +327,7 @@ class CountyPlanner:
         latest = at(day, self.sc.fleet.latest_coach_depart_time)
         reserved: set[str] = set()
         wave: list[tuple[Load, Vehicle]] = []
+        no_coach: list[Load] = []
         for ld in loads:
             if self.terminal is None:
                 break
@@ -271,14 +336,30 @@ class CountyPlanner:
                     sent.update(ld.units)
                 continue
             if hub_people + ld.people > cap_hub:
+                self._note(ld.units, "terminal_capacity")
                 continue
             coach = self._pick_coach(latest, ld.people, self._rule_for(ld.factories, d), reserved)
             if coach is None:
+                self._note(ld.units, "no_coach_free")
+                no_coach.append(ld)
                 continue
             reserved.add(coach.vehicle_id)
             wave.append((ld, coach))
             hub_people += ld.people
         gone = self._send_hub_wave(d, wave) if wave else []
+        # a load the feeders could not bring, from few enough villages, tries its coach as a
+        # pick-up coach going direct (the coach itself calls at the villages)
+        went = {id(ld) for ld in gone}
+        for ld, coach in wave:
+            if id(ld) in went or len({self.ctx.village[x] for x in ld.units}) > self.sc.fleet.max_pickup_stops:
+                continue
+            if self._send_direct(d, ld, reserved - {coach.vehicle_id}):
+                sent.update(ld.units)
+                went.add(id(ld))
+        if len(went) < len(wave):
+            # a coach stood reserved for a load the feeders could not bring: the feeders bound
+            for ld in no_coach:
+                self._note(ld.units, "no_feeder_in_time")
         for ld in gone:
             sent.update(ld.units)
         if self.terminal:
@@ -327,6 +408,7 @@ class CountyPlanner:
         leave_base = first_pick - timedelta(minutes=self._feeder_minutes(self.terminal, villages[0]) + 1)
         coach = self._pick_coach(leave_base, ld.people, rule, reserved)
         if coach is None:
+            self._note(ld.units, "no_coach_free")
             return False
         if self._build_coach(d, ld, coach, rule, leave_base, villages, direct=True):
             return True
@@ -338,53 +420,64 @@ class CountyPlanner:
         return self._build_coach(d, ld, coach, rule, day_start, villages, direct=True)
 
     def _send_hub_wave(self, d: int, wave: list[tuple[Load, Vehicle]]) -> list[Load]:
-        """Feeder runs shared by the day's hub coaches, then the coaches; returns the loads sent.
+        """Feeder runs timed to their coaches, then the coaches; returns the loads sent.
 
-        Feeder runs are planned for all the wave's travellers together, village by
-        village in the order of the loads (the most urgent coach's villages first),
-        aiming at the hub the transfer time before the first departure; a bus
-        that is busy does a later run, and a coach leaves once its last passenger
-        is in plus the transfer time. A coach that would leave after the latest
-        departure time, or whose trip breaks a rule, drops out of the wave and the
-        runs are planned again without its people, until every coach left can go.
-        Nothing is written before that, so a dropped load leaves no trace.
+        The day is cut into departure slots from ``coach_depart_time``, every
+        ``hub.max_wait_min - hub.transfer_min`` (at least 30 min), up to
+        ``latest_coach_depart_time``. In each slot (leaving at T) the waiting coaches, most
+        urgent first, get their own feeder runs (routed once a day per coach) put on the buses
+        so that every run reaches the hub in [T - max_wait, T - transfer]: nobody waits at
+        the hub longer than ``hub.max_wait_min``. A coach goes when all its runs fit (then its
+        runs and trip are written at once, and the buses' timelines include them); otherwise
+        nothing of it is kept and it tries the next slot. A coach whose trip breaks a rule
+        waits for the next day.
         """
         sc, p, ctx = self.sc, self.p, self.ctx
         day = p.days[d]
         t0 = at(day, sc.fleet.coach_depart_time)
         latest = at(day, sc.fleet.latest_coach_depart_time)
         transfer = timedelta(minutes=sc.hub.transfer_min)
-        active = list(wave)
-        while active:
-            by_village: dict[str, list[int]] = {}
-            priority: dict[str, int] = {}
-            for k, (ld, _coach) in enumerate(active):
-                for x in sorted(ld.units, key=lambda x: (ctx.sort_key[x], x)):
-                    by_village.setdefault(ctx.village[x], []).append(x)
-                    priority.setdefault(ctx.village[x], k)
-            plan = self._plan_feeders(day, self.terminal, by_village, t0 - transfer, priority=priority)
-            if plan is None:
-                return []
-            runs, _last = plan
-            at_hub: dict[int, datetime] = {}
-            for _bus, stops, arr_h, _km in runs:
-                for _v, _a, _dep, units, _k in stops:
-                    for x in units:
-                        at_hub[x] = arr_h
-            ready: list[tuple[Load, Vehicle, CoachRoute]] = []
-            for ld, coach in active:
-                depart = ceil_minute(max(t0, coach.free_at, max(at_hub[x] for x in ld.units) + transfer))
-                route = self._coach_route(d, ld, coach, depart, []) if depart <= latest else None
-                if route is not None:
-                    ready.append((ld, coach, route))
-            if len(ready) == len(active):
-                self._commit_feeders(runs, self.terminal, d)
-                for ld, coach, route in ready:
-                    self._write_coach(d, ld, coach, route, [], direct=False)
-                return [ld for ld, _c, _r in ready]
-            keep = {id(ld) for ld, _c, _r in ready}
-            active = [(ld, coach) for ld, coach in active if id(ld) in keep]
-        return []
+        max_wait = timedelta(minutes=max(sc.hub.max_wait_min, sc.hub.transfer_min))
+        step = max(timedelta(minutes=30), max_wait - transfer)
+        first_dep = at(day, sc.feeders.first_depart_time)
+        if not self.feeders:
+            return []
+        pending = list(wave)
+        sent: list[Load] = []
+        runs_of: dict[int, list[FeederRun]] = {}
+        slot = t0
+        while pending and slot <= latest:
+            buses = self._bus_timelines(self.terminal, slot)
+            for ld, coach in list(pending):
+                if coach.free_at > slot or first_dep + self._longest_ride(ld) > slot - transfer:
+                    continue
+                if id(ld) not in runs_of:
+                    by_village: dict[str, list[int]] = {}
+                    for x in sorted(ld.units, key=lambda x: (ctx.sort_key[x], x)):
+                        by_village.setdefault(ctx.village[x], []).append(x)
+                    runs_of[id(ld)] = self._route_feeders(day, self.terminal, by_village)
+                plan = self._schedule_feeders(day, self.terminal, runs_of[id(ld)], slot - transfer,
+                                              arrive_after=slot - max_wait, buses=buses)
+                if len(plan.runs) < len(runs_of[id(ld)]):
+                    self._note(ld.units, "no_feeder_in_time")
+                    continue
+                depart = ceil_minute(max(t0, coach.free_at, max(plan.brought.values()) + transfer))
+                route = self._coach_route(d, ld, coach, depart, [])
+                pending.remove((ld, coach))
+                if route is None:
+                    continue
+                self._commit_feeders(plan, self.terminal, d)
+                self._write_coach(d, ld, coach, route, [], direct=False)
+                sent.append(ld)
+                buses = [plan.timeline.get(b.bus_id, b) for b in buses]
+            slot += step
+        return sent
+
+    def _longest_ride(self, ld: Load) -> timedelta:
+        """The ride from the load's farthest village to the terminal (the least a feeder needs)."""
+        ctx = self.ctx
+        worst = max(self._feeder_minutes(v, self.terminal) for v in {ctx.village[x] for x in ld.units})
+        return timedelta(minutes=math.ceil(worst - 1e-9))
 
     def _pickup_order(self, ld: Load) -> list[str]:
         """The order of a direct coach's pick-ups: the least driving from the terminal, through
@@ -407,65 +500,109 @@ class CountyPlanner:
         return order
 
     # -------------------------------------------------------------- feeders
-    def _plan_feeders(self, day, hub: str, by_village: dict[str, list[int]], arrive_by: datetime,
-                      priority: dict[str, int] | None = None):
-        """Tentatively route and schedule feeder runs to reach ``hub`` by ``arrive_by``.
+    def _route_feeders(self, day, hub: str, by_village: dict[str, list[int]]) -> list[FeederRun]:
+        """Feeder runs that bring ``by_village``'s units to ``hub`` (routing only, no bus yet).
 
-        Runs come from the routing engine (:func:`planner.solve.feeders.route_runs`) and go on
-        the county's feeder buses (:func:`~planner.solve.feeders.schedule_runs`), those
-        carrying the most urgent villages (lowest ``priority``) first. Returns (runs, latest
-        arrival) or None when the county has no feeder bus. Each run: (bus, stops [(village,
-        arrive, depart, units, km)], arrive at hub, km to hub). Nothing is committed: the
-        caller commits when the trunk vehicle can leave.
+        From the routing engine (:func:`planner.solve.feeders.route_runs`): bus-sized runs whose
+        first boarder rides at most the planned ride limit (:func:`feeder_ride_limit_h`).
         """
         sc = self.sc
-        if not self.feeders:
-            return None
         rule = self.ctx.feeder_rule(hub, self.p.day_index(day))
         cap = min(v.seats[rule] for v in self.feeders)
-        dwell = sc.feeders.dwell_min
-        runs = route_runs(
+        ride_limit = feeder_ride_limit_h(sc)  # the drive out and the ride in: one daytime stretch
+        return route_runs(
             hub, by_village, self.ctx.size, cap, self._feeder_matrix,
-            ride_limit_min=int(round(sc.feeders.max_ride_h * 60)), dwell=dwell,
+            ride_limit_min=int(round(ride_limit * 60)), dwell=sc.feeders.dwell_min,
             iterations=sc.solver.feeder_iterations, seed=sc.solver.seed, engine=sc.solver.routing_engine,
         )
+
+    def _plan_feeders(self, day, hub: str, by_village: dict[str, list[int]], arrive_by: datetime, *,
+                      arrive_after: datetime | None = None,
+                      priority: dict[str, int] | None = None) -> FeederPlan | None:
+        """Tentatively route and schedule feeder runs to reach ``hub`` in [``arrive_after``, ``arrive_by``].
+
+        None when the county has no feeder bus. See :meth:`_schedule_feeders`.
+        """
+        if not self.feeders:
+            return None
+        runs = self._route_feeders(day, hub, by_village)
+        return self._schedule_feeders(day, hub, runs, arrive_by, arrive_after=arrive_after, priority=priority)
+
+    def _schedule_feeders(self, day, hub: str, runs: list[FeederRun], arrive_by: datetime, *,
+                          arrive_after: datetime | None = None, priority: dict[str, int] | None = None,
+                          buses: list[Bus] | None = None) -> FeederPlan:
+        """Put ``runs`` on the county's feeder buses to reach ``hub`` in [``arrive_after``, ``arrive_by``].
+
+        :func:`~planner.solve.feeders.schedule_runs`, under the driver rules for each bus's
+        whole day, the runs carrying the most urgent villages (lowest ``priority``) first; a run
+        no bus can bring in the window is left out (its units are absent from ``brought``).
+        ``buses`` are the buses' timelines (default: as committed). Nothing is committed.
+        """
+        sc = self.sc
         prio = priority or {}
 
         def order(run: FeederRun) -> tuple:
             return (min(prio.get(v, 0) for v, _u in run.stops), -run.ride, run.first)
 
-        buses = [Bus(v.vehicle_id, v.free_at, v.at_place or self.terminal or hub) for v in self.feeders]
-        dead = lambda a, b: math.ceil(self._feeder_minutes(a, b) - 1e-9)  # noqa: E731
-        planned = schedule_runs(runs, buses, hub, arrive_by, at(day, sc.feeders.first_depart_time), dead,
-                                order=order)
-        out = []
-        latest_arrival = arrive_by
+        if buses is None:
+            buses = self._bus_timelines(hub, arrive_by)
+        planned = schedule_runs(runs, buses, hub, arrive_by, at(day, sc.feeders.first_depart_time), self._dead,
+                                order=order, arrive_after=arrive_after, rules=sc.drivers, late=False)
+        out: list[PlannedRun] = []
+        brought: dict[int, datetime] = {}
         for sr in planned:
             stops = []
             prev = None
             for (vcode, units), (arr, dep) in zip(sr.run.stops, sr.stop_times()):
                 km = 0.0 if prev is None else self._km(prev, vcode)
-                stops.append((vcode, arr, dep, list(units), km))
+                stops.append(FeederStop(vcode, arr, dep, list(units), km))
                 prev = vcode
-            out.append((sr.bus, stops, sr.arrive, self._km(prev, hub)))
-            latest_arrival = max(latest_arrival, sr.arrive)
-        return out, latest_arrival
+                for x in units:
+                    brought[x] = sr.arrive
+            out.append(PlannedRun(sr.bus, stops, sr.arrive, self._km(prev, hub)))
+        timeline = {}
+        for b in buses:
+            mine = [as_bus_run(sr, hub) for sr in planned if sr.bus == b.bus_id]
+            if mine:
+                timeline[b.bus_id] = Bus(b.bus_id, b.free_at, b.at, tuple(sorted((*b.done, *mine),
+                                                                                 key=lambda r: r.board)))
+        return FeederPlan(out, timeline, brought)
 
-    def _commit_feeders(self, runs, hub: str, d: int) -> None:
+    def _bus_timelines(self, hub: str, around: datetime) -> list[Bus]:
+        """The feeder buses' committed timelines, runs long before ``around`` folded away.
+
+        48 h are kept: a new run may start hours before ``around`` (its ride, the drive out, a
+        late run), and the driver rules look 24 h back from it; with 30 h a run of the day
+        before fell out of the 24 h total and the checker found 481-486 of 480 minutes (demo).
+        """
+        return [prune_timeline(Bus(v.vehicle_id, v.free_at, v.at_place or self.terminal or hub, v.runs),
+                               around - timedelta(hours=48)) for v in self.feeders]
+
+    def _dead(self, a: str, b: str) -> int:
+        """Whole minutes of an empty feeder drive from ``a`` to ``b`` (cached: asked very often)."""
+        key = (a, b)
+        hit = self._dead_cache.get(key)
+        if hit is None:
+            hit = self._dead_cache[key] = math.ceil(self._feeder_minutes(a, b) - 1e-9)
+        return hit
+
+    def _commit_feeders(self, plan: FeederPlan, hub: str, d: int) -> None:
         """Write the feeder trips, stops and first legs; the buses become busy."""
         ctx, parts = self.ctx, self.parts
         byid = {v.vehicle_id: v for v in self.feeders}
-        for bus, stops, arr_h, last_km in runs:
+        for bus, b in plan.timeline.items():
             v = byid[bus]
-            v.free_at = max(v.free_at, arr_h)
-            v.at_place = hub
+            v.free_at, v.at_place, v.runs = b.free_at, b.at, b.done
+        for bus, stops, arr_h, last_km in plan.runs:
+            v = byid[bus]
             tid = parts.new_trip_id("F")
-            people = int(sum(ctx.size[x] for _, _, _, units, _ in stops for x in units))
+            people = int(sum(ctx.size[x] for st in stops for x in st.units))
             rule = ctx.feeder_rule(hub, d)
             seats = allowed_seats(self.p.layouts[v.type_id], rule, self.p.isolation_rows(v.type_id))
-            km_total = sum(s[4] for s in stops) + last_km
+            km_total = sum(st.km for st in stops) + last_km
             parts.trips.append(
-                self._trip_row(tid, "feeder", v, rule, stops[0][0], stops[0][2], [hub], arr_h, km_total, 1, people)
+                self._trip_row(tid, "feeder", v, rule, stops[0].village, stops[0].depart, [hub], arr_h, km_total,
+                               1, people)
             )
             i = 0
             for seq, (vcode, arr, dep, units, km) in enumerate(stops, 1):
@@ -649,21 +786,19 @@ class CountyPlanner:
         by_key: dict[tuple[str, datetime], dict[str, list[int]]] = {}
         for uid, st, by, _d in booked:
             by_key.setdefault((st, by), {}).setdefault(ctx.village[uid], []).append(uid)
+        early = timedelta(minutes=max(0, self.sc.hub.max_wait_min - self.sc.hub.transfer_min))
         for (st, by), groups in sorted(by_key.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-            plan = self._plan_feeders(self.p.days[d], st, groups, by)
+            # feeders reach the station in [departure - max wait, departure - transfer]
+            plan = self._plan_feeders(self.p.days[d], st, groups, by, arrive_after=by - early)
             if plan is None:
                 continue
-            runs, _last = plan
-            good = [r for r in runs if r[2] <= by]
-            self._commit_feeders(good, st, d)
-            for r in good:
-                for _v, _a, _d, units, _k in r[1]:
-                    fed.extend(units)
+            self._commit_feeders(plan, st, d)
+            fed.extend(plan.brought)
         return fed
 
 
 # imported late to avoid a cycle in type hints
-from planner.solve.context import SolveContext  # noqa: E402
+from planner.solve.context import SolveContext, feeder_ride_limit_h  # noqa: E402
 
 
 def _rest_while_picking_up(route, n_pickups: int) -> bool:

@@ -28,7 +28,8 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from planner.routing import VrpProblem, solve_vrp
-from planner.rules.driving import ceil_minute
+from planner.rules.driving import DutyPeriod, ceil_minute, duty_fits
+from planner.scenario import Drivers
 
 #: Cost of one more run, in tenths of a minute of driving (30 min): a run more is a bus more.
 RUN_FIXED_COST = 300
@@ -79,13 +80,69 @@ class ScheduledRun:
         return out
 
 
+@dataclass(frozen=True)
+class BusRun:
+    """A run in a bus's timeline: at ``first`` from ``board`` (boarding starts), at ``hub`` at ``arrive``.
+
+    ``driving`` is the minutes driven from the first village to the hub; the empty drive to the
+    first village is derived from where the bus was before (see :func:`timeline_blocks`).
+    """
+
+    first: str
+    board: datetime
+    arrive: datetime
+    hub: str
+    driving: float
+
+
 @dataclass
 class Bus:
-    """A feeder bus as the scheduler sees it: free from ``free_at`` at place ``at``."""
+    """A feeder bus as the scheduler sees it: parked at ``at`` from ``free_at``, then its ``done`` runs.
+
+    ``done`` are runs already committed (in time order); a new run may go before, between
+    or after them, so that a bus that feeds a train in the evening can still feed the
+    morning's coaches, and the driver rules are kept over its whole day, not run by run.
+    """
 
     bus_id: str
     free_at: datetime
     at: str
+    done: tuple[BusRun, ...] = ()
+
+
+def as_bus_run(sr: ScheduledRun, hub: str) -> BusRun:
+    """A scheduled run as its bus's timeline holds it."""
+    return BusRun(sr.run.first, sr.depart - timedelta(minutes=sr.run.dwell), sr.arrive, hub,
+                  float(sum(sr.run.legs) + sr.run.to_hub))
+
+
+def timeline_blocks(bus: Bus, runs: Sequence[BusRun],
+                    dead_minutes: Callable[[str, str], int]) -> list[DutyPeriod] | None:
+    """The driving blocks of a bus doing ``runs`` (in time order), or None if it cannot do them all.
+
+    Each block is the empty drive from where the bus is (its parking place, then the hub of
+    its previous run) to the run's first village, the boarding and the ride; a block may not
+    start before the bus is free there.
+    """
+    place, free = bus.at, bus.free_at
+    out = []
+    for r in runs:
+        empty = dead_minutes(place, r.first)
+        start = r.board - timedelta(minutes=empty)
+        if start < free:
+            return None
+        out.append(DutyPeriod(start, r.arrive, empty + r.driving))
+        place, free = r.hub, r.arrive
+    return out
+
+
+def prune_timeline(bus: Bus, keep_after: datetime) -> Bus:
+    """The bus with runs ending before ``keep_after`` folded into its parking place and time."""
+    old = [r for r in bus.done if r.arrive < keep_after]
+    if not old:
+        return bus
+    last = old[-1]
+    return Bus(bus.bus_id, last.arrive, last.hub, tuple(r for r in bus.done if r.arrive >= keep_after))
 
 
 def village_chunks(by_village: dict[str, list[int]], size: Sequence[int] | np.ndarray,
@@ -214,54 +271,90 @@ def schedule_runs(
     dead_minutes: Callable[[str, str], int],
     *,
     order: Callable[[FeederRun], object] | None = None,
+    arrive_after: datetime | None = None,
+    rules: Drivers | None = None,
+    late: bool = True,
 ) -> list[ScheduledRun]:
-    """Put ``runs`` on ``buses`` so that as many as possible reach ``hub`` by ``arrive_by``.
+    """Put ``runs`` on ``buses`` so that as many as possible reach ``hub`` in [``arrive_after``, ``arrive_by``].
 
-    Runs are taken in ``order`` (default: longest ride first). Each goes on the bus whose
-    earliest planned run starts latest, as that bus's new earlier run, when it fits: it reaches
-    the hub before the bus must leave for its next run (``dead_minutes(hub, next first
-    village)`` + boarding), leaves its first village no earlier than ``first_depart``, and
-    the bus can get there from where it is free. A run that fits no bus goes after the last
-    run of the bus that brings it in earliest, arriving after ``arrive_by``. Buses do not
-    change: the caller commits the result (``free_at`` = last arrival, at the hub).
+    Runs are taken in ``order`` (default: longest ride first). Each goes on the bus that can
+    bring it in latest, as late as that bus can: at ``arrive_by``, or just in time for the bus
+    to drive out to one of its later runs; never before ``arrive_after`` (so nobody waits at
+    the hub longer than the caller allows). It must leave its first village no earlier than
+    ``first_depart``, fit between the bus's other runs (committed or planned here; the empty
+    drives in between included), and keep the bus's day within the driver ``rules``
+    (:func:`planner.rules.driving.duty_fits`: continuous driving, rests, the night stop,
+    8 h in 24 h). With ``late`` a run that fits no bus goes on the bus that brings it in
+    earliest after ``arrive_by`` (within a day); without, it is left out and the caller sees
+    which units no bus brings. Buses do not change: the caller commits the result.
     """
     if not runs:
         return []
     key = order or (lambda r: (-r.ride, r.first))
-    planned: dict[str, list[ScheduledRun]] = {b.bus_id: [] for b in buses}
-    late: list[FeederRun] = []
+    planned: dict[str, list[BusRun]] = {b.bus_id: list(b.done) for b in buses}
+    out: list[ScheduledRun] = []
+
+    def fits(b: Bus, cand: BusRun) -> bool:
+        seq = sorted([*planned[b.bus_id], cand], key=lambda r: r.board)
+        blocks = timeline_blocks(b, seq, dead_minutes)
+        return blocks is not None and (rules is None or duty_fits(blocks, rules))
+
+    def put(bus_id: str, run: FeederRun, arr: datetime) -> None:
+        sr = ScheduledRun(bus_id, run, arr - timedelta(minutes=run.ride))
+        planned[bus_id].append(as_bus_run(sr, hub))
+        planned[bus_id].sort(key=lambda r: r.board)
+        out.append(sr)
+
+    left: list[FeederRun] = []
     for run in sorted(runs, key=key):
+        ride = timedelta(minutes=run.ride)
+        dwell = timedelta(minutes=run.dwell)
+        driving = float(sum(run.legs) + run.to_hub)
         best = None
         for b in buses:
-            mine = planned[b.bus_id]
-            if mine:
-                nxt = mine[0]
-                by = nxt.depart - timedelta(minutes=nxt.run.dwell + dead_minutes(hub, nxt.run.first))
-            else:
-                by = arrive_by
-            depart = by - timedelta(minutes=run.ride)
-            reach = b.free_at + timedelta(minutes=dead_minutes(b.at, run.first) + run.dwell)
-            if depart < first_depart or depart < reach:
-                continue
-            if best is None or (depart, b.bus_id) > (best[1], best[0]):
-                best = (b.bus_id, depart)
+            # latest arrivals worth trying: the deadline, or just before the bus drives out to a later run
+            times = {arrive_by}
+            for r in planned[b.bus_id]:
+                t = r.board - timedelta(minutes=dead_minutes(hub, r.first))
+                if t < arrive_by:
+                    times.add(t)
+            for arr in sorted(times, reverse=True):
+                if arrive_after is not None and arr < arrive_after:
+                    break
+                if best is not None and (arr, b.bus_id) <= (best[1], best[0]):
+                    break
+                if arr - ride < first_depart:
+                    break
+                if fits(b, BusRun(run.first, arr - ride - dwell, arr, hub, driving)):
+                    best = (b.bus_id, arr)
+                    break
         if best is None:
-            late.append(run)
-            continue
-        planned[best[0]].insert(0, ScheduledRun(best[0], run, best[1]))
-    for run in late:
+            left.append(run)
+        else:
+            put(best[0], run, best[1])
+    for run in left if late else []:
+        ride = timedelta(minutes=run.ride)
+        dwell = timedelta(minutes=run.dwell)
+        driving = float(sum(run.legs) + run.to_hub)
         best = None
         for b in buses:
-            mine = planned[b.bus_id]
-            if mine:
-                start = mine[-1].arrive + timedelta(minutes=dead_minutes(hub, run.first) + run.dwell)
+            low = ceil_minute(max(arrive_by, first_depart + ride))
+            # the earliest arrival that fits: straight after the bus is free or after one of its
+            # runs, else (a rest, the night stop) in 10-minute steps within a day
+            after = [b.free_at + timedelta(minutes=dead_minutes(b.at, run.first)) + dwell + ride]
+            after += [r.arrive + timedelta(minutes=dead_minutes(r.hub, run.first)) + dwell + ride
+                      for r in planned[b.bus_id]]
+            times = sorted({max(low, ceil_minute(t)) for t in after})
+            times += [low + timedelta(minutes=10 * k) for k in range(1, 145)]
+            for arr in times:
+                if fits(b, BusRun(run.first, arr - ride - dwell, arr, hub, driving)):
+                    break
             else:
-                start = b.free_at + timedelta(minutes=dead_minutes(b.at, run.first) + run.dwell)
-            depart = ceil_minute(max(start, first_depart))
-            if best is None or (depart, b.bus_id) < (best[1], best[0]):
-                best = (b.bus_id, depart)
-        planned[best[0]].append(ScheduledRun(best[0], run, best[1]))
-    out = [s for b in buses for s in planned[b.bus_id]]
+                continue
+            if best is None or (arr, b.bus_id) < (best[1], best[0]):
+                best = (b.bus_id, arr)
+        if best is not None:
+            put(best[0], run, best[1])
     out.sort(key=lambda s: (s.depart, s.bus))
     return out
 

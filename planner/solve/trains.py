@@ -19,7 +19,7 @@ import numpy as np
 
 from planner.rules.geo import haversine_km
 from planner.rules.seats import allowed_seats
-from planner.solve.context import SolveContext
+from planner.solve.context import SolveContext, feeder_ride_limit_h
 from planner.solve.problem import CLOSED, LEVELS, ProblemData, as_date, at
 from planner.solve.records import PlanParts, stop
 
@@ -100,11 +100,13 @@ def book_trains(p: ProblemData, ctx: SolveContext) -> TrainBooking:
         if len(cand) == 0:
             continue
         ride_h = np.array([_ride_h(p, ride_cache, ctx.village[u], origin, ctx.county[u]) for u in cand])
-        cand = cand[ride_h <= sc.feeders.max_ride_h]
+        too_far = cand[ride_h > feeder_ride_limit_h(sc)]
+        cand = cand[ride_h <= feeder_ride_limit_h(sc)]
         # feeders need a feeder fleet in the unit's county
         has_feeder = set(p.fleet[p.fleet["type_id"].map(p.vehicle_modes) == "feeder"]["county_code"].astype(str))
         cand = np.array([u for u in cand if ctx.county[u] in has_feeder], dtype=np.int64)
         if len(cand) == 0:
+            _mark_too_far(ctx, too_far, min(cap_station, int(rec.carriages) * per))
             continue
         order = sorted(cand.tolist(), key=lambda u: (int(ctx.latest[u]), ctx.county[u], ctx.sort_key[u], u))
         arrive_by = dep - timedelta(minutes=sc.hub.transfer_min)
@@ -125,7 +127,20 @@ def book_trains(p: ProblemData, ctx: SolveContext) -> TrainBooking:
             feeds.setdefault(ctx.county[u], []).append((u, origin, arrive_by, d))
         station_used[(origin, d)] = int(hub["daily_capacity_people"]) - cap_station
         carriages += [c for c in cars if c.units]
+        # seats left that only the feeder ride kept from these units (reported if they stay home)
+        _mark_too_far(ctx, too_far, min(cap_station, sum(c.seats - c.load for c in cars)))
     return TrainBooking(carriages, times, feeds)
+
+
+def _mark_too_far(ctx: SolveContext, too_far: np.ndarray, spare: int) -> None:
+    """Remember, up to ``spare`` seats, the units only the feeder ride kept off a train (most urgent first)."""
+    for u in sorted(too_far.tolist(), key=lambda u: (int(ctx.latest[u]), ctx.sort_key[u], u)):
+        s = int(ctx.size[u])
+        if s > spare:
+            break
+        if u not in ctx.on_train:
+            ctx.train_too_far.add(u)
+            spare -= s
 
 
 def build_train_trips(p: ProblemData, ctx: SolveContext, booking: TrainBooking) -> PlanParts:
