@@ -39,8 +39,11 @@ def app(tiny_plan_dir, db, monkeypatch):
 
 
 def _feeder(tiny_plan_dir):
+    """The earliest feeder run with at least four riders (the page test needs four people)."""
     plan = read_plan(tiny_plan_dir)
-    t = plan.trips[plan.trips["mode"] == "feeder"].sort_values("depart").iloc[0]["trip_id"]
+    riders = plan.legs.groupby("trip_id")["worker_id"].count()
+    feeders = plan.trips[(plan.trips["mode"] == "feeder") & plan.trips["trip_id"].map(riders).ge(4)]
+    t = feeders.sort_values(["depart", "trip_id"]).iloc[0]["trip_id"]
     return plan, t, sorted(plan.legs.loc[plan.legs["trip_id"] == t, "worker_id"].astype(str))
 
 

@@ -121,6 +121,22 @@ def test_every_feeder_bus_keeps_the_driver_rules():
         assert all((q.end - q.start) <= timedelta(hours=4) for q in runs)
 
 
+def test_duty_24h_total_counts_a_cut_block_by_its_time_in_the_window():
+    """08:00-12:00 (230 min driving), 13:00-17:00 (230), next day 07:30-08:30 (30): the checker may
+    place all 30 min of the last block (its empty drive out) before 08:00, so 24 h from 08:00
+    hold 490 > 480 min; prorating the cut block (15 min) would have let it pass."""
+    r = Drivers()
+    day = datetime(2020, 2, 20, tzinfo=TZ)
+    x = DutyPeriod(day + timedelta(hours=8), day + timedelta(hours=12), 230.0)
+    y = DutyPeriod(day + timedelta(hours=13), day + timedelta(hours=17), 230.0)
+    z = DutyPeriod(day + timedelta(days=1, hours=7, minutes=30), day + timedelta(days=1, hours=8, minutes=30), 30.0)
+    assert not duty_fits([x, y, z], r)
+    assert duty_fits([x, y], r)
+    # the same last block a little later fits: 24 h from 08:00 then hold 460 + 20 = 480
+    z2 = DutyPeriod(z.start + timedelta(minutes=10), z.end + timedelta(minutes=10), 30.0)
+    assert duty_fits([x, y, z2], r)
+
+
 def test_duty_rules_by_hand():
     """2 h 10 min from 05:00 touches the night (limit 2 h); the same at 07:00 is fine; 02:30 is in
     the night stop; five 2 h runs with rests in one day exceed 8 h."""
