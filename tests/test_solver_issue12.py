@@ -124,7 +124,8 @@ def test_every_feeder_bus_keeps_the_driver_rules():
 def test_duty_24h_total_counts_a_cut_block_by_its_time_in_the_window():
     """08:00-12:00 (230 min driving), 13:00-17:00 (230), next day 07:30-08:30 (30): the checker may
     place all 30 min of the last block (its empty drive out) before 08:00, so 24 h from 08:00
-    hold 490 > 480 min; prorating the cut block (15 min) would have let it pass."""
+    hold 490 > 480 min; prorating the cut block (15 min) would have let it pass. A block's
+    driving inside a window is taken as at most min(its driving, its time in the window)."""
     r = Drivers()
     day = datetime(2020, 2, 20, tzinfo=TZ)
     x = DutyPeriod(day + timedelta(hours=8), day + timedelta(hours=12), 230.0)
@@ -132,8 +133,10 @@ def test_duty_24h_total_counts_a_cut_block_by_its_time_in_the_window():
     z = DutyPeriod(day + timedelta(days=1, hours=7, minutes=30), day + timedelta(days=1, hours=8, minutes=30), 30.0)
     assert not duty_fits([x, y, z], r)
     assert duty_fits([x, y], r)
-    # the same last block a little later fits: 24 h from 08:00 then hold 460 + 20 = 480
-    z2 = DutyPeriod(z.start + timedelta(minutes=10), z.end + timedelta(minutes=10), 30.0)
+    # 10 min later still breaks it (x's driving may all lie at its end, 08:10-12:00: 24 h from
+    # 08:10 hold 460 + 30); 20 min later fits: at most 460 + 20 = 480 in any 24 h
+    assert not duty_fits([x, y, DutyPeriod(z.start + timedelta(minutes=10), z.end + timedelta(minutes=10), 30.0)], r)
+    z2 = DutyPeriod(z.start + timedelta(minutes=20), z.end + timedelta(minutes=20), 30.0)
     assert duty_fits([x, y, z2], r)
 
 
