@@ -137,4 +137,5 @@ def test_every_numeric_key_has_a_lower_and_an_upper_bound():
 def test_demo_and_municipality_scenarios_are_inside_the_bounds():
     """The shipped scenarios still load with the bounds."""
     for name in ("demo-wanzhou.toml", "chongqing-2020-02.toml"):
-        load_scenario(ROOT / "scenarios" / name)
+        sc = load_scenario(ROOT / "scenarios" / name)
+        assert sc.window.start <= sc.window.end and sc.hub.max_wait_min == 120, name

@@ -221,7 +221,8 @@ def accepted_rows_can_exist(scenario: Path, read: int) -> None:
 def test_validate_never_tracebacks_and_names_every_rejected_row(cut, tmp_path, capsys, data):
     """Random edits of real rows: planner validate answers, balances, and names file:row:column of each rejection."""
     case = data.draw(edits((cut.workers, cut.factories)))
-    validate_case(cut, case, Path(tempfile.mkdtemp(dir=tmp_path)), capsys)  # one folder per example
+    written, rej = validate_case(cut, case, Path(tempfile.mkdtemp(dir=tmp_path)), capsys)  # one folder per example
+    assert set(rej["_row"].astype(int)) <= written.rows  # every rejection is one of the rows written
 
 
 @seed(20200215)
