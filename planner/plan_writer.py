@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +41,43 @@ def iso(t: datetime | None) -> str:
 
 
 def _iso_col(series: pd.Series) -> pd.Series:
-    return series.map(iso_time).astype(object)
+    """Every value as :func:`planner.plan_format.iso_time` writes it, formatting each distinct time once.
+
+    The solver's times are ``datetime`` objects sharing one ``tzinfo`` and many rows
+    share a time (every passenger of a trip). When every non-empty value is a plain
+    ``datetime`` with that one ``tzinfo`` and ``fold`` 0, two values that compare equal
+    have the same fields and so the same text: the column is factorised and only its
+    distinct values are formatted. Any other column (strings, ``pd.Timestamp``, mixed
+    zones, ``fold`` 1) goes value by value. Either way the text is the same, byte for byte.
+    """
+    values = series.to_numpy(dtype=object)
+    empty = pd.isna(values)
+    vals = values[~empty]
+    if not _same_zone_datetimes(vals):
+        return series.map(iso_time).astype(object)
+    out = np.full(len(values), "", dtype=object)
+    if len(vals):
+        codes, uniq = pd.factorize(vals)
+        text = np.array([iso_time(v) for v in uniq], dtype=object)
+        out[~empty] = text[codes]
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def _iso_days(days: np.ndarray) -> np.ndarray:
+    """``d.isoformat()`` of every value, formatting each distinct plain ``date`` once."""
+    if len(days) and all(type(d) is date for d in days):  # noqa: E721  (a datetime is a date subclass)
+        codes, uniq = pd.factorize(days)
+        return np.array([d.isoformat() for d in uniq], dtype=object)[codes]
+    return np.array([d.isoformat() for d in days], dtype=object)
+
+
+def _same_zone_datetimes(vals: np.ndarray) -> bool:
+    """True when every value is a plain ``datetime`` (not a subclass), all with one tzinfo object and fold 0."""
+    if not len(vals):
+        return True
+    tz = getattr(vals[0], "tzinfo", None)
+    return (all(type(v) is datetime for v in vals)  # noqa: E721  (pd.Timestamp is a datetime subclass)
+            and all(v.tzinfo is tz for v in vals) and not any(v.fold for v in vals))
 
 
 def plan_tables(p: ProblemData, res: SolveResult, rejected_workers: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -70,15 +106,19 @@ def plan_tables(p: ProblemData, res: SolveResult, rejected_workers: pd.DataFrame
     chain = np.full(n, "", dtype=object)
     depart_day = np.full(n, "", dtype=object)
     arrival = np.full(n, "", dtype=object)
-    for pos, (ch, day, arr) in parts.outcome.items():
+    if parts.outcome:
+        pos = np.fromiter(parts.outcome.keys(), dtype=np.int64, count=len(parts.outcome))
+        ch, day, arr = (np.array(col, dtype=object) for col in zip(*parts.outcome.values()))
         status[pos] = "planned"
         reason[pos] = ""
         chain[pos] = ch
-        depart_day[pos] = day.isoformat()
-        arrival[pos] = iso(arr)
-    for pos, why in parts.unplaced.items():
-        if status[pos] != "planned":
-            reason[pos] = why
+        depart_day[pos] = _iso_days(day)
+        arrival[pos] = _iso_col(pd.Series(arr, dtype=object)).to_numpy()
+    if parts.unplaced:
+        pos = np.fromiter(parts.unplaced.keys(), dtype=np.int64, count=len(parts.unplaced))
+        why = np.array(list(parts.unplaced.values()), dtype=object)
+        free = status[pos] != "planned"
+        reason[pos[free]] = why[free]
     missing = (status == "unassigned") & (reason == "")
     reason[missing] = DEFAULT_UNPLACED_REASON
     gid = w["group_id"].fillna("").astype(str) if "group_id" in w.columns else pd.Series([""] * n)
