@@ -50,6 +50,11 @@ def _iso_col(series: pd.Series) -> pd.Series:
     distinct values are formatted. Any other column (strings, ``pd.Timestamp``, mixed
     zones, ``fold`` 1) goes value by value. Either way the text is the same, byte for byte.
     """
+    if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
+        fast = _iso_datetime64(series)
+        if fast is not None:
+            return fast
+        return series.map(iso_time).astype(object)
     values = series.to_numpy(dtype=object)
     empty = pd.isna(values)
     vals = values[~empty]
@@ -60,6 +65,39 @@ def _iso_col(series: pd.Series) -> pd.Series:
         codes, uniq = pd.factorize(vals)
         text = np.array([iso_time(v) for v in uniq], dtype=object)
         out[~empty] = text[codes]
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def _iso_datetime64(series: pd.Series) -> pd.Series | None:
+    """A datetime64 column (pandas infers one when every cell is a time) as ISO text, with numpy.
+
+    Wall time to the second (``iso_time`` truncates, as ``to_pydatetime`` and
+    ``timespec="seconds"`` do), then the column's UTC offset of each instant,
+    ``+HH:MM``. None when some time is before 1970 or an offset is not whole minutes
+    (then the caller formats row by row).
+    """
+    tz = getattr(series.dtype, "tz", None)
+    empty = series.isna().to_numpy()
+    utc_ns = series.to_numpy(dtype="datetime64[ns]").view(np.int64) if tz is None else \
+        series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    wall = series if tz is None else series.dt.tz_localize(None)
+    wall_ns = wall.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    ok = ~empty
+    if (wall_ns[ok] < 0).any() or (utc_ns[ok] < 0).any():
+        return None
+    out = np.full(len(series), "", dtype=object)
+    if not ok.any():
+        return pd.Series(out, index=series.index, dtype=object)
+    text = np.datetime_as_string((wall_ns[ok] // 1_000_000_000).astype("datetime64[s]"), unit="s").astype(object)
+    if tz is not None:
+        off_s = (wall_ns[ok] - utc_ns[ok]) // 1_000_000_000
+        uniq, inv = np.unique(off_s, return_inverse=True)
+        if (uniq % 60).any():
+            return None
+        suffix = np.array([f"{'-' if o < 0 else '+'}{abs(int(o)) // 3600:02d}:{abs(int(o)) // 60 % 60:02d}"
+                           for o in uniq], dtype=object)
+        text = text + suffix[inv]
+    out[ok] = text
     return pd.Series(out, index=series.index, dtype=object)
 
 

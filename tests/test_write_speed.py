@@ -55,6 +55,35 @@ def test_iso_col_is_byte_identical_to_rowwise(name):
     assert all(isinstance(v, str) for v in got)
 
 
+def _dt64(strings: list[str | None], tz=SH, ambiguous="raise") -> pd.Series:
+    s = pd.Series(pd.to_datetime(strings, format="ISO8601"))
+    return s if tz is None else s.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward")
+
+
+DT64 = {
+    # pandas makes a datetime64 column when every cell of a record column is a time
+    "frame of solver times": lambda: pd.DataFrame({"t": [BASE + timedelta(minutes=11 * k) for k in range(300)]})["t"],
+    "frame with gaps": lambda: pd.DataFrame({"t": [BASE + timedelta(minutes=k) if k % 4 else None
+                                                   for k in range(300)]})["t"],
+    "fractions of a second": lambda: _dt64(["2020-02-14T08:00:00.999999", "2020-02-14T08:00:59.5", None]),
+    "summer time, both offsets": lambda: _dt64(["1988-09-11T01:30:00", "1988-09-11T01:30:00", "1988-07-01T12:00:00",
+                                                "1988-12-01T12:00:00"], ambiguous=np.array([True, False, False, False])),
+    "naive": lambda: _dt64(["2020-02-14T08:00:00.5", None, "2020-03-01T23:59:59"], tz=None),
+    "utc": lambda: _dt64(["2020-02-14T08:00:00", "2020-02-15T08:00:00"], tz="UTC"),
+    "all missing": lambda: pd.Series(pd.to_datetime([None, None])).dt.tz_localize(SH),
+    "before 1970": lambda: _dt64(["1969-12-31T23:59:59.5", "2020-02-14T08:00:00"]),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Discarding nonzero nanoseconds")
+@pytest.mark.parametrize("name", list(DT64))
+def test_datetime64_columns_are_byte_identical(name):
+    """Columns pandas already holds as datetime64 (tz-aware or naive) give iso_time's text."""
+    s = DT64[name]()
+    assert pd.api.types.is_datetime64_any_dtype(s.dtype), s.dtype
+    assert plan_writer._iso_col(s).tolist() == rowwise(s).tolist()
+
+
 def test_solver_times_take_the_factorised_path():
     """The solver's column shape (one zone, fold 0, gaps) is the one formatted once per distinct time."""
     vals = pd.Series(COLUMNS["solver times with gaps"], dtype=object)
