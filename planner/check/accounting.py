@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from planner.check.context import CheckContext
+from planner.check.fast import isin
 from planner.check.plan_files import Plan
 from planner.check.violations import concat, from_list, s, vf, Violation
 from planner.plan_format import CHAINS
@@ -78,10 +79,10 @@ def accounting(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     # legs belong to planned workers
     with_legs = pd.Index(plan.legs["worker_id"].unique())
     planned_ids = pd.Index(w.loc[st == "planned", "worker_id"].unique())
-    un = accepted[(accepted["status"] == "unassigned") & accepted["worker_id"].isin(with_legs)
-                  & ~accepted["worker_id"].isin(planned_ids)]
+    un = accepted[(accepted["status"] == "unassigned") & isin(accepted["worker_id"], with_legs)
+                  & ~isin(accepted["worker_id"], planned_ids)]
     out.append(vf("unassigned_has_legs", "未安排（" + s(un["reason"]) + "）的人员却有乘车记录", worker=un["worker_id"]))
-    pl = w[(st == "planned") & ~w["worker_id"].isin(with_legs)]
+    pl = w[(st == "planned") & ~isin(w["worker_id"], with_legs)]
     out.append(vf("planned_without_legs", "已安排的人员在 legs.csv 中没有乘车记录", worker=pl["worker_id"]))
     stray = pd.Series(with_legs.difference(pd.Index(w["worker_id"])))
     out.append(vf("leg_unknown_worker", "legs.csv 中的人员不在 workers.csv 中", worker=stray))
@@ -123,7 +124,7 @@ def _summary(plan: Plan, ctx: CheckContext, n_expected: int) -> pd.DataFrame:
         coaches = set(t.loc[t["mode"] == "coach", "trip_id"])
         st = plan.stops
         # the checker's own reading of the format's definition: a coach taking people on in a village
-        direct = set(st.loc[st["trip_id"].isin(coaches) & st["place_kind"].isin(["village", "pickup"])
+        direct = set(st.loc[isin(st["trip_id"], coaches) & st["place_kind"].isin(["village", "pickup"])
                             & (st["boarding"] > 0), "trip_id"])
         real = {"coach": int((t["mode"] == "coach").sum()), "train_carriage": int((t["mode"] == "train").sum()),
                 "feeder": int((t["mode"] == "feeder").sum()), "direct_coach": len(direct),

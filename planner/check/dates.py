@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from planner.check.context import CLOSED, CheckContext
+from planner.check.fast import isin
 from planner.check.plan_files import Plan
 from planner.plan_format import TRUNK_MODES
 from planner.check.violations import concat, day, hm, num, s, vf
@@ -43,7 +44,7 @@ def dates(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     trunk = legs[is_trunk].drop_duplicates("worker_id", keep="first").set_index("worker_id")
     last = legs.drop_duplicates("worker_id", keep="last").set_index("worker_id")
     ref = ctx.workers.drop_duplicates("worker_id").set_index("worker_id")
-    who = last.index[last.index.isin(ref.index)]
+    who = last.index[isin(last.index, ref.index)]
     w = ref.loc[who]
     tdep = trunk["board_time"].reindex(who)
     tday = tdep.dt.normalize()
@@ -81,7 +82,7 @@ def dates(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
 
     # workers.csv depart_day and planned_arrival agree with the legs
     pw = plan.workers[plan.workers["status"] == "planned"].drop_duplicates("worker_id").set_index("worker_id")
-    pw = pw[pw.index.isin(who)]
+    pw = pw[isin(pw.index, who)]
     dd = pd.to_datetime(pw["depart_day"], errors="coerce").dt.normalize()
     bad = dd != tday.reindex(pw.index)
     out.append(vf("worker_record_mismatch", "workers.csv 的 depart_day " + day(dd[bad]) + " 与省际出发日 "

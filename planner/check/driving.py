@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from planner.check.context import CheckContext
+from planner.check.fast import isin
 from planner.check.plan_files import Plan
 from planner.check.violations import concat, hm, num, s, vf
 
@@ -38,7 +39,7 @@ def stretches(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     """Driving stretches of coach trips: trip_id, i (stop index of the start), a, b, minutes, km."""
     tt = plan.trips.drop_duplicates("trip_id")
     coach_ids = tt.loc[tt["mode"] == "coach", "trip_id"]
-    st = plan.stops[plan.stops["trip_id"].isin(coach_ids)]
+    st = plan.stops[isin(plan.stops["trip_id"], coach_ids)]
     nxt = st.shift(-1)
     same = (nxt["trip_id"] == st["trip_id"]).to_numpy()
     sel = st[same]
@@ -189,7 +190,7 @@ def feeder_stretches(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     cols = ["vehicle_id", "trip_id", "a", "b", "minutes", "drivers"]
     if fd.empty:
         return pd.DataFrame(columns=cols)
-    st = plan.stops[plan.stops["trip_id"].isin(fd["trip_id"])]
+    st = plan.stops[isin(plan.stops["trip_id"], fd["trip_id"])]
     nxt = st.shift(-1)
     same = (nxt["trip_id"] == st["trip_id"]).to_numpy()
     runs = pd.DataFrame({"trip_id": st["trip_id"][same].to_numpy(), "a": st["depart"][same].to_numpy(),

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from planner.check.context import CheckContext
+from planner.check.fast import isin
 from planner.check.plan_files import Plan
 from planner.check.violations import concat, vf
 from planner.rules.geo import haversine_km
@@ -27,7 +28,7 @@ def drop_factories(plan: Plan) -> pd.DataFrame:
     """Distinct factory stops of each coach passenger trip: trip_id, place_id, in stop order."""
     tt = plan.trips.drop_duplicates("trip_id")
     ids = tt.loc[(tt["mode"] == "coach") & (tt["purpose"] == "passenger"), "trip_id"]
-    st = plan.stops[plan.stops["trip_id"].isin(ids) & (plan.stops["place_kind"] == "factory")]
+    st = plan.stops[isin(plan.stops["trip_id"], ids) & (plan.stops["place_kind"] == "factory")]
     return st.drop_duplicates(["trip_id", "place_id"])[["trip_id", "place_id"]].reset_index(drop=True)
 
 
@@ -45,10 +46,10 @@ def drops(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
                   + "），超过每车最多 " + str(fl.max_drop_factories) + " 个", trip=pd.Series(bad.index)))
 
     # every pair of drops of one trip within R (the few trips with two or more drops)
-    df = df[df["trip_id"].isin(n.index[n["n"] >= 2])]
+    df = df[isin(df["trip_id"], n.index[n["n"] >= 2])]
     if df.empty:
         return concat(out)
-    known = df["place_id"].isin(ctx.factories.index)
+    known = isin(df["place_id"], ctx.factories.index)
     df = df[known]
     pairs = df.merge(df, on="trip_id", suffixes=("_a", "_b"))
     pairs = pairs[pairs["place_id_a"] < pairs["place_id_b"]]

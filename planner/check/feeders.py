@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from planner.check.context import CheckContext
+from planner.check.fast import isin
 from planner.check.plan_files import Plan
 from planner.check.violations import concat, hm, num, s, vf
 
@@ -23,7 +24,7 @@ def feeders(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     fd = tt[(tt["mode"] == "feeder") & (tt["purpose"] == "passenger")].set_index("trip_id")
     if fd.empty:
         return concat(out)
-    st = plan.stops[plan.stops["trip_id"].isin(fd.index)].sort_values(["trip_id", "seq"], kind="stable")
+    st = plan.stops[isin(plan.stops["trip_id"], fd.index)].sort_values(["trip_id", "seq"], kind="stable")
     last = st.groupby("trip_id")["seq"].transform("max") == st["seq"]
     home = st["trip_id"].map(fd["home_county_code"])
 

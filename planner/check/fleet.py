@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from planner.check.context import CheckContext
+from planner.check.fast import isin
 from planner.check.plan_files import Plan
 from planner.check.violations import concat, hm, num, s, vf
 
@@ -131,7 +132,7 @@ def _trains(t: pd.DataFrame, ctx: CheckContext, vmode: pd.Series) -> pd.DataFram
     if tr.empty:
         return concat(out)
     svc = ctx.services
-    known = tr["service_id"].isin(svc.index)
+    known = isin(tr["service_id"], svc.index)
     out.append(vf("train_service_mismatch", "专列 '" + s(tr["service_id"][~known]) + "' 不在情景的专列表中",
                   trip=tr["trip_id"][~known]))
     x = tr[known]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from planner.check.context import CheckContext
+from planner.check.fast import isin
 from planner.check.plan_files import Plan
 from planner.check.violations import concat, vf
 
@@ -15,7 +16,7 @@ from planner.check.violations import concat, vf
 def hubs(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     """Boardings at a hub (coach, train and any other vehicle) per day <= daily_capacity_people."""
     legs = plan.legs
-    at_hub = legs[legs["board_place_id"].isin(ctx.hubs.index)]
+    at_hub = legs[isin(legs["board_place_id"], ctx.hubs.index)]
     if at_hub.empty:
         return concat([])
     per = at_hub.groupby([at_hub["board_place_id"], at_hub["board_time"].dt.normalize()]).size()

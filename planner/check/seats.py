@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from planner.check.context import LEVELS, CheckContext
+from planner.check.fast import isin
 from planner.check.plan_files import Plan
 from planner.check.structure import RULES
 from planner.check.violations import concat, s, vf
@@ -104,7 +105,7 @@ def _occupancy_rule(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     st = plan.stops
     first = st.groupby("trip_id").cumcount() == 0
     dest = st[~first & st["place_kind"].isin(["hub", "station", "factory"]) & st["arrive"].notna()]
-    dest = dest[dest["trip_id"].isin(t["trip_id"])]
+    dest = dest[isin(dest["trip_id"], t["trip_id"])]
     lvl = pd.Series(ctx.levels(ctx.place_county(dest["place_id"]), dest["arrive"]), index=dest.index)
     worst = lvl.groupby(dest["trip_id"]).max().reindex(t["trip_id"]).fillna(0).astype(int)
     dep_day = t["depart"].dt.date

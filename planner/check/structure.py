@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from planner.check.context import CheckContext
+from planner.check.fast import isin
 from planner.check.plan_files import Plan
 from planner.check.violations import concat, hm, num, s, vf
 from planner.plan_format import PLACE_KINDS
@@ -55,9 +56,9 @@ def structure(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
                   trip=t["trip_id"][bad]))
 
     # stops: numbering
-    known = st["trip_id"].isin(t["trip_id"])
+    known = isin(st["trip_id"], t["trip_id"])
     out.append(vf("stop_sequence", "stops.csv 中的车次不在 trips.csv 中", trip=pd.Series(st.loc[~known, "trip_id"].unique())))
-    has = t["trip_id"].isin(st["trip_id"])
+    has = isin(t["trip_id"], st["trip_id"])
     out.append(vf("stop_sequence", "车次没有停靠记录", trip=t["trip_id"][~has]))
     g = st.groupby("trip_id", sort=False)
     rank = g.cumcount() + 1
@@ -70,7 +71,7 @@ def structure(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     out.append(vf("stop_sequence", "place_kind '" + s(st["place_kind"][bad]) + "' 无效（" + s(st["place_id"][bad]) + "）",
                   trip=st["trip_id"][bad]))
     kind_ok = st["place_kind"].isin(["rest"]) | (st["place_kind"] == "pickup")
-    known_place = st["place_id"].isin(ctx.places.index)
+    known_place = isin(st["place_id"], ctx.places.index)
     bad = ~kind_ok & ~known_place
     out.append(vf("stop_sequence", "停靠地点 " + s(st["place_id"][bad]) + " 不在情景数据中", trip=st["trip_id"][bad]))
     pk = st["place_id"].map(ctx.places["kind"])
@@ -99,7 +100,7 @@ def structure(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     f = st[first].set_index("trip_id")
     lst = st[last].set_index("trip_id")
     tt = t.drop_duplicates("trip_id").set_index("trip_id")
-    tt = tt[tt.index.isin(f.index)]
+    tt = tt[isin(tt.index, f.index)]
     o_place = f["place_id"].reindex(tt.index)
     o_dep = f["depart"].reindex(tt.index)
     l_place = lst["place_id"].reindex(tt.index)
