@@ -26,6 +26,10 @@ from planner.scenario import Scenario, Travel
 
 log = logging.getLogger(__name__)
 
+#: pairs remembered by :meth:`TravelTimes.feeder_minutes` (the pick-up order search asks the same
+#: few village pairs thousands of times); the memo is emptied when full, so memory stays bounded
+FEEDER_MEMO_MAX = 1 << 18
+
 
 class TravelTimes:
     """km and minutes between places (ids of villages, hubs, stations, factories)."""
@@ -41,6 +45,7 @@ class TravelTimes:
         self.unreachable: frozenset[str] = roads.unreachable if roads is not None else frozenset()
         #: the fastest speed any pair can show (the checker's "too fast" bound)
         self.max_kmh = max(travel.coach_speed_kmh, travel.feeder_speed_kmh, road_max_kmh)
+        self._feeder_memo: dict[tuple[str, str, str], float] = {}
 
     def _road(self, a: str, b: str) -> tuple[int, int] | None:
         i = self._row.get(a)
@@ -57,11 +62,20 @@ class TravelTimes:
         return gc_km(x1, y1, x2, y2) * self.travel.factor(county)
 
     def feeder_minutes(self, a: str, b: str, county: str) -> float:
-        """Feeder bus (and in-county pick-up) minutes from ``a`` to ``b``."""
+        """Feeder bus (and in-county pick-up) minutes from ``a`` to ``b`` (remembered: the same float every time)."""
+        key = (a, b, county)
+        hit = self._feeder_memo.get(key)
+        if hit is not None:
+            return hit
         ij = self._road(a, b)
         if ij is not None:
-            return float(self.roads.minutes[ij])
-        return self.km(a, b, county) / self.travel.feeder_speed_kmh * 60.0
+            out = float(self.roads.minutes[ij])
+        else:
+            out = self.km(a, b, county) / self.travel.feeder_speed_kmh * 60.0
+        if len(self._feeder_memo) >= FEEDER_MEMO_MAX:
+            self._feeder_memo.clear()
+        self._feeder_memo[key] = out
+        return out
 
     def coach_minutes(self, a: str, b: str, county: str) -> float:
         """Coach driving minutes from ``a`` to ``b``."""

@@ -53,3 +53,20 @@ def test_isin_matches_pandas(name, kind):
         assert isinstance(got, np.ndarray) and got.tolist() == list(want)
     else:
         pd.testing.assert_series_equal(got, want)
+
+
+def test_feeder_minutes_memo_gives_the_same_floats(monkeypatch):
+    """TravelTimes.feeder_minutes remembers pairs: the same value as computed afresh, memory bounded."""
+    import planner.travel as travel
+    from planner.scenario import Travel
+
+    xy = {f"V{i}": (108.0 + 0.01 * i, 30.5 + 0.007 * (i % 5)) for i in range(30)}
+    t = travel.TravelTimes(Travel(), xy)
+    fresh = travel.TravelTimes(Travel(), xy)
+    monkeypatch.setattr(travel, "FEEDER_MEMO_MAX", 50)
+    pairs = [(f"V{i}", f"V{j}", "500101" if (i + j) % 2 else "500154") for i in range(30) for j in range(0, 30, 3)]
+    first = [t.feeder_minutes(*k) for k in pairs]
+    again = [t.feeder_minutes(*k) for k in reversed(pairs)][::-1]
+    want = [fresh.km(a, b, c) / fresh.travel.feeder_speed_kmh * 60.0 for a, b, c in pairs]
+    assert first == again == want
+    assert len(t._feeder_memo) <= 50
