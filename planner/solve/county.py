@@ -34,6 +34,13 @@ from planner.solve.records import PlanParts, stop
 from planner.vocab import OCCUPANCY_RULES
 
 
+#: A pick-up coach sent by :meth:`CountyPlanner._sweep_direct` fills at least this share of its seats
+#: (unless someone on it is on their last day): a coach away for days is not spent on a few people.
+SWEEP_MIN_FILL = 0.6
+#: Seed villages (the fullest groups) whose coach loads the sweep packs and compares, per coach sent.
+SWEEP_CANDIDATES = 8
+
+
 @dataclass
 class Vehicle:
     """A coach or feeder bus of the county, and when it is next free at its base."""
@@ -128,6 +135,7 @@ class CountyPlanner:
         # keeps a municipality-wide run from spending hours on it
         self.cpsat_left = self.sc.solver.cpsat_budget_per_county_s
         self.blocked: dict[int, str] = {}  # unit -> the limit that kept it home on its last try
+        self._feeders_bound = False  # today's hub wave left a load for want of a feeder
         self._setup_fleet()
 
     # ----------------------------------------------------------------- fleet
@@ -215,6 +223,9 @@ class CountyPlanner:
                     self._fail(uid, ctx.why_late[uid])
             loads = self._choose_loads(d, pool)
             sent = self._dispatch(d, loads)
+            if self._feeders_bound:
+                # coaches stand idle while the feeders cannot bring everyone: they collect themselves
+                sent |= self._sweep_direct(d, pool, sent)
             for area_units in pool.values():
                 area_units[:] = [x for x in area_units if x not in sent]
             # drop units whose last day has passed
@@ -321,6 +332,7 @@ class CountyPlanner:
         village and coach.
         """
         sent: set[int] = set()
+        self._feeders_bound = False
         day = self.p.days[d]
         cap_hub = int(self.p.hubs.loc[self.terminal]["daily_capacity_people"]) if self.terminal else 0
         hub_people = self.ctx.hub_used.get((self.terminal, d), 0)
@@ -356,6 +368,7 @@ class CountyPlanner:
             if self._send_direct(d, ld, reserved - {coach.vehicle_id}):
                 sent.update(ld.units)
                 went.add(id(ld))
+        self._feeders_bound = len(went) < len(wave)
         if len(went) < len(wave):
             # a coach stood reserved for a load the feeders could not bring: the feeders bound
             for ld in no_coach:
@@ -398,7 +411,7 @@ class CountyPlanner:
             here = nxt
         return order
 
-    def _send_direct(self, d: int, ld: Load, reserved: set[str]) -> bool:
+    def _send_direct(self, d: int, ld: Load, reserved: set[str], *, note: bool = True) -> bool:
         """A township-direct coach: pick up at the villages, then straight to the factories."""
         sc = self.sc
         day = self.p.days[d]
@@ -408,7 +421,8 @@ class CountyPlanner:
         leave_base = first_pick - timedelta(minutes=self._feeder_minutes(self.terminal, villages[0]) + 1)
         coach = self._pick_coach(leave_base, ld.people, rule, reserved)
         if coach is None:
-            self._note(ld.units, "no_coach_free")
+            if note:
+                self._note(ld.units, "no_coach_free")
             return False
         if self._build_coach(d, ld, coach, rule, leave_base, villages, direct=True):
             return True
@@ -418,6 +432,79 @@ class CountyPlanner:
         if day_start <= leave_base:
             return False
         return self._build_coach(d, ld, coach, rule, day_start, villages, direct=True)
+
+    def _sweep_direct(self, d: int, pool: dict[int, list[int]], sent: set[int]) -> set[int]:
+        """Idle coaches collect at the villages themselves when the feeders bound today.
+
+        For each destination area, the people still waiting are grouped around a seed village
+        with its nearest villages (at most ``fleet.max_pickup_stops`` pick-ups, any township);
+        the fullest such coach load (packed as usual: seats, ``max_drop_factories``) goes as a
+        pick-up coach straight to the factories (:meth:`_send_direct`) when it fills at least
+        :data:`SWEEP_MIN_FILL` of the seats, or when someone on it is on their last day. Only
+        coaches free before the day's first pick-up are used, so no hub load of today loses
+        its coach. Returns the units sent.
+        """
+        ctx, sc = self.ctx, self.sc
+        out: set[int] = set()
+        if self.terminal is None or not self.coaches:
+            return out
+        k = sc.fleet.max_drop_factories
+        n_stops = sc.fleet.max_pickup_stops
+        free_by = at(self.p.days[d], sc.fleet.direct_first_pickup_time)
+        for area in sorted(pool):
+            members = [x for x in pool[area] if x not in sent and not self._area_closed(ctx.factory[x], d)]
+            if not members:
+                continue
+            villages = sorted({ctx.village[x] for x in members})
+            near = self._feeder_matrix(villages)
+            pos = {v: i for i, v in enumerate(villages)}
+            tried: set[str] = set()
+            while members:
+                if not any(v.free_at <= free_by for v in self.coaches):
+                    return out
+                rule = self._rule_for(sorted({ctx.factory[x] for x in members}), d)
+                cap = self.coach_cap[rule]
+                if cap <= 0:
+                    break
+                by_v: dict[str, list[int]] = {}
+                for x in members:
+                    by_v.setdefault(ctx.village[x], []).append(x)
+                here = sorted(by_v)
+                idx = np.array([pos[v] for v in here])
+                people_v = np.array([sum(int(ctx.size[x]) for x in by_v[v]) for v in here])
+                groups = []
+                for i, seed in enumerate(here):
+                    if seed in tried:
+                        continue
+                    row = near[idx[i], idx]
+                    order = np.lexsort((np.arange(len(here)), row))[:n_stops]
+                    if i not in order:  # ties at distance 0: the seed itself always calls
+                        order = np.concatenate(([i], order[:n_stops - 1]))
+                    groups.append((int(min(cap, people_v[order].sum())), seed, [here[j] for j in order]))
+                if not groups:
+                    break
+                groups.sort(key=lambda g: (-g[0], g[1]))
+                best = None
+                for _n, seed, vills in groups[:SWEEP_CANDIDATES]:
+                    units = [x for v in vills for x in by_v[v]]
+                    bins = pack_area(units, ctx.size, ctx.factory, ctx.sort_key, cap, k, village=ctx.village)
+                    for b in bins:
+                        urgent = min(int(ctx.latest[x]) for x in b.units) <= d
+                        ok = urgent or b.load >= SWEEP_MIN_FILL * cap
+                        key = (ok, b.load, -min(int(ctx.latest[x]) for x in b.units))
+                        if best is None or key > best[0]:
+                            best = (key, seed, b)
+                if best is None or not best[0][0]:
+                    break
+                _key, seed, b = best
+                ld = Load(list(b.units), b.load, sorted(b.factories), area, min(int(ctx.latest[x]) for x in b.units))
+                if self._send_direct(d, ld, set(), note=False):
+                    out.update(ld.units)
+                    gone = set(ld.units)
+                    members = [x for x in members if x not in gone]
+                else:
+                    tried.add(seed)
+        return out
 
     def _send_hub_wave(self, d: int, wave: list[tuple[Load, Vehicle]]) -> list[Load]:
         """Feeder runs timed to their coaches, then the coaches; returns the loads sent.
