@@ -411,8 +411,13 @@ class CountyPlanner:
             here = nxt
         return order
 
-    def _send_direct(self, d: int, ld: Load, reserved: set[str], *, note: bool = True) -> bool:
-        """A township-direct coach: pick up at the villages, then straight to the factories."""
+    def _send_direct(self, d: int, ld: Load, reserved: set[str], *, note: bool = True, later: bool = False) -> bool:
+        """A township-direct coach: pick up at the villages, then straight to the factories.
+
+        With ``later``, when no coach is free for the first pick-up of the day, the coach free
+        soonest leaves when it is free, if it leaves the last village by
+        ``fleet.latest_coach_depart_time``.
+        """
         sc = self.sc
         day = self.p.days[d]
         rule = self._rule_for(ld.factories, d)
@@ -420,6 +425,8 @@ class CountyPlanner:
         first_pick = at(day, sc.fleet.direct_first_pickup_time)
         leave_base = first_pick - timedelta(minutes=self._feeder_minutes(self.terminal, villages[0]) + 1)
         coach = self._pick_coach(leave_base, ld.people, rule, reserved)
+        if coach is None and later:
+            return self._send_direct_later(d, ld, rule, villages, leave_base, reserved)
         if coach is None:
             if note:
                 self._note(ld.units, "no_coach_free")
@@ -433,6 +440,22 @@ class CountyPlanner:
             return False
         return self._build_coach(d, ld, coach, rule, day_start, villages, direct=True)
 
+    def _send_direct_later(self, d: int, ld: Load, rule: str, villages: list[str], leave_base: datetime,
+                           reserved: set[str]) -> bool:
+        """A pick-up coach leaving the terminal when the coach free soonest (after ``leave_base``) is free."""
+        latest = at(self.p.days[d], self.sc.fleet.latest_coach_depart_time)
+        free = [v for v in self.coaches
+                if v.vehicle_id not in reserved and v.seats[rule] >= ld.people and v.free_at <= latest]
+        if not free:
+            return False
+        coach = min(free, key=lambda v: (v.free_at, v.seats[rule], v.vehicle_id))
+        depart = ceil_minute(max(leave_base, coach.free_at))
+        route = self._coach_route(d, ld, coach, depart, villages)
+        if route is None or route.route.departs[len(villages)] > latest:
+            return False
+        self._write_coach(d, ld, coach, route, villages, direct=True)
+        return True
+
     def _sweep_direct(self, d: int, pool: dict[int, list[int]], sent: set[int]) -> set[int]:
         """Idle coaches collect at the villages themselves when the feeders bound today.
 
@@ -440,9 +463,10 @@ class CountyPlanner:
         with its nearest villages (at most ``fleet.max_pickup_stops`` pick-ups, any township);
         the fullest such coach load (packed as usual: seats, ``max_drop_factories``) goes as a
         pick-up coach straight to the factories (:meth:`_send_direct`) when it fills at least
-        :data:`SWEEP_MIN_FILL` of the seats, or when someone on it is on their last day. Only
-        coaches free before the day's first pick-up are used, so no hub load of today loses
-        its coach. Returns the units sent.
+        :data:`SWEEP_MIN_FILL` of the seats, or when someone on it is on their last day. The
+        sweep runs after today's hub coaches have been given their coaches and feeders, so it
+        only uses coaches nothing else needs today (free for the first pick-up, or the coach free
+        soonest later in the day). Returns the units sent.
         """
         ctx, sc = self.ctx, self.sc
         out: set[int] = set()
@@ -450,7 +474,7 @@ class CountyPlanner:
             return out
         k = sc.fleet.max_drop_factories
         n_stops = sc.fleet.max_pickup_stops
-        free_by = at(self.p.days[d], sc.fleet.direct_first_pickup_time)
+        latest = at(self.p.days[d], sc.fleet.latest_coach_depart_time)
         for area in sorted(pool):
             members = [x for x in pool[area] if x not in sent and not self._area_closed(ctx.factory[x], d)]
             if not members:
@@ -460,7 +484,7 @@ class CountyPlanner:
             pos = {v: i for i, v in enumerate(villages)}
             tried: set[str] = set()
             while members:
-                if not any(v.free_at <= free_by for v in self.coaches):
+                if not any(v.free_at <= latest for v in self.coaches):
                     return out
                 rule = self._rule_for(sorted({ctx.factory[x] for x in members}), d)
                 cap = self.coach_cap[rule]
@@ -480,12 +504,16 @@ class CountyPlanner:
                     order = np.lexsort((np.arange(len(here)), row))[:n_stops]
                     if i not in order:  # ties at distance 0: the seed itself always calls
                         order = np.concatenate(([i], order[:n_stops - 1]))
-                    groups.append((int(min(cap, people_v[order].sum())), seed, [here[j] for j in order]))
+                    vills = [here[j] for j in order]
+                    urgent = any(int(ctx.latest[x]) <= d for v in vills for x in by_v[v])
+                    groups.append((int(min(cap, people_v[order].sum())), seed, vills, urgent))
                 if not groups:
                     break
                 groups.sort(key=lambda g: (-g[0], g[1]))
+                # the fullest groups, and the fullest of those holding someone on their last day
+                picked = groups[:SWEEP_CANDIDATES] + [g for g in groups[SWEEP_CANDIDATES:] if g[3]][:SWEEP_CANDIDATES]
                 best = None
-                for _n, seed, vills in groups[:SWEEP_CANDIDATES]:
+                for _n, seed, vills, _u in picked:
                     units = [x for v in vills for x in by_v[v]]
                     bins = pack_area(units, ctx.size, ctx.factory, ctx.sort_key, cap, k, village=ctx.village)
                     for b in bins:
@@ -498,7 +526,7 @@ class CountyPlanner:
                     break
                 _key, seed, b = best
                 ld = Load(list(b.units), b.load, sorted(b.factories), area, min(int(ctx.latest[x]) for x in b.units))
-                if self._send_direct(d, ld, set(), note=False):
+                if self._send_direct(d, ld, set(), note=False, later=True):
                     out.update(ld.units)
                     gone = set(ld.units)
                     members = [x for x in members if x not in gone]
