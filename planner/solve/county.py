@@ -37,6 +37,10 @@ from planner.vocab import OCCUPANCY_RULES
 #: A pick-up coach sent by :meth:`CountyPlanner._sweep_direct` fills at least this share of its seats
 #: (unless someone on it is on their last day): a coach away for days is not spent on a few people.
 SWEEP_MIN_FILL = 0.6
+#: ... and at least this share when at least :data:`SWEEP_IDLE_SHARE` of the county's coaches stand
+#: free for the day's first pick-up: such a coach is back (about 2-3 days) before the fleet binds.
+SWEEP_LOW_FILL = 1 / 3
+SWEEP_IDLE_SHARE = 0.5
 #: Seed villages (the fullest groups) whose coach loads the sweep packs and compares, per coach sent.
 SWEEP_CANDIDATES = 8
 
@@ -463,7 +467,8 @@ class CountyPlanner:
         with its nearest villages (at most ``fleet.max_pickup_stops`` pick-ups, any township);
         the fullest such coach load (packed as usual: seats, ``max_drop_factories``) goes as a
         pick-up coach straight to the factories (:meth:`_send_direct`) when it fills at least
-        :data:`SWEEP_MIN_FILL` of the seats, or when someone on it is on their last day. The
+        :data:`SWEEP_MIN_FILL` of the seats (:data:`SWEEP_LOW_FILL` while half the coaches stand
+        free), or when someone on it is on their last day. The
         sweep runs after today's hub coaches have been given their coaches and feeders, so it
         only uses coaches nothing else needs today (free for the first pick-up, or the coach free
         soonest later in the day). Returns the units sent.
@@ -475,6 +480,9 @@ class CountyPlanner:
         k = sc.fleet.max_drop_factories
         n_stops = sc.fleet.max_pickup_stops
         latest = at(self.p.days[d], sc.fleet.latest_coach_depart_time)
+        first_pick = at(self.p.days[d], sc.fleet.direct_first_pickup_time)
+        idle = sum(v.free_at <= first_pick for v in self.coaches)
+        min_fill = SWEEP_LOW_FILL if idle >= SWEEP_IDLE_SHARE * len(self.coaches) else SWEEP_MIN_FILL
         for area in sorted(pool):
             members = [x for x in pool[area] if x not in sent and not self._area_closed(ctx.factory[x], d)]
             if not members:
@@ -518,7 +526,7 @@ class CountyPlanner:
                     bins = pack_area(units, ctx.size, ctx.factory, ctx.sort_key, cap, k, village=ctx.village)
                     for b in bins:
                         urgent = min(int(ctx.latest[x]) for x in b.units) <= d
-                        ok = urgent or b.load >= SWEEP_MIN_FILL * cap
+                        ok = urgent or b.load >= min_fill * cap
                         key = (ok, b.load, -min(int(ctx.latest[x]) for x in b.units))
                         if best is None or key > best[0]:
                             best = (key, seed, b)
