@@ -83,8 +83,12 @@ class CheckReport:
 
 
 def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], rejected_worker_rows: set[int],
-               *, progress: Progress = None) -> CheckReport:
-    """Run every rule family on a plan read from disk against the scenario's validated tables."""
+               *, progress: Progress = None, base: Path | None = None) -> CheckReport:
+    """Run every rule family on a plan read from disk against the scenario's validated tables.
+
+    A replanned plan (its summary has ``replan``) also gets the locked-trip rules
+    (:mod:`planner.check.locked`) against ``base`` or the base plan its summary names.
+    """
     ctx = CheckContext.build(sc, tables, rejected_worker_rows)
     p: Plan = prepare(plan)
     found = [scenario_mismatch(plan, sc.checksum, sc.name), format_violations(plan)]
@@ -95,13 +99,18 @@ def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], r
         t0 = time.perf_counter()
         found.append(family(p, ctx))
         timings[family.__name__] = round(time.perf_counter() - t0, 3)
+    if (plan.summary or {}).get("replan"):  # a replanned plan: its locked trips (planner/check/locked.py)
+        from planner.check.locked import locked_rules
+
+        found.append(locked_rules(plan, tables, base))
     df = concat(found)
     df = df.drop_duplicates().reset_index(drop=True)[COLUMNS]
     stats = {"trips": len(p.trips), "stops": len(p.stops), "legs": len(p.legs), "workers": len(p.workers)}
     return CheckReport(df, stats, timings)
 
 
-def check_plan_dir(plan_dir: Path, sc: Scenario, *, progress: Progress = None) -> CheckReport:
+def check_plan_dir(plan_dir: Path, sc: Scenario, *, progress: Progress = None,
+                   base: Path | None = None) -> CheckReport:
     """Read the scenario's data (validated) and the plan directory, then check."""
     from planner.loader import ensure_synth_data
     from planner.validate import validate_scenario
@@ -111,7 +120,7 @@ def check_plan_dir(plan_dir: Path, sc: Scenario, *, progress: Progress = None) -
     val = validate_scenario(sc)
     rej = val.rejected.get("workers")
     rows = set(rej["_row"].astype(int)) if rej is not None and len(rej) else set()
-    return check_plan(plan, sc, val.tables, rows, progress=progress)
+    return check_plan(plan, sc, val.tables, rows, progress=progress, base=base)
 
 
 __all__ = ["CheckReport", "PlanFiles", "Violation", "check_plan", "check_plan_dir", "read_plan"]
