@@ -100,9 +100,9 @@ def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], r
         found.append(family(p, ctx))
         timings[family.__name__] = round(time.perf_counter() - t0, 3)
     if (plan.summary or {}).get("replan"):  # a replanned plan: its locked trips (planner/check/locked.py)
-        from planner.check.locked import locked_rules
+        from planner.check.locked import excuse_taken_off, locked_rules
 
-        found.append(locked_rules(plan, tables, base))
+        found = [excuse_taken_off(concat(found), plan), locked_rules(plan, tables, base)]
     df = concat(found)
     df = df.drop_duplicates().reset_index(drop=True)[COLUMNS]
     stats = {"trips": len(p.trips), "stops": len(p.stops), "legs": len(p.legs), "workers": len(p.workers)}

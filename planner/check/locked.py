@@ -17,6 +17,9 @@ block (written by ``planner replan``), against the base plan given with
 * ``vehicle_busy_locked``: no vehicle leaves on a new trip before it is back from
   its locked trips (empty return included);
 * ``departure_before_lock``: no new trip leaves on or before the lock date.
+
+:func:`excuse_taken_off` drops the fresh-plan ``family_split`` of a family whose
+member was taken off a locked trip: the family travelled, the member is replanned alone.
 """
 
 from __future__ import annotations
@@ -45,6 +48,24 @@ def _base(plan: PlanFiles, block: dict, base: Path | None) -> tuple[PlanFiles | 
         return None, (f"原计划 {path} 的版本是 {b.plan_id}，而本计划记录的原计划版本是 {want}："
                       "不是本计划所依据的原计划 (another base plan)")
     return b, ""
+
+
+def excuse_taken_off(found: pd.DataFrame, plan: PlanFiles) -> pd.DataFrame:
+    """Fresh-plan findings a replan cannot avoid, dropped: a family split because a member was taken off.
+
+    A family whose member was taken off at boarding (or cancelled) travelled without them;
+    the member, replanned alone, is not a ``family_split`` the planner could have avoided.
+    """
+    block = (plan.summary or {}).get("replan") or {}
+    taken = {str(w) for w in (block.get("taken_off") or {})}
+    if not taken or not len(found):
+        return found
+    w = plan.workers.assign(worker_id=plan.workers["worker_id"].astype(str),
+                            group_id=plan.workers["group_id"].fillna("").astype(str))
+    groups = set(w.loc[w["worker_id"].isin(taken) & (w["group_id"] != ""), "group_id"])
+    excused = taken | set(w.loc[w["group_id"].isin(groups), "worker_id"])
+    drop = (found["rule"] == "family_split") & found["worker_id"].astype(str).isin(excused)
+    return found[~drop].reset_index(drop=True)
 
 
 def locked_rules(plan: PlanFiles, tables: dict[str, pd.DataFrame], base: Path | None = None) -> pd.DataFrame:

@@ -176,7 +176,8 @@ class LockedInput:
         reason[free & np.isin(wid, list(self.workers))] = LOCKED
         if self.fever_trip_day:
             proof = pd.to_datetime(workers["proof_date"], errors="coerce").dt.date.to_numpy()
-            for i in np.flatnonzero((reason == "") & np.isin(wid, list(self.fever_trip_day))):
+            # the fever is why they stay home, whatever else would also keep them (a lapsed proof)
+            for i in np.flatnonzero((reason != LOCKED) & np.isin(wid, list(self.fever_trip_day))):
                 if not (isinstance(proof[i], date) and proof[i] > self.fever_trip_day[wid[i]]):
                     reason[i] = FEVER_REASON
 
