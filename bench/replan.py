@@ -60,7 +60,7 @@ def run(cmd: list[str]) -> tuple[float, float, str]:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if p.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-3000:]}")
-    return wall, cpu, p.stdout + p.stderr
+    return wall, cpu, p.stdout + "\n" + p.stderr
 
 
 def main() -> None:
@@ -145,7 +145,7 @@ def main() -> None:
             ch = pd.read_csv(out / "changes.csv", dtype=str)
             print("changes.csv:", ch["change"].value_counts().to_dict())
             cw, cc, clog = run([*PLANNER, "check", str(out), "--scenario", str(sc2)])
-            print(f"checker (apart): {cw:.1f} s wall, {cc:.1f} s CPU:\n{clog.strip().splitlines()[-1]}")
+            print(f"checker (apart): {cw:.1f} s wall, {cc:.1f} s CPU:\n{clog.split(chr(10) + chr(10))[0].strip()[-400:]}")
         walls.append(wall)
         cpus.append(cpu)
         solves.append(solve)

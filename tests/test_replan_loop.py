@@ -182,6 +182,8 @@ def test_changes_lists_exactly_the_people_whose_plan_changed(loop, day2):
     assert reasons[absent] == "absent_at_boarding"  # back in the pool
     w2 = _raw(day2, "workers").set_index("worker_id")
     assert w2.at[fever, "reason"] == "fever_at_boarding"
+    # back in the pool: planned again, or unassigned for a reason of their own
+    assert w2.at[absent, "status"] == "planned" or w2.at[absent, "reason"] != "group_member_ineligible"
     for w in loop["new"]:
         assert w in w2.index
         if w2.at[w, "status"] == "planned":
@@ -201,6 +203,8 @@ def test_a_fever_with_a_newer_proof_travels_again(loop, tmp_path):
                  "--db", str(loop["day1"].parent / "planner-store.sqlite")]) == 0
     w2 = _raw(out, "workers").set_index("worker_id")
     assert w2.at[fever, "reason"] != "fever_at_boarding"
+    # their family travelled on a locked trip: that does not hold them back
+    assert w2.at[fever, "status"] == "planned"
 
 
 def test_bad_input_is_a_message_and_exit_2(loop, tmp_path, capsys):

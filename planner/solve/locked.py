@@ -159,6 +159,12 @@ class LockedInput:
 
     # ------------------------------------------------------------ solver hooks
     @property
+    def was_on(self) -> set[str]:
+        """Worker ids the base plan had on a locked trip (still on it or taken off)."""
+        legs = self.base.legs
+        return set(legs.loc[legs["trip_id"].astype(str).isin(self.trip_ids), "worker_id"].astype(str))
+
+    @property
     def workers(self) -> set[str]:
         """Worker ids still on a locked trip (not planned again)."""
         return set(self.keep_legs["worker_id"])
@@ -253,7 +259,7 @@ class LockedInput:
             "not_before": self.not_before.isoformat() if self.not_before else "",
             "locked_trips": sorted(self.trip_ids),
             "published_trips": sorted(self.published_ids),
-            "taken_off": {w: r for w, r in sorted(self.removed.items())},
+            "taken_off": {w: r for w, r in sorted(self.removed.items()) if w in self.was_on},
             "fever_trip_day": {w: d.isoformat() for w, d in sorted(self.fever_trip_day.items())},
             "vehicles_free_at": {v: s.free_at.isoformat(timespec="seconds") for v, s in sorted(self.vehicles.items())},
         }

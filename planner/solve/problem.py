@@ -248,7 +248,8 @@ def build_units(p: ProblemData, elig: pd.DataFrame) -> tuple[Units, pd.Series]:
     )
     key = pd.Series(key, index=w.index)
     if p.sc.groups.hold_if_member_ineligible:
-        bad_keys = set(key[(reason != "") & key.str.startswith("G:")])
+        # replan: a member already travelling on a locked trip does not hold the others back
+        bad_keys = set(key[(reason != "") & (reason != "locked_in_base") & key.str.startswith("G:")])
         hold = key.isin(bad_keys) & (reason == "")
         reason[hold] = "group_member_ineligible"
     ok = reason == ""
