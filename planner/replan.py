@@ -149,6 +149,10 @@ def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[s
     lock_day = lock_through or published_through
     if lock_through is not None and published_through is not None and lock_through > published_through:
         notes.append(f"注意：原计划只发布至 {published_through}，{lock_through} 前未发布的车次不锁定，照常重新规划")
+    if lock_through is not None and published_through is not None and lock_through < published_through:
+        notes.append(f"注意：原计划已发布至 {published_through}，晚于锁定日 {lock_through} 的已发布车次将重新规划；"
+                     "这些车次已通知乡镇和接收地，新计划发布时会被拒绝 (published trips after the lock date are "
+                     "replanned: publishing the new plan will be refused)")
     if not lp.trips:
         notes.append("注意：原计划没有已发布的车次可锁定，全部重新规划 (nothing published: everything is planned anew)")
     not_before = lock_day + timedelta(days=1) if lock_day is not None else None

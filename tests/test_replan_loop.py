@@ -252,3 +252,19 @@ def test_the_checker_finds_a_locked_trip_moved_and_a_seat_changed(loop, day2, tm
     # against another base plan than the one it was made from
     assert main(["check", str(bad), "--scenario", str(loop["scenario"]), "--base", str(day2)]) == 1
     assert "[locked_base_missing]" in capsys.readouterr().out
+
+
+def test_an_earlier_lock_date_locks_less_and_says_so(loop, tmp_path, capsys):
+    out = tmp_path / "day2c"
+    capsys.readouterr()
+    assert main(["replan", str(loop["scenario"]), "--base", str(loop["day1"]), "--out", str(out),
+                 "--lock-through", "2020-02-16", "--no-check"]) == 0
+    assert "晚于锁定日 2020-02-16 的已发布车次将重新规划" in capsys.readouterr().out
+    block = json.loads((out / "summary.json").read_text(encoding="utf-8"))["replan"]
+    assert block["lock_through"] == "2020-02-16" and block["not_before"] == "2020-02-17"
+    trips = _raw(out, "trips")
+    base = _raw(loop["day1"], "trips").set_index("trip_id")
+    assert all(base.at[t, "depart"][:10] <= "2020-02-16" for t in block["published_trips"])
+    fresh = trips[~trips["trip_id"].isin(block["locked_trips"])]
+    assert (fresh["depart"].str[:10] >= "2020-02-17").all()
+    assert main(["check", str(out), "--scenario", str(loop["scenario"])]) == 0
