@@ -268,3 +268,23 @@ def test_an_earlier_lock_date_locks_less_and_says_so(loop, tmp_path, capsys):
     fresh = trips[~trips["trip_id"].isin(block["locked_trips"])]
     assert (fresh["depart"].str[:10] >= "2020-02-17").all()
     assert main(["check", str(out), "--scenario", str(loop["scenario"])]) == 0
+
+
+def test_a_coach_removed_after_its_locked_trip_is_not_a_fleet_excess(loop, tmp_path):
+    sc_dir = tmp_path / "sc"
+    shutil.copytree(loop["scenario"].parent, sc_dir)
+    base = _raw(loop["day1"], "trips")
+    out_on_locked = set(base.loc[base["trip_id"].isin(loop["published"]) & (base["mode"] == "coach"), "vehicle_type"])
+    kind = sorted(out_on_locked)[0]
+    fleet = pd.read_csv(sc_dir / "fleet.csv", dtype=str)
+    row = (fleet["county_code"] == "500101") & (fleet["type_id"] == kind)
+    fleet.loc[row, "count"] = "0"
+    fleet.to_csv(sc_dir / "fleet.csv", index=False)
+    out = tmp_path / "day2d"
+    assert main(["replan", str(sc_dir / "scenario.toml"), "--base", str(loop["day1"]), "--out", str(out),
+                 "--db", str(loop["day1"].parent / "planner-store.sqlite")]) == 0
+    trips = _raw(out, "trips")
+    locked = set(json.loads((out / "summary.json").read_text(encoding="utf-8"))["replan"]["locked_trips"])
+    fresh = trips[~trips["trip_id"].isin(locked)]
+    assert kind in set(trips.loc[trips["trip_id"].isin(locked), "vehicle_type"])
+    assert kind not in set(fresh.loc[fresh["home_county_code"] == "500101", "vehicle_type"])

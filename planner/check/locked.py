@@ -50,14 +50,24 @@ def _base(plan: PlanFiles, block: dict, base: Path | None) -> tuple[PlanFiles | 
     return b, ""
 
 
-def excuse_taken_off(found: pd.DataFrame, plan: PlanFiles) -> pd.DataFrame:
-    """Fresh-plan findings a replan cannot avoid, dropped: a family split because a member was taken off.
+def excuse_taken_off(found: pd.DataFrame, plan: PlanFiles, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Fresh-plan findings a replan cannot avoid, dropped.
 
-    A family whose member was taken off at boarding (or cancelled) travelled without them;
-    the member, replanned alone, is not a ``family_split`` the planner could have avoided.
+    * a family whose member was taken off at boarding (or cancelled) travelled without them;
+      the member, replanned alone, is not a ``family_split`` the planner could have avoided;
+    * a coach removed from the fleet after it went out on a locked trip: ``fleet_exceeded`` counts
+      only the vehicles of the new trips (each county's and type's within today's fleet).
     """
     block = (plan.summary or {}).get("replan") or {}
     taken = {str(w) for w in (block.get("taken_off") or {})}
+    if len(found) and (found["rule"] == "fleet_exceeded").any():
+        locked = {str(t) for t in block.get("locked_trips", [])}
+        t = plan.trips[plan.trips["mode"].isin(["coach", "feeder"]) & ~plan.trips["trip_id"].astype(str).isin(locked)]
+        used = t.groupby([t["home_county_code"].astype(str), t["vehicle_type"].astype(str)])["vehicle_id"].nunique()
+        fl = tables["fleet"]
+        own = dict(zip(zip(fl["county_code"].astype(str), fl["type_id"].astype(str)), fl["count"].astype(int)))
+        if all(n <= own.get(k, 0) for k, n in used.items()):
+            found = found[found["rule"] != "fleet_exceeded"].reset_index(drop=True)
     if not taken or not len(found):
         return found
     w = plan.workers.assign(worker_id=plan.workers["worker_id"].astype(str),
