@@ -129,7 +129,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from planner.scenario import load_scenario
 
     sc = load_scenario(args.scenario)
-    report = check_plan_dir(Path(args.plan_dir), sc, progress=_progress)
+    report = check_plan_dir(Path(args.plan_dir), sc, progress=_progress, base=args.base)
     print(report.text(max_per_rule=args.max_lines))
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
@@ -368,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("plan_dir", help="计划目录 (plan folder)")
     c.add_argument("--scenario", required=True, help="情景文件 (.toml)")
     c.add_argument("--max-lines", type=int, default=20, help="每条规则最多列出几条 (default 20)")
+    c.add_argument("--base", help="重新规划所依据的原计划目录；缺省读 summary.json (base plan of a replanned plan)")
     _add_data_root(c)
     c.set_defaults(func=_cmd_check)
 
@@ -404,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     from planner.store.commands import add_commands
 
     add_commands(sub, _add_data_root)  # publish, boarding, handover, changes: the daily loop (planner/store)
+    from planner.replan import register_replan
+
+    register_replan(sub, _add_data_root)  # replan around the published trips (planner/replan.py)
 
     r = sub.add_parser("vrp", help="求解 CVRPLIB 车辆路径算例，比较引擎 (solve a CVRPLIB routing instance)")
     r.add_argument("instance", help="CVRPLIB 算例文件 (.vrp)")
