@@ -84,6 +84,11 @@ class DocData:
     villages: pd.DataFrame
     townships: dict[str, str]
     tables: dict[str, pd.DataFrame]
+    #: name, id_number, phone of every worker row read (accepted and rejected), indexed by its input row
+    #: (``source_row`` of workers.csv): the exception lists name rejected rows too
+    people_by_row: pd.DataFrame | None = None
+    #: the vehicle register (``vehicles`` table) indexed by vehicle_id, empty when the scenario has none
+    vehicles: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def load_doc_data(plan_dir: Path, scenario_path: Path, *, progress=None) -> DocData:
@@ -114,7 +119,27 @@ def load_doc_data(plan_dir: Path, scenario_path: Path, *, progress=None) -> DocD
     places["REST"] = "服务区"
     factories = f.set_index(f["factory_id"].astype(str))
     townships = _township_names(sc)
-    return DocData(sc, plan, people, places, factories, v.set_index(v["village_code"].astype(str)), townships, t)
+    by_row = _people_by_row(w, val.rejected.get("workers"))
+    reg = t.get("vehicles")
+    vehicles = reg.set_index(reg["vehicle_id"].astype(str)) if reg is not None and len(reg) else pd.DataFrame()
+    return DocData(sc, plan, people, places, factories, v.set_index(v["village_code"].astype(str)), townships, t,
+                   by_row, vehicles)
+
+
+def _people_by_row(accepted: pd.DataFrame, rejected: pd.DataFrame | None) -> pd.DataFrame:
+    """name, id_number, phone of accepted and rejected worker rows, indexed by input row number."""
+    cols = ["name", "id_number", "phone"]
+    parts = []
+    for frame in (accepted, rejected):
+        if frame is None or "_row" not in frame.columns or not len(frame):
+            continue
+        part = pd.DataFrame({c: (frame[c].astype(str) if c in frame.columns else "") for c in cols})
+        part.index = frame["_row"].astype(int).to_numpy()
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts)
+    return out[~out.index.duplicated(keep="first")]
 
 
 def _township_names(sc: Scenario) -> dict[str, str]:
@@ -319,6 +344,15 @@ PDF_CELL_LINES = 4
 PDF_TEXT_LINES = 3
 
 
+#: placeholder fpdf2 replaces by the number of pages when the PDF is written
+PAGES_ALIAS = "{nb}"
+
+
+def page_label(page: int) -> str:
+    """The footer's page number: '第 3 页 / 共 {nb} 页' (the total filled in by fpdf2 at output)."""
+    return f"第 {page} 页 / 共 {PAGES_ALIAS} 页"
+
+
 class CjkPdf:
     """An A4 landscape PDF with an embedded Chinese font, tables whose header repeats on each page.
 
@@ -341,6 +375,18 @@ class CjkPdf:
         self.pdf.set_title(ellipsis(title, 200))
         self.pdf.set_font("cjk", size=9)
         self.title = title
+        #: text before the page number in the footer of every page ("第 N 页 / 共 M 页")
+        self.footer_prefix = ""
+        self.pdf.alias_nb_pages(PAGES_ALIAS)
+        self.pdf.footer = self._footer  # fpdf2 calls self.footer() at the end of each page
+
+    def _footer(self) -> None:
+        p = self.pdf
+        p.set_y(-10)
+        p.set_font("cjk", size=7)
+        prefix = f"{self.footer_prefix}　" if self.footer_prefix else ""
+        p.cell(0, 5, self.fit(prefix, p.epw - 30) + page_label(p.page_no()), align="C")
+        p.set_font("cjk", size=9)
 
     def fit(self, text: str, width: float, max_lines: int = 1) -> str:
         """``text`` cut with '…' so that it fills at most ``max_lines`` lines of ``width`` mm in the current font.

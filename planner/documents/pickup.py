@@ -160,21 +160,11 @@ def _write_pdf(path: Path, data: DocData, code: str, frame: pd.DataFrame) -> Pat
         pdf.page()
         pdf.heading(f"{label}：本计划无安排乘车人员")
         return pdf.save(path)
-    current = {"day": ""}
-    fpdf = pdf.pdf
-
-    def footer() -> None:
-        # township, day and page number on every page, so loose pages can be put back in order
-        fpdf.set_y(-10)
-        fpdf.set_font("cjk", size=7)
-        fpdf.cell(0, 5, pdf.fit(f"{DOC_NAME}　{label}　{current['day']}　第 {fpdf.page_no()} 页", fpdf.epw),
-                  align="C")
-        fpdf.set_font("cjk", size=9)
-
-    fpdf.footer = footer  # fpdf2 calls self.footer() at the end of each page
+    # township, day and page number on every page, so loose pages can be put back in order
+    pdf.footer_prefix = f"{DOC_NAME}　{label}"
     for day, rows in frame.groupby("日期", sort=False):
         pdf.page()  # closes the previous page, whose footer still shows the previous day
-        current["day"] = str(day)
+        pdf.footer_prefix = f"{DOC_NAME}　{label}　{day}"
         pdf.heading(f"乡镇：{label}    日期：{day}    乘车人数：{len(rows)} 人")
         pdf.text("上车点汇总：\n" + "\n".join(_groups_text(rows)))
         table = rows[PDF_COLUMNS].copy()
