@@ -192,7 +192,10 @@ def _write_pdf(path: Path, title: str, label: str, frame: pd.DataFrame, summary:
     pdf.table(summary[["未安排原因", "人数", "处理建议"]], widths=[2.5, 0.8, 6.0])
     pdf.text("身份证号已遮蔽；说明列（校验问题代码）与输入行号见 Excel。本计划文件不含“可出行日期”，故未列出。")
     cols = [c for c in frame.columns if c not in PDF_DROP]
-    pdf.table(frame[cols], widths=[PDF_WIDTHS[c] for c in cols], size=7)
+    table = frame[cols].copy()
+    if "乡镇" in table.columns:  # the township's name over its code, so the column stays narrow
+        table["乡镇"] = table["乡镇"].str.replace("（", "\n（", n=1, regex=False)
+    pdf.table(table, widths=[PDF_WIDTHS[c] for c in cols], size=7)
     pdf.signatures(["核对人"])
     return pdf.save(path)
 
