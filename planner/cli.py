@@ -388,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--county", metavar="区县代码", help="该区县的波次计划 (a county's wave plan)")
     e.add_argument("--wave-plan", action="store_true", help="全情景的波次计划 (wave plan of the whole scenario)")
     e.add_argument("--exceptions", action="store_true", help="所选乡镇/区县的未安排人员名单 (named exception lists)")
+    e.add_argument("--boarding-sheets", action="store_true", help="所选乡镇/区县每车一页乘车单 (boarding sheets)")
     e.add_argument("--db", help="数据库：到达名单据上车登记填写实到人数和签收 (store: 实到 and signatures in manifests)")
     _add_data_root(e)
     e.set_defaults(func=_cmd_export)
