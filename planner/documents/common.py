@@ -308,34 +308,112 @@ def ellipsis(text: str, max_chars: int) -> str:
     return text if len(text) <= max_chars else text[: max(max_chars - 1, 0)] + "…"
 
 
+#: Excel number formats of the cells :func:`write_excel` stores as dates and times
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+TIME_FORMAT = "hh:mm"
+
+
 def write_excel(path: Path, sheets: dict[str, pd.DataFrame], *, title: str,
-                finish: Callable[[object], None] | None = None) -> Path:
+                finish: Callable[[object], None] | None = None,
+                formats: dict[str, str] | None = None) -> Path:
     """Write sheets for printing: frozen header, filters, A4 landscape, header on every page.
 
     ``title`` goes in the printed page header. Sheet names are cut to Excel's 31
     characters. ``finish`` receives the xlsxwriter workbook after the sheets are
     written, to add more (charts) before the file is closed. Every string is
     stored as text (:data:`XLSX_OPTIONS`: a name typed as ``=HYPERLINK(...)`` is
-    never a formula). The file is written atomically (:func:`atomic_output`).
+    never a formula). Numbers are stored as numbers, ``datetime.date`` values
+    as dates, datetimes and Timestamps (timezone-free, local) as date-times,
+    ``datetime.time`` values as times; ``formats`` maps a column name to the
+    Excel number format of its dates or times (default :data:`DATE_FORMAT`,
+    :data:`DATETIME_FORMAT`, :data:`TIME_FORMAT`). Missing values are empty
+    cells. The file is written atomically (:func:`atomic_output`).
     """
+    import datetime as dt
+
+    import xlsxwriter
+
     path = Path(path)
-    with atomic_output(path) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter",
-                                                    engine_kwargs={"options": XLSX_OPTIONS}) as xw:
-        book = xw.book
+    formats = formats or {}
+    with atomic_output(path) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), XLSX_OPTIONS)
         head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+        fmt_cache: dict[str, object] = {}
+
+        def fmt(spec: str):  # noqa: ANN202 - an xlsxwriter Format
+            if spec not in fmt_cache:
+                fmt_cache[spec] = book.add_format({"num_format": spec})
+            return fmt_cache[spec]
+
         for name, frame in sheets.items():
-            sheet_name = name[:31]
-            frame.to_excel(xw, sheet_name=sheet_name, index=False)
-            ws = xw.sheets[sheet_name]
+            ws = book.add_worksheet(name[:31])
             for j, col in enumerate(frame.columns):
                 ws.write_string(0, j, str(col), head)
-                values = frame[col].astype(str)
-                width = max([len(str(col))] + [len(x) for x in values.head(500)]) if len(frame) else len(str(col))
+                _write_column(ws, j, frame[col], formats.get(str(col)), fmt, dt)
+                values = frame[col].head(500).map(_shown_text)
+                width = max([len(str(col))] + [len(x) for x in values]) if len(frame) else len(str(col))
                 ws.set_column(j, j, min(40, max(6, width * 1.6 + 2)))
             print_setup(ws, title, len(frame), len(frame.columns))
         if finish is not None:
             finish(book)
+        book.close()
     return path
+
+
+def _shown_text(v: object) -> str:
+    """About what a cell shows, for the column width."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+        return ""
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d %H:%M")
+    return str(v)
+
+
+def _write_column(ws, j: int, s: pd.Series, spec: str | None, fmt, dt) -> None:  # noqa: ANN001
+    """One column of a sheet from row 1 on, each cell by the type of its value."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+        only_days = bool((s.dropna() == s.dropna().dt.normalize()).all())
+        f = fmt(spec or (DATE_FORMAT if only_days else DATETIME_FORMAT))
+        for i, v in enumerate(s, 1):
+            if pd.isna(v):
+                continue
+            ws.write_datetime(i, j, v.to_pydatetime(), f)
+        return
+    if pd.api.types.is_bool_dtype(s):
+        for i, v in enumerate(s, 1):
+            ws.write_boolean(i, j, bool(v))
+        return
+    if pd.api.types.is_numeric_dtype(s):
+        for i, v in enumerate(s, 1):
+            if not pd.isna(v):
+                ws.write_number(i, j, float(v) if isinstance(v, float) else int(v))
+        return
+    for i, v in enumerate(s, 1):
+        if v is None or v is pd.NaT:
+            continue
+        if isinstance(v, str):
+            if v:
+                ws.write_string(i, j, v)
+        elif isinstance(v, (pd.Timestamp, dt.datetime)):
+            if not pd.isna(v):
+                v = pd.Timestamp(v)
+                if v.tzinfo is not None:
+                    v = v.tz_convert("Asia/Shanghai").tz_localize(None)
+                ws.write_datetime(i, j, v.to_pydatetime(), fmt(spec or DATETIME_FORMAT))
+        elif isinstance(v, dt.date):
+            ws.write_datetime(i, j, dt.datetime(v.year, v.month, v.day), fmt(spec or DATE_FORMAT))
+        elif isinstance(v, dt.time):
+            ws.write_datetime(i, j, v, fmt(spec or TIME_FORMAT))
+        elif isinstance(v, bool):
+            ws.write_boolean(i, j, v)
+        elif isinstance(v, (int, float)):
+            if not (isinstance(v, float) and math.isnan(v)):
+                ws.write_number(i, j, v)
+        else:
+            ws.write_string(i, j, str(v))
 
 
 #: Lines a table cell of a PDF may take before it is cut with '…' (a row always fits a page).
