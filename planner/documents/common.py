@@ -361,6 +361,20 @@ def write_excel(path: Path, sheets: dict[str, pd.DataFrame], *, title: str,
     return path
 
 
+def as_dates(s: pd.Series) -> pd.Series:
+    """Text dates ('2020-02-14') as ``datetime.date`` values for a workbook; other text stays as it is."""
+    parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+    return pd.Series([d.date() if not pd.isna(d) else v for d, v in zip(parsed, s)], index=s.index, dtype=object)
+
+
+def local_naive(s: pd.Series) -> pd.Series:
+    """Plan times (timezone-aware) as local timezone-free Timestamps, for a workbook's date-time cells."""
+    s = pd.to_datetime(s)
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+    return s
+
+
 def _shown_text(v: object) -> str:
     """About what a cell shows, for the column width."""
     if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.plan_format import TZ
-from planner.documents.common import CjkPdf, DocData, DocumentBatch, mask_id, write_excel
+from planner.documents.common import CjkPdf, DocData, DocumentBatch, as_dates, mask_id, write_excel
 
 DOC_NAME = "乘车人员名单"
 
@@ -143,6 +143,18 @@ def pickup_rows(data: DocData, township_code: str) -> pd.DataFrame:
     return df[COLUMNS]
 
 
+def excel_typed(rows: pd.DataFrame) -> pd.DataFrame:
+    """A day's rows for the workbook: 序号 a number, 日期 a date, 上车时间 a time (columns and order unchanged)."""
+    import datetime as dt
+
+    out = rows.copy()
+    out["序号"] = pd.to_numeric(out["序号"], errors="coerce").astype("Int64")
+    out["日期"] = as_dates(out["日期"])
+    out["上车时间"] = [dt.time(int(x[:2]), int(x[3:5])) if re.fullmatch(r"\d{2}:\d{2}", str(x)) else x
+                     for x in out["上车时间"]]
+    return out
+
+
 def _groups_text(day_rows: pd.DataFrame) -> list[str]:
     """One line per (time, pick-up point, trip) with its head-count, in list order."""
     lines = []
@@ -230,7 +242,7 @@ def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None
         if frame.empty:
             sheets = {"乘车人员名单": frame}
         else:
-            sheets = {day: rows for day, rows in frame.groupby("日期", sort=False)}
+            sheets = {day: excel_typed(rows) for day, rows in frame.groupby("日期", sort=False)}
         finish = list_info_writer(code, data.plan.plan_id)
         batch.write(xlsx, lambda p, sheets=sheets, label=label, finish=finish:
                     write_excel(p, sheets, title=f"{DOC_NAME} {label}", finish=finish))
