@@ -436,6 +436,60 @@ PDF_CELL_LINES = 4
 PDF_TEXT_LINES = 3
 
 
+#: parsed fonts kept for the next document of the process: (path, index) -> a pristine fpdf2 TTFFont
+_FONT_TEMPLATES: dict[tuple[str, int], object] = {}
+
+
+def _clone_font(src, pdf, fontkey: str):  # noqa: ANN001, ANN202 - fpdf2 TTFFont objects
+    """A fresh TTFFont for ``pdf`` sharing the parsed tables (cmap, widths, glyph ids) of ``src``.
+
+    Only the per-document parts are new: the fontTools font (opened lazily,
+    because the PDF output subsets it in place), the subset map and the counters.
+    """
+    from fontTools import ttLib
+    from fpdf.fonts import SubsetMap
+
+    new = object.__new__(type(src))
+    for cls in type(src).__mro__:
+        for slot in getattr(cls, "__slots__", ()):
+            if hasattr(src, slot):
+                setattr(new, slot, getattr(src, slot))
+    new.i = len(pdf.fonts) + 1
+    new.fontkey = fontkey
+    new.ttfont = ttLib.TTFont(src.ttffile, recalcTimestamp=False, fontNumber=src.collection_font_number, lazy=True)
+    new._hbfont = None
+    new.biggest_size_pt = 0
+    new.missing_glyphs = []
+    new.subset = SubsetMap(new)
+    return new
+
+
+def add_cached_font(pdf, family: str, path: str, index: int) -> None:  # noqa: ANN001 - an fpdf2 FPDF
+    """``pdf.add_font(family, fname=path, collection_font_number=index)``, parsing the font once per process.
+
+    Parsing the CJK font's cmap and widths takes about 0.3 s a document; the
+    first document parses it, the next ones reuse the parsed tables. Falls back
+    to a plain ``add_font`` if this fpdf2 version's font objects differ.
+    """
+    key = (str(path), int(index))
+    fontkey = family.lower()
+    tpl = _FONT_TEMPLATES.get(key)
+    if tpl is not None:
+        try:
+            pdf.fonts[fontkey] = _clone_font(tpl, pdf, fontkey)
+            if getattr(tpl, "is_cff", False) and getattr(tpl, "is_cid_keyed", False):
+                pdf._set_min_pdf_version("1.6")  # noqa: SLF001 - what add_font does for CID-keyed CFF fonts
+            return
+        except Exception:  # noqa: BLE001 - another fpdf2 version: parse the font as usual
+            _FONT_TEMPLATES.pop(key, None)
+            pdf.fonts.pop(fontkey, None)
+    pdf.add_font(family, fname=path, collection_font_number=index)
+    try:
+        _FONT_TEMPLATES[key] = _clone_font(pdf.fonts[fontkey], pdf, fontkey)
+    except Exception:  # noqa: BLE001 - no cache, every document parses the font
+        pass
+
+
 #: placeholder fpdf2 replaces by the number of pages when the PDF is written
 PAGES_ALIAS = "{nb}"
 
@@ -460,10 +514,8 @@ class CjkPdf:
         path, index = cjk_font()
         self.pdf = FPDF(orientation="L", unit="mm", format="A4")
         self.pdf.set_auto_page_break(auto=True, margin=12)
-        self.pdf.add_font("cjk", fname=path, collection_font_number=index)
-        bold = path.replace("Regular", "Bold")
-        self.pdf.add_font("cjk", style="B", fname=bold if Path(bold).is_file() else path,
-                          collection_font_number=index)
+        # one face only: fpdf2 embeds (and subsets) every face added, used or not; headings use size and fill
+        add_cached_font(self.pdf, "cjk", path, index)
         self.pdf.set_title(ellipsis(title, 200))
         self.pdf.set_font("cjk", size=9)
         self.title = title
@@ -529,9 +581,26 @@ class CjkPdf:
         self.pdf.set_font("cjk", size=9)
 
     def text(self, text: str) -> None:
-        """A paragraph; each of its lines is cut after :data:`PDF_TEXT_LINES` printed lines."""
-        lines = [self.fit(line, self.pdf.epw, PDF_TEXT_LINES) for line in str(text).split("\n")]
-        self.pdf.multi_cell(0, 5, "\n".join(lines), new_x="LMARGIN", new_y="NEXT")
+        """A paragraph; each of its lines is cut after :data:`PDF_TEXT_LINES` printed lines.
+
+        Lines are broken by :meth:`wrap` and drawn directly (a new page when the
+        bottom margin is reached), much faster than fpdf2's ``multi_cell``.
+        """
+        p = self.pdf
+        size = p.font_size_pt
+        line_h = 5.0
+        bottom = p.h - p.b_margin
+        y = p.get_y()
+        for para in str(text).split("\n"):
+            for line in self.wrap(para, p.epw, PDF_TEXT_LINES, size=size):
+                if y + line_h > bottom:
+                    p.add_page()
+                    p.set_font("cjk", size=size)
+                    y = p.get_y()
+                if line:
+                    p.text(p.l_margin + p.c_margin, y + line_h * 0.72, line)
+                y += line_h
+        p.set_xy(p.l_margin, y)
 
     def table(self, frame: pd.DataFrame, widths: list[float] | None = None, *, size: float = 8,
               max_lines: int = PDF_CELL_LINES) -> None:
@@ -558,7 +627,7 @@ class CjkPdf:
             cells = [self.wrap(v, w, max_lines, style=style, size=size) for v, w in zip(values, col_widths)]
             return cells, max(len(c) for c in cells) * line_h + 2 * pad * 0.5 if cells else line_h
 
-        head_cells, head_h = lines_of(cols, "B")
+        head_cells, head_h = lines_of(cols, "")
 
         def draw(cells: list[list[str]], h: float, style: str, fill: bool) -> None:
             p.set_font("cjk", style=style, size=size)
@@ -578,13 +647,13 @@ class CjkPdf:
         bottom = p.h - p.b_margin
         if p.get_y() + head_h + line_h * 2 > bottom:
             p.add_page()
-        draw(head_cells, head_h, "B", True)
+        draw(head_cells, head_h, "", True)
         for values in frame.astype(str).itertuples(index=False):
             texts = ["" if x in ("nan", "None", "NaT", "<NA>") else x for x in values]
             cells, h = lines_of(texts, "")
             if p.get_y() + h > bottom:
                 p.add_page()
-                draw(head_cells, head_h, "B", True)
+                draw(head_cells, head_h, "", True)
             draw(cells, h, "", False)
         p.set_font("cjk", size=9)
         p.ln(2)

@@ -126,9 +126,9 @@ def arrivals(data: DocData, *, full_id: bool = False) -> pd.DataFrame:
     legs = plan.legs.merge(inter, on="trip_id", how="inner", suffixes=("", "_trip"))
     stations = station_table(data)
     region = place_region(data, stations)
-    kinds = plan.stops.drop_duplicates(["trip_id", "place_id"], keep="last").set_index(["trip_id", "place_id"])
-    kind = [_text(kinds["place_kind"].get((t, p), "")) if (t, p) in kinds.index else ""
-            for t, p in zip(legs["trip_id"], legs["alight_place_id"])]
+    stops = plan.stops.drop_duplicates(["trip_id", "place_id"], keep="last")
+    kinds = {(t, p): _text(k) for t, p, k in zip(stops["trip_id"], stops["place_id"], stops["place_kind"])}
+    kind = [kinds.get((t, p), "") for t, p in zip(legs["trip_id"], legs["alight_place_id"])]
     legs["dest_kind"] = kind
     # the inter-provincial leg ends at a factory gate or an arrival station
     is_dest = legs["dest_kind"].isin(["factory", "station"]) | legs["alight_place_id"].isin(region.keys())
