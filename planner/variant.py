@@ -137,15 +137,16 @@ def dump_toml(doc: Mapping[str, Any], header: str = "") -> str:
 
 
 # ------------------------------------------------------------------ edits
-def _read_base_table(sc: Scenario, table: str, columns: tuple[str, ...]) -> pd.DataFrame:
-    """The base scenario's table as text (empty with ``columns`` when the scenario has none)."""
+def read_base_table(sc: Scenario, table: str, columns: tuple[str, ...] = (), *, keep_rows: bool = False
+                    ) -> pd.DataFrame:
+    """The scenario's table as text cells (empty with ``columns`` when it has none); ``_row`` kept on request."""
     from planner.io.readers import read_table
 
     spec = sc.file_specs().get(table)
     if spec is None or not Path(spec.path).exists():
         return pd.DataFrame(columns=list(columns))
     df = read_table(spec, table=table)
-    return df.drop(columns=[c for c in ("_row", "geometry") if c in df.columns])
+    return df.drop(columns=[c for c in ("geometry",) if c in df.columns] + ([] if keep_rows else ["_row"]))
 
 
 def _as_int(value: object, where: str, errors: list[tuple[str, str]], minimum: int = 0) -> int | None:
@@ -324,7 +325,7 @@ def write_variant(base: str | Path, name: str, edits: Mapping[str, Any], *, over
     tables = {k: v.drop(columns=[c for c in ("_row", "geometry") if c in v.columns]) for k, v in given.items()}
 
     def current(name: str, columns: tuple[str, ...]) -> pd.DataFrame:
-        return tables[name] if name in tables else _read_base_table(sc, name, columns)
+        return tables[name] if name in tables else read_base_table(sc, name, columns)
 
     if "fleet" in edits:
         tables["fleet"] = _edit_fleet(current("fleet", FLEET_COLUMNS), edits["fleet"], errors)
