@@ -72,3 +72,27 @@ def test_comparison_frame_marks_differences(tiny_plan_dir) -> None:
     f = comparison_frame(cmp)
     assert list(f.columns) == ["差异", "指标", "A", "B"] and (f["差异"] == "").all()
     assert isinstance(f, pd.DataFrame) and len(f) > 10
+
+
+def test_sizing_curve_shown_when_a_sizing_was_run(tmp_path, monkeypatch) -> None:
+    sc = tmp_path / "sc"
+    shutil.copytree(TINY, sc)
+    plans = tmp_path / "plans"
+    run_plan(sc / "scenario.toml", plans / "base", check=False)
+    (plans / "sizing").mkdir()
+    pd.DataFrame({"county": ["500101"] * 3, "extra_coaches": [0, 1, 2], "extra_feeders": [0, 0, 0],
+                  "workers_moved": [30, 40, 47], "target": 47, "reachable": 47, "share": [0.64, 0.85, 1.0],
+                  "reached": [False, False, True]}).to_csv(plans / "sizing" / "curve.csv", index=False)
+    pd.DataFrame({"county": ["500101"], "extra_coaches": [2], "extra_feeders": [0], "target": [47],
+                  "workers_moved": [47], "reached": [True], "note": [""]}).to_csv(plans / "sizing" / "sizing.csv",
+                                                                                  index=False)
+    monkeypatch.setenv("PLANNER_APP_SCENARIO", str(sc / "scenario.toml"))
+    monkeypatch.setenv("PLANNER_APP_PLAN_DIR", str(plans / "base"))
+    monkeypatch.setenv("PLANNER_APP_PLANS_DIR", str(plans))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.sidebar.radio(key="page").set_value("情景变体").run()
+    assert not at.exception, at.exception
+    assert any("车队测算" in s.value for s in at.subheader)
+    sizing = next(d.value for d in at.dataframe if "需增加大巴" in d.value.columns)
+    assert sizing["需增加大巴"].tolist() == [2]
