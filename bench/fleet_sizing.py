@@ -32,13 +32,12 @@ def main() -> int:
     ap.add_argument("--county", action="append")
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--tolerance", type=int, default=1)
-    ap.add_argument("--feeder-ratio", type=float)
     a = ap.parse_args()
     target = a.target if a.target == "all" else float(a.target)
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     res = size_fleet(a.scenario, a.out, target=target, counties=a.county, vehicle=a.vehicle,
-                     processes=a.processes, tolerance=a.tolerance, feeder_ratio=a.feeder_ratio,
+                     processes=a.processes, tolerance=a.tolerance,
                      progress=lambda m: print(f"  … {m}", file=sys.stderr, flush=True))
     wall = time.perf_counter() - t0
     me = resource.getrusage(resource.RUSAGE_SELF)

@@ -22,11 +22,13 @@ processes):
    gallop up, then bisect, until the fewest extra vehicles that move the target
    is found to ``--tolerance``. The answer's plan is kept and checked by the
    checker. ``--vehicle coach`` adds coaches of one type (the county's most common
-   one, or ``--type``); ``feeder`` adds feeder buses; ``both`` adds ``k`` coaches
-   and ``ceil(k x ratio)`` feeders (ratio: the county's own feeders per coach, or
-   ``--feeder-ratio``). When the planner stops gaining (two probes in a row move
-   no more) before the target, the county is reported as not reachable with that
-   kind of vehicle, with what still keeps the rest at home.
+   one, or ``--type``); ``feeder`` adds feeder buses; ``both`` searches one kind at a
+   time: first feeders (with the coaches the bound asks for), then, if feeders alone
+   stop gaining before the target, coaches with the fewest feeders that gained most
+   (the demo's 30 feeder buses bind long before its coaches do). When the planner
+   stops gaining (two probes in a row move no more) before the target, the county
+   is reported as not reachable with that kind of vehicle, with what still keeps
+   the rest at home.
 
 Outputs in ``--out``: ``curve.csv`` (county, extra vehicles, workers moved,
 share), ``sizing.csv`` (per county the answer), ``报告.md`` (Chinese: what the
@@ -86,7 +88,8 @@ class CountySizing:
     coaches: int  # of coach_type now
     coaches_all: int  # every coach type now
     feeders: int
-    ratio: float  # extra feeders per extra coach (vehicle both)
+    phase: str  # the kind being searched now: "coach" or "feeder"
+    fixed: int  # extra vehicles of the other kind, held fixed in this phase
     read: int
     reachable: int  # most workers any plan could move with unlimited coaches
     out_of_reach: dict[str, int]
@@ -98,18 +101,19 @@ class CountySizing:
     trips_per_coach: int
     train_seats: int
     probes: list[Probe] = field(default_factory=list)
-    answer: int | None = None  # k: extra coaches (coach/both) or feeders (feeder)
+    answer: int | None = None  # k of the last phase: extra coaches (phase coach) or feeders (phase feeder)
     reached: bool = False
     note: str = ""
     checked: bool | None = None
 
-    def extra(self, k: int, vehicle: str) -> tuple[int, int]:
-        """(extra coaches, extra feeders) for search step ``k``."""
-        if vehicle == "coach":
-            return k, 0
-        if vehicle == "feeder":
-            return 0, k
-        return k, math.ceil(k * self.ratio - 1e-9)
+    def extra(self, k: int, vehicle: str = "") -> tuple[int, int]:
+        """(extra coaches, extra feeders) for search step ``k`` of the current phase."""
+        return (k, self.fixed) if self.phase == "coach" else (self.fixed, k)
+
+    @property
+    def coach_bound(self) -> int:
+        """The fewest extra coaches any plan needs (the larger of the LP and the trips x seats bound)."""
+        return max(self.lp_extra, self.simple_extra)
 
 
 @dataclass
@@ -206,8 +210,7 @@ def _lp_extra(p, county: str, coach_type: str, target: int, cap: int) -> int:
 
 
 def _county_setup(sc, tables: dict, county: str, *, target: str | float, by: date | None, vehicle: str,
-                  coach_type: str | None, feeder_type: str | None, feeder_ratio: float | None,
-                  ) -> tuple[CountySizing, dict]:
+                  coach_type: str | None, feeder_type: str | None) -> tuple[CountySizing, dict]:
     """The county's own tables, what is reachable, the target and the bounds."""
     from planner.solve.bounds import MOVABLE_REASONS
     from planner.solve.problem import build_problem, worker_eligibility
@@ -247,9 +250,11 @@ def _county_setup(sc, tables: dict, county: str, *, target: str | float, by: dat
     need_coach = max(0, tgt - train_seats)
     simple = max(0, math.ceil(need_coach / max(1, trips * seats)) - coaches_all) if trips else 0
     lp_extra = 0 if vehicle == "feeder" else _lp_extra(p, county, ct, tgt, big)
-    ratio = feeder_ratio if feeder_ratio is not None else (feeders / coaches_all if coaches_all else 0.25)
-    cs = CountySizing(county, ct, ft, coaches, coaches_all, feeders, ratio, n, reachable, out_of_reach, tgt,
-                      lp_extra, simple if vehicle != "feeder" else 0, rt_days, seats, trips, train_seats)
+    simple = simple if vehicle != "feeder" else 0
+    phase = "coach" if vehicle == "coach" else "feeder"
+    fixed = max(lp_extra, simple) if vehicle == "both" else 0
+    cs = CountySizing(county, ct, ft, coaches, coaches_all, feeders, phase, fixed, n, reachable, out_of_reach, tgt,
+                      lp_extra, simple, rt_days, seats, trips, train_seats)
     return cs, own
 
 
@@ -332,10 +337,9 @@ def _probe(base_toml: str, county: str, types: tuple[str, str], now: tuple[int, 
 
 def _next_points(c: CountySizing, slots: int, vehicle: str, tolerance: int, cap: int) -> list[int]:
     """The search steps to try next for county ``c`` (empty when its search is over)."""
-    done = {_step(c, p, vehicle): p for p in c.probes}
+    done = _phase_probes(c)
     ok = sorted(k for k, p in done.items() if p.moved >= c.target)
-    lb = c.lp_extra if vehicle != "feeder" else 0
-    lb = max(lb, c.simple_extra if vehicle != "feeder" else 0)
+    lb = c.coach_bound if c.phase == "coach" else 0
     fail = [k for k, p in done.items() if p.moved < c.target]
     lo = max([lb - 1, *[k for k in fail if not ok or k < ok[0]]])
     if ok:
@@ -345,7 +349,7 @@ def _next_points(c: CountySizing, slots: int, vehicle: str, tolerance: int, cap:
         pts = sorted({lo + max(1, round((hi - lo) * i / (slots + 1))) for i in range(1, slots + 1)} - set(done))
         return [k for k in pts if lo < k < hi][:slots] or []
     if not done:
-        jump = max(1, math.ceil(0.1 * max(c.coaches_all if vehicle != "feeder" else c.feeders, 1)))
+        jump = max(1, math.ceil(0.1 * max(c.coaches_all if c.phase == "coach" else c.feeders, 1)))
         return [lb + i * jump for i in range(slots)]
     ks = sorted(done)
     if len(ks) >= 2 and lo >= cap:
@@ -366,14 +370,20 @@ def _next_points(c: CountySizing, slots: int, vehicle: str, tolerance: int, cap:
     return sorted({min(cap, top + step * (i + 1)) for i in range(slots)} - set(done))
 
 
-def _step(c: CountySizing, p: Probe, vehicle: str) -> int:
-    return p.extra_feeders if vehicle == "feeder" else p.extra_coaches
+def _phase_probes(c: CountySizing) -> dict[int, Probe]:
+    """The probes of the current phase (the other kind at ``c.fixed``), by step."""
+    if c.phase == "coach":
+        return {p.extra_coaches: p for p in c.probes if p.extra_feeders == c.fixed}
+    return {p.extra_feeders: p for p in c.probes if p.extra_coaches == c.fixed}
+
+
+def _step(c: CountySizing, p: Probe, vehicle: str = "") -> int:
+    return p.extra_feeders if c.phase == "feeder" else p.extra_coaches
 
 
 def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "all",
                counties: Sequence[str] | None = None, by: date | None = None, vehicle: str = "coach",
-               coach_type: str | None = None, feeder_type: str | None = None, feeder_ratio: float | None = None,
-               processes: int = 1, tolerance: int = 1, max_rounds: int = 12,
+               coach_type: str | None = None, feeder_type: str | None = None, processes: int = 1, tolerance: int = 1, max_rounds: int = 12,
                progress: Callable[[str], None] | None = None) -> SizingResult:
     """Size the fleet of each county of ``scenario`` (see the module docstring); write the files into ``out``."""
     from planner.loader import load_and_validate
@@ -402,7 +412,7 @@ def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "
     for county in wanted:
         say(f"区县 {county}：可达人数与运力下界 (reachable workers and bounds)")
         cs, own = _county_setup(sc, tables, county, target=target, by=by, vehicle=vehicle, coach_type=coach_type,
-                                feeder_type=feeder_type, feeder_ratio=feeder_ratio)
+                                feeder_type=feeder_type)
         sizings.append(cs)
         folder = out / "counties" / county
         shutil.rmtree(folder, ignore_errors=True)
@@ -426,10 +436,13 @@ def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "
                 break
             slots = max(1, processes // len(live))
             for c in live:
-                cap = max(4 * (c.coaches_all if vehicle != "feeder" else c.feeders) + 8, 2 * c.lp_extra + 8)
-                pts = _next_points(c, slots, vehicle, tolerance, cap)
+                pts: list[int] = []
+                while True:
+                    cap = max(4 * (c.coaches_all if c.phase == "coach" else c.feeders) + 8, 2 * c.coach_bound + 8)
+                    pts = _next_points(c, slots, vehicle, tolerance, cap)
+                    if pts or not _finish(c, vehicle):
+                        break
                 if not pts:
-                    _finish(c, vehicle)
                     continue
                 for k in pts:
                     ec, ef = c.extra(k, vehicle)
@@ -463,25 +476,35 @@ def _probe_star(args: tuple) -> Probe:
     return _probe(*args)
 
 
-def _finish(c: CountySizing, vehicle: str) -> None:
-    """Take the answer from the probes: the fewest steps that reached the target."""
-    ok = sorted(_step(c, p, vehicle) for p in c.probes if p.moved >= c.target)
+def _finish(c: CountySizing, vehicle: str) -> bool:
+    """Take the answer from the probes of the phase: the fewest steps that reached the target.
+
+    Returns True when the search goes on in another phase (``both``: feeders stopped gaining,
+    now coaches, with the fewest feeders that moved the most).
+    """
+    done = _phase_probes(c)
+    ok = sorted(k for k, p in done.items() if p.moved >= c.target)
     if ok:
         c.answer, c.reached = ok[0], True
-        return
-    best = max(c.probes, key=lambda p: p.moved, default=None)
-    if best is None:
-        return
+        return False
+    if not done:
+        return False
+    if vehicle == "both" and c.phase == "feeder":
+        top = max(p.moved for p in done.values())
+        c.phase, c.fixed = "coach", min(k for k, p in done.items() if p.moved == top)
+        return True
+    best = max(done.values(), key=lambda p: p.moved)
     short = c.target - best.moved
     kinds = COACH_REASONS if vehicle == "coach" else FEEDER_REASONS if vehicle == "feeder" else ()
     stuck = {k: v for k, v in best.reasons.items() if k not in c.out_of_reach}
     top = "，".join(f"{_reason(k)} {v:,}" for k, v in sorted(stuck.items(), key=lambda kv: -kv[1])[:4])
     hint = ""
     if vehicle == "coach" and best.reasons.get("no_feeder_in_time", 0) > 0:
-        hint = "：接驳车不足，可用 --vehicle both 同时增加接驳车"
+        hint = "：接驳车不足，可用 --vehicle feeder 或 both 增加接驳车"
     elif kinds and not any(best.reasons.get(k, 0) for k in kinds):
         hint = "：剩余的人不是因缺少此类车辆而未走"
     c.note = f"增加{VEHICLE_ZH[vehicle]}后规划器不再多运，仍差 {short:,} 人（{top}）{hint}"
+    return False
 
 
 def _reason(code: str) -> str:
@@ -609,7 +632,6 @@ def register_size_fleet(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--vehicle", choices=VEHICLES, default="coach", help="增加的车辆 (coach, feeder or both)")
     s.add_argument("--type", dest="coach_type", metavar="车型", help="增加的大巴车型（默认本区县最多的车型）")
     s.add_argument("--feeder-type", metavar="车型", help="增加的接驳车车型")
-    s.add_argument("--feeder-ratio", type=float, help="--vehicle both：每增加一辆大巴增加几辆接驳车（默认本区县现有比例）")
     s.add_argument("--processes", type=int, default=1, help="并行进程数 (worker processes)")
     s.add_argument("--tolerance", type=int, default=1, help="答案的精度（辆），默认 1 即最少车辆数")
     s.set_defaults(func=cmd_size_fleet)
@@ -635,7 +657,7 @@ def cmd_size_fleet(args: argparse.Namespace) -> int:
         print("错误 (error): --processes 与 --tolerance 须为正整数", file=sys.stderr)
         return 2
     res = size_fleet(args.scenario, args.out, target=target, counties=args.county, by=by, vehicle=args.vehicle,
-                     coach_type=args.coach_type, feeder_type=args.feeder_type, feeder_ratio=args.feeder_ratio,
+                     coach_type=args.coach_type, feeder_type=args.feeder_type,
                      processes=args.processes, tolerance=args.tolerance,
                      progress=lambda m: print(f"  … {m}", file=sys.stderr, flush=True))
     print(res.text())

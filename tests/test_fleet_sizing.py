@@ -93,6 +93,13 @@ def test_share_target_needs_fewer(paper: Path, tmp_path: Path) -> None:
     assert c.answer == 1 and c.reached
 
 
+def test_both_searches_feeders_with_the_bound_coaches_first(paper: Path, tmp_path: Path) -> None:
+    res = size_fleet(paper, tmp_path / "out", vehicle="both")
+    (c,) = res.counties
+    assert c.reached and c.extra(c.answer) == (2, 0)  # ten feeders are plenty; the two coaches the bound asks for
+    assert [(p.extra_coaches, p.extra_feeders) for p in c.probes][0] == (2, 0)
+
+
 def test_nobody_reachable_is_reported_not_searched(paper: Path, tmp_path: Path) -> None:
     d = paper.parent.parent / "none"
     shutil.copytree(paper.parent, d)
