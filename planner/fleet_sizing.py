@@ -144,11 +144,11 @@ def _county_line(c: CountySizing, vehicle: str) -> str:
     if c.answer is None:
         best = max(c.probes, key=lambda p: p.moved, default=None)
         got = f"，试算中最多运送 {best.moved:,} 人（增加 {_extra_text(c, best.extra_coaches, best.extra_feeders)}）" if best else ""
-        return f"{head}：未能达到目标{got}。{c.note}"
+        return f"{head}：未能达到目标{got}" + (f"。{c.note}" if c.note else "")
     ec, ef = c.extra(c.answer, vehicle)
     moved = next(p.moved for p in c.probes if (p.extra_coaches, p.extra_feeders) == (ec, ef))
     chk = {True: "，计划校验通过", False: "，计划校验发现问题", None: ""}[c.checked]
-    return f"{head}：需增加 {_extra_text(c, ec, ef)}，运送 {moved:,} 人{chk}。{c.note}".rstrip("。") + ""
+    return f"{head}：需增加 {_extra_text(c, ec, ef)}，运送 {moved:,} 人{chk}" + (f"。{c.note}" if c.note else "")
 
 
 def _extra_text(c: CountySizing, ec: int, ef: int) -> str:
