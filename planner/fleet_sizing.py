@@ -594,6 +594,9 @@ def report_markdown(res: SizingResult, sc) -> str:
                      f"{c.seats_per_coach} 座，规划期内每辆车最多 {c.trips_per_coach} 趟；专列可用座位 {c.train_seats:,}")
         lines.append(f"- 下界：线性规划运力上界表明至少需增加 {c.lp_extra} 辆大巴；按“趟数×座位”至少需增加 "
                      f"{c.simple_extra} 辆。任何计划都不能少于此数。")
+        why = _why_fewest(c)
+        if why:
+            lines.append(f"- 为何是最少：{why}")
         if c.out_of_reach:
             lines.append("- 不计入目标（任何车辆都无法运送）：" + "，".join(
                 f"{_reason(k)} {v:,} 人" for k, v in sorted(c.out_of_reach.items(), key=lambda kv: -kv[1])))
@@ -606,6 +609,24 @@ def report_markdown(res: SizingResult, sc) -> str:
               "答案是真实规划器在增加车辆后的计划（见 plans/ 目录，已经校验），不是估算；"
               "各区县独立测算（包车只从本区县出发）。规划器是启发式的，二分查找假定车辆越多运送的人不会越少。", ""]
     return "\n".join(lines)
+
+
+def _why_fewest(c: CountySizing) -> str:
+    """Why the answer cannot be smaller: it equals the bound, or the probe one vehicle fewer fell short."""
+    if c.answer is None:
+        return ""
+    kind = "大巴" if c.phase == "coach" else "接驳车"
+    lb = c.coach_bound if c.phase == "coach" else 0
+    if c.answer == lb:
+        return (f"增加的{kind}数等于下界，任何计划都不能更少" if c.phase == "coach" or lb == 0 and c.answer == 0
+                else "")
+    fewer = _phase_probes(c).get(c.answer - 1)
+    if fewer is not None:
+        return f"少一辆{kind}时真实规划器只运送 {fewer.moved:,} 人，未达到目标 {c.target:,} 人"
+    below = [k for k, p in _phase_probes(c).items() if k < c.answer and p.moved < c.target]
+    if below:
+        return f"增加 {max(below)} 辆{kind}时未达到目标；答案精度为 {c.answer - max(below)} 辆（--tolerance）"
+    return ""
 
 
 def write_outputs(res: SizingResult, sc) -> list[Path]:

@@ -82,7 +82,7 @@ def test_answer_argued_on_paper(paper: Path, tmp_path: Path) -> None:
     sizing = pd.read_csv(tmp_path / "out" / "sizing.csv", dtype={"county": str})
     assert sizing.loc[0, "extra_coaches"] == 2 and bool(sizing.loc[0, "reached"])
     report = (tmp_path / "out" / "报告.md").read_text(encoding="utf-8")
-    assert "往返" in report and f"{SEATS} 座" in report and "隔位就座" in report
+    assert "往返" in report and f"{SEATS} 座" in report and "隔位就座" in report and "不能更少" in report
 
 
 def test_share_target_needs_fewer(paper: Path, tmp_path: Path) -> None:
