@@ -87,8 +87,12 @@ class CheckReport:
 
 
 def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], rejected_worker_rows: set[int],
-               *, progress: Progress = None) -> CheckReport:
-    """Run every rule family on a plan read from disk against the scenario's validated tables."""
+               *, progress: Progress = None, base: Path | None = None) -> CheckReport:
+    """Run every rule family on a plan read from disk against the scenario's validated tables.
+
+    A replanned plan (its summary has ``replan``) also gets the locked-trip rules
+    (:mod:`planner.check.locked`) against ``base`` or the base plan its summary names.
+    """
     ctx = CheckContext.build(sc, tables, rejected_worker_rows)
     p: Plan = prepare(plan)
     found = [scenario_mismatch(plan, sc.checksum, sc.name), format_violations(plan)]
@@ -99,6 +103,10 @@ def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], r
         t0 = time.perf_counter()
         found.append(family(p, ctx))
         timings[family.__name__] = round(time.perf_counter() - t0, 3)
+    if (plan.summary or {}).get("replan"):  # a replanned plan: its locked trips (planner/check/locked.py)
+        from planner.check.locked import excuse_taken_off, locked_rules
+
+        found = [excuse_taken_off(concat(found), plan, tables), locked_rules(plan, tables, base)]
     df = concat(found)
     df = df.drop_duplicates().reset_index(drop=True)[COLUMNS]
     stats = {"trips": len(p.trips), "stops": len(p.stops), "legs": len(p.legs), "workers": len(p.workers)}
@@ -106,7 +114,8 @@ def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], r
 
 
 def check_plan_dir(plan_dir: Path, sc: Scenario, *, progress: Progress = None,
-                   validation: ValidationResult | None = None) -> CheckReport:
+                   validation: ValidationResult | None = None,
+                   base: Path | None = None) -> CheckReport:
     """Read the plan directory and check it against the scenario's validated tables.
 
     ``validation``: the result of :func:`planner.validate.validate_scenario` for
@@ -114,7 +123,8 @@ def check_plan_dir(plan_dir: Path, sc: Scenario, *, progress: Progress = None,
     files before solving: reading and validating them again would give the same
     tables and cost time and memory at full scale). The tables are only read,
     never changed. Without it (``planner check``) the scenario's data is read and
-    validated here, independently of whoever wrote the plan.
+    validated here, independently of whoever wrote the plan. ``base``: the plan
+    directory a replanned plan was made from (its locked trips are checked too).
     """
     plan = read_plan(Path(plan_dir), require_manifest=False)
     val = validation
@@ -126,7 +136,7 @@ def check_plan_dir(plan_dir: Path, sc: Scenario, *, progress: Progress = None,
         val = validate_scenario(sc)
     rej = val.rejected.get("workers")
     rows = set(rej["_row"].astype(int)) if rej is not None and len(rej) else set()
-    return check_plan(plan, sc, val.tables, rows, progress=progress)
+    return check_plan(plan, sc, val.tables, rows, progress=progress, base=base)
 
 
 __all__ = ["CheckReport", "PlanFiles", "Violation", "check_plan", "check_plan_dir", "read_plan"]
