@@ -22,7 +22,7 @@ from planner.solve.packing import pack_area
 
 #: A pick-up coach of the sweep fills at least this share of its seats (unless someone on it is
 #: on their last day): a coach away for days is not spent on a few people.
-SWEEP_MIN_FILL = 0.6
+SWEEP_MIN_FILL = 0.5
 #: ... and at least this share when at least :data:`SWEEP_IDLE_SHARE` of the county's coaches stand
 #: free for the day's first pick-up: such a coach is back (about 2-3 days) before the fleet binds.
 SWEEP_LOW_FILL = 1 / 3
