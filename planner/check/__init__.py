@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -33,6 +34,9 @@ from planner.check.structure import structure
 from planner.check.violations import COLUMNS, Violation, concat
 from planner.check.waits import waits
 from planner.scenario import Scenario
+
+if TYPE_CHECKING:
+    from planner.validate import ValidationResult
 
 # reported before the others: when they hold, the other findings are mostly their consequence
 FIRST_RULES = ("scenario_mismatch", "plan_format")
@@ -83,8 +87,12 @@ class CheckReport:
 
 
 def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], rejected_worker_rows: set[int],
-               *, progress: Progress = None) -> CheckReport:
-    """Run every rule family on a plan read from disk against the scenario's validated tables."""
+               *, progress: Progress = None, base: Path | None = None) -> CheckReport:
+    """Run every rule family on a plan read from disk against the scenario's validated tables.
+
+    A replanned plan (its summary has ``replan``) also gets the locked-trip rules
+    (:mod:`planner.check.locked`) against ``base`` or the base plan its summary names.
+    """
     ctx = CheckContext.build(sc, tables, rejected_worker_rows)
     p: Plan = prepare(plan)
     found = [scenario_mismatch(plan, sc.checksum, sc.name), format_violations(plan)]
@@ -95,23 +103,40 @@ def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], r
         t0 = time.perf_counter()
         found.append(family(p, ctx))
         timings[family.__name__] = round(time.perf_counter() - t0, 3)
+    if (plan.summary or {}).get("replan"):  # a replanned plan: its locked trips (planner/check/locked.py)
+        from planner.check.locked import excuse_taken_off, locked_rules
+
+        found = [excuse_taken_off(concat(found), plan, tables), locked_rules(plan, tables, base)]
     df = concat(found)
     df = df.drop_duplicates().reset_index(drop=True)[COLUMNS]
     stats = {"trips": len(p.trips), "stops": len(p.stops), "legs": len(p.legs), "workers": len(p.workers)}
     return CheckReport(df, stats, timings)
 
 
-def check_plan_dir(plan_dir: Path, sc: Scenario, *, progress: Progress = None) -> CheckReport:
-    """Read the scenario's data (validated) and the plan directory, then check."""
-    from planner.loader import ensure_synth_data
-    from planner.validate import validate_scenario
+def check_plan_dir(plan_dir: Path, sc: Scenario, *, progress: Progress = None,
+                   validation: ValidationResult | None = None,
+                   base: Path | None = None) -> CheckReport:
+    """Read the plan directory and check it against the scenario's validated tables.
 
+    ``validation``: the result of :func:`planner.validate.validate_scenario` for
+    ``sc`` when the caller has just made it (``planner plan`` validated the same
+    files before solving: reading and validating them again would give the same
+    tables and cost time and memory at full scale). The tables are only read,
+    never changed. Without it (``planner check``) the scenario's data is read and
+    validated here, independently of whoever wrote the plan. ``base``: the plan
+    directory a replanned plan was made from (its locked trips are checked too).
+    """
     plan = read_plan(Path(plan_dir), require_manifest=False)
-    ensure_synth_data(sc, progress=progress)
-    val = validate_scenario(sc)
+    val = validation
+    if val is None:
+        from planner.loader import ensure_synth_data
+        from planner.validate import validate_scenario
+
+        ensure_synth_data(sc, progress=progress)
+        val = validate_scenario(sc)
     rej = val.rejected.get("workers")
     rows = set(rej["_row"].astype(int)) if rej is not None and len(rej) else set()
-    return check_plan(plan, sc, val.tables, rows, progress=progress)
+    return check_plan(plan, sc, val.tables, rows, progress=progress, base=base)
 
 
 __all__ = ["CheckReport", "PlanFiles", "Violation", "check_plan", "check_plan_dir", "read_plan"]

@@ -74,6 +74,7 @@ class ProblemData:
     risk: pd.DataFrame
     days: list[date] = field(default_factory=list)
     travel: TravelTimes | None = None  # km and minutes between places (planner.travel)
+    locked: object | None = None  # replan: planner.solve.locked.LockedInput (trips kept from the base plan)
 
     # ------------------------------------------------------------------ risk
     def level_matrix(self, county_codes: pd.Series) -> np.ndarray:
@@ -208,6 +209,8 @@ def worker_eligibility(p: ProblemData) -> pd.DataFrame:
     ready = day_offsets(w["ready_date"], start)
     proof_day = day_offsets(w["proof_date"], start, missing=-10_000)
     earliest = np.maximum(np.maximum(ready, 0), proof_day)
+    if p.locked is not None:  # replan (planner/solve/locked.py): nothing leaves before the day after the lock
+        earliest = p.locked.earliest(earliest, start)
     expiry = np.where(valid_days > 0, proof_day + valid_days - 1, -1)
     needed = day_offsets(w["factory_id"].map(p.factories["needed_by"]), start)
     job = w["job_confirmed"].astype(bool).to_numpy()
@@ -221,6 +224,8 @@ def worker_eligibility(p: ProblemData) -> pd.DataFrame:
     if p.travel is not None and p.travel.unreachable:
         no_road = w["village_code"].astype(str).isin(p.travel.unreachable).to_numpy()
         reason[(reason == "") & no_road] = "no_road_to_village"
+    if p.locked is not None:  # replan: people on locked trips stay there; a fever needs a newer proof
+        p.locked.hold(w, reason, start)
     return pd.DataFrame(
         {"reason": reason, "earliest": earliest, "expiry": expiry, "needed": needed}
     )
@@ -243,7 +248,8 @@ def build_units(p: ProblemData, elig: pd.DataFrame) -> tuple[Units, pd.Series]:
     )
     key = pd.Series(key, index=w.index)
     if p.sc.groups.hold_if_member_ineligible:
-        bad_keys = set(key[(reason != "") & key.str.startswith("G:")])
+        # replan: a member already travelling on a locked trip does not hold the others back
+        bad_keys = set(key[(reason != "") & (reason != "locked_in_base") & key.str.startswith("G:")])
         hold = key.isin(bad_keys) & (reason == "")
         reason[hold] = "group_member_ineligible"
     ok = reason == ""

@@ -65,6 +65,8 @@ def solve(p: ProblemData, *, processes: int = 1, progress: Callable[[str], None]
     for county_parts in _run_tasks(p, ctx, tasks, processes, say, scheduler=scheduler):
         parts.extend(county_parts)
     parts.extend(build_train_trips(p, ctx, booking))
+    if p.locked is not None:  # replan (planner/solve/locked.py): fresh trip ids, the locked trips added
+        parts = p.locked.merge(p, parts)
     t2 = time.perf_counter()
     lb = lower_bound(p, ctx, parts)
     return SolveResult(parts, reasons, units, ctx, lb, {"prepare": t1 - t0, "solve": t2 - t1})
@@ -103,7 +105,10 @@ def _plan_task(task: list[CountyInput], shared: tuple[ProblemData, SolveContext]
     for inp in task:
         t0 = time.perf_counter()
         fed_before = set(ctx.train_fed)
-        parts = CountyPlanner(p, ctx, inp).run()
+        planner = CountyPlanner(p, ctx, inp)
+        if p.locked is not None:  # replan: vehicles out on locked trips are free once back
+            p.locked.apply_fleet(planner.coaches, planner.feeders)
+        parts = planner.run()
         hub = {k: v for k, v in ctx.hub_used.items() if k[0] == inp.terminal_id}
         out.append((inp.county_code, parts, ctx.train_fed - fed_before, hub, time.perf_counter() - t0))
     return out

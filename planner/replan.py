@@ -1,0 +1,236 @@
+"""``planner replan``: plan again around the trips already published, with today's data.
+
+``planner replan SCENARIO.toml --base PLAN --out NEW [--lock-through DATE] [--db URL]``
+
+The scenario's data hold today's state (new and cancelled workers, renewed
+proofs, the fleet with a coach removed). Trips of the base plan that are
+published in the store and depart on or before the lock date (default: all
+published) stay exactly as they are, minus the people recorded absent, feverish
+or refused at boarding and the people no longer registered; everything after
+is planned again around them (:mod:`planner.solve.locked`). ``NEW`` is a normal
+plan directory, written atomically and checked (the fresh-plan rules and the
+locked-trip rules of :mod:`planner.check.locked`), with ``NEW/changes.csv``:
+one row per worker whose plan changed (:mod:`planner.store.changes`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from planner.errors import PlannerError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_FATAL = 0, 1, 2
+
+
+class ReplanError(PlannerError):
+    """The replan cannot start: base plan missing or from another scenario, bad lock date."""
+
+
+@dataclass
+class ReplanReport:
+    """What ``planner replan`` tells the user."""
+
+    out: Path
+    summary: dict
+    changes: dict[str, int] = field(default_factory=dict)
+    check_ok: bool | None = None
+    check_text: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.check_ok is not False
+
+    def text(self) -> str:
+        """A short report in Chinese."""
+        rp = self.summary.get("replan", {})
+        w = self.summary["workers"]
+        lines = [
+            f"重新规划已写入 (replanned plan written to) {self.out}",
+            f"原计划 {rp.get('base_plan_id', '')}，锁定至 {rp.get('lock_through') or '（无已发布车次）'}，"
+            f"锁定车次 {len(rp.get('locked_trips', [])):,} 个（已发布 {len(rp.get('published_trips', [])):,} 个），"
+            f"新车次最早 {rp.get('not_before') or '窗口首日'} 出发",
+            f"从锁定车次上撤下 {len(rp.get('taken_off', {})):,} 人（未到、发热、拒乘或已取消登记）",
+            f"务工人员 读入 {w['read']:,}：已安排 {w['planned']:,}，未安排 {w['unassigned']:,}",
+            "变更 (changes.csv)：" + "，".join(f"{k} {v:,}" for k, v in sorted(self.changes.items())) if self.changes
+            else "变更 (changes.csv)：无",
+        ]
+        lines += self.notes
+        if self.check_ok is True:
+            lines.append("校验通过 (checker: no violations)")
+        elif self.check_ok is False:
+            lines.append("校验发现问题 (checker found violations):")
+            lines.append(self.check_text)
+        return "\n".join(lines)
+
+
+def _base_plan(base_dir: Path):  # noqa: ANN202 - PlanFiles
+    from planner.plan_format import is_plan_dir, read_plan
+
+    if not base_dir.exists():
+        raise ReplanError(f"原计划目录不存在：{base_dir} (base plan not found)")
+    if not base_dir.is_dir() or not is_plan_dir(base_dir):
+        raise ReplanError(f"{base_dir} 不是计划目录（缺少 summary.json 或计划文件）(not a plan folder)")
+    return read_plan(base_dir)
+
+
+def _publication_day(store, plan_id: str) -> date | None:  # noqa: ANN001
+    """The latest day the base plan was published through (None: never published)."""
+    from sqlalchemy import func, select
+
+    from planner.store.schema import publications
+
+    with store.read() as conn:
+        day = conn.execute(select(func.max(publications.c.through_date))
+                           .where(publications.c.plan_id == plan_id)).scalar()
+    return date.fromisoformat(day) if day else None
+
+
+def run_replan(scenario_path: str | Path, base_dir: str | Path, out: str | Path, *,
+               lock_through: date | None = None, db: str | None = None, check: bool = True,
+               processes: int | None = None, progress: Callable[[str], None] | None = None) -> ReplanReport:
+    """Replan ``scenario_path`` around the locked trips of ``base_dir`` into ``out``; see the module docstring."""
+    from planner.plan_dir import PlanLock, check_out_target, recover
+
+    say = progress or (lambda _m: None)
+    base_dir, out = Path(base_dir), Path(out)
+    base = _base_plan(base_dir)
+    if out.resolve() == base_dir.resolve():
+        raise ReplanError(f"--out 不能是原计划目录 {base_dir}：原计划是新计划的依据 (--out must differ from --base)")
+    check_out_target(out)
+    with PlanLock(out):
+        notes = recover(out)
+        check_out_target(out)
+        return _replan_locked(scenario_path, base, base_dir, out, notes, lock_through=lock_through, db=db,
+                              check=check, processes=processes, say=say, progress=progress)
+
+
+def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[str], *, lock_through, db, check,
+                   processes, say, progress) -> ReplanReport:  # noqa: ANN001
+    from planner.loader import load_and_validate
+    from planner.plan_format import read_plan
+    from planner.plan_writer import stage_plan
+    from planner.solve.locked import LockedInput
+    from planner.solve.problem import build_problem
+    from planner.solve.solver import solve
+    from planner.store.changes import plan_changes, write_changes
+    from planner.store.cli_support import store_for
+    from planner.store.locks import locked_plan
+
+    wall: dict[str, float] = {}
+    t = time.perf_counter()
+    sc, val = load_and_validate(scenario_path, progress=progress)
+    val.raise_for_scenario()
+    base_sc = (base.summary or {}).get("scenario") or {}
+    if isinstance(base_sc, dict) and base_sc.get("name") and base_sc.get("name") != sc.name:
+        raise ReplanError(f"原计划 {base_dir} 来自情景「{base_sc.get('name')}」，而所给情景是「{sc.name}」："
+                          "只能在同一情景（同一批次的行动）上重新规划 (the base plan was made from another scenario)")
+    if lock_through is not None and not (sc.window.start <= lock_through <= sc.window.end):
+        raise ReplanError(f"--lock-through {lock_through} 不在情景的规划窗口 {sc.window.start} 至 {sc.window.end} 内 "
+                          "(lock date outside the planning window)")
+    wall["load"] = time.perf_counter() - t
+    t = time.perf_counter()
+    store = store_for(db, base_dir)
+    workers = val.tables["workers"]
+    now_ids = set(workers["worker_id"].astype(str))
+    rej = val.rejected.get("workers")
+    if rej is not None and len(rej) and "worker_id" in rej.columns:
+        now_ids |= set(rej["worker_id"].fillna("").astype(str))
+    cancelled = sorted(set(base.workers["worker_id"].astype(str)) - now_ids - {""})
+    lp = locked_plan(store, base.plan_id, lock_through, cancelled=cancelled)
+    published_through = _publication_day(store, base.plan_id)
+    lock_day = lock_through or published_through
+    if lock_through is not None and published_through is not None and lock_through > published_through:
+        notes.append(f"注意：原计划只发布至 {published_through}，{lock_through} 前未发布的车次不锁定，照常重新规划")
+    if lock_through is not None and published_through is not None and lock_through < published_through:
+        notes.append(f"注意：原计划已发布至 {published_through}，晚于锁定日 {lock_through} 的已发布车次将重新规划；"
+                     "这些车次已通知乡镇和接收地，新计划发布时会被拒绝 (published trips after the lock date are "
+                     "replanned: publishing the new plan will be refused)")
+    if not lp.trips:
+        notes.append("注意：原计划没有已发布的车次可锁定，全部重新规划 (nothing published: everything is planned anew)")
+    not_before = lock_day + timedelta(days=1) if lock_day is not None else None
+    li = LockedInput.build(base, lp.trip_ids(), lp.taken_off, cancelled=cancelled, lock_through=lock_day,
+                           not_before=not_before, rest_after_return_h=sc.fleet.rest_after_return_h,
+                           turnaround_h=sc.fleet.turnaround_h, feeder_dwell_min=sc.feeders.dwell_min)
+    say(f"锁定车次 {len(li.trip_ids):,} 个，车上 {len(li.workers):,} 人；撤下 {len(li.removed):,} 人 (locked trips)")
+    p = build_problem(sc, val.tables)
+    p.locked = li
+    wall["lock"] = time.perf_counter() - t
+    t = time.perf_counter()
+    res = solve(p, processes=processes or sc.solver.workers, progress=progress)
+    wall.update(res.wall_time_s)
+    wall["solve_total"] = time.perf_counter() - t
+    t = time.perf_counter()
+    say("写出计划文件 (writing plan files)")
+    staged = stage_plan(out, p, res, rej, val.counts["workers"]["read"], wall)
+    try:
+        summ = dict(staged.summary)
+        summ["replan"] = li.summary_block()
+        staged.save_summary(summ)  # the checker's locked rules read it
+        new = read_plan(staged.path)
+        changes = plan_changes(base, new, lp.taken_off)
+        write_changes(staged.path, changes)
+        wall["write"] = time.perf_counter() - t
+        report = ReplanReport(out=out, summary=summ, notes=notes,
+                              changes={str(k): int(v) for k, v in changes["change"].value_counts().items()})
+        if check:
+            from planner.check import check_plan_dir
+
+            t = time.perf_counter()
+            say("独立校验计划 (checking the plan)")
+            chk = check_plan_dir(staged.path, sc, progress=progress, base=base_dir)
+            wall["check"] = time.perf_counter() - t
+            report.check_ok = chk.ok
+            report.check_text = chk.text(max_per_rule=10)
+        summ["wall_time_s"] = {k: round(v, 2) for k, v in wall.items()}
+        summ["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        summ["warnings"] = list(val.plan_warnings())
+        staged.save_summary(summ)
+        report.summary = staged.summary
+        staged.commit()
+    except BaseException:
+        staged.discard()
+        raise
+    return report
+
+
+# ------------------------------------------------------------------ the command
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"锁定日期应为 YYYY-MM-DD：{text[:20]!r}") from None
+
+
+def _cmd_replan(args: argparse.Namespace) -> int:
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    report = run_replan(args.scenario, args.base, args.out, lock_through=args.lock_through, db=args.db,
+                        check=not args.no_check, processes=args.processes, progress=say)
+    print(report.text())
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def register_replan(sub, add_data_root) -> None:  # noqa: ANN001 - argparse's subparsers action
+    """Add ``planner replan`` to the ``planner`` parser."""
+    r = sub.add_parser("replan", help="按当日数据重新规划，已发布车次锁定不变 (replan around the published trips)")
+    r.add_argument("scenario", help="情景文件 (.toml)，数据为当日状态 (today's data)")
+    r.add_argument("--base", required=True, help="原计划目录 (base plan folder)")
+    r.add_argument("--out", required=True, help="新计划输出目录 (new plan folder)")
+    r.add_argument("--lock-through", type=_day, default=None,
+                   help="锁定此日（含）及以前出发的已发布车次，YYYY-MM-DD；缺省为全部已发布车次 "
+                        "(lock published trips departing on or before this day; default: all published)")
+    r.add_argument("--db", help="数据库：SQLAlchemy 地址或 SQLite 文件；缺省为原计划目录旁的 planner-store.sqlite "
+                                "(store; default: planner-store.sqlite beside the base plan)")
+    r.add_argument("--no-check", action="store_true", help="不自动校验 (skip the checker)")
+    r.add_argument("--processes", type=int, default=None, help="并行进程数 (worker processes)")
+    add_data_root(r)
+    r.set_defaults(func=_cmd_replan)
