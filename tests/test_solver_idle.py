@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from planner.check import check_plan, read_plan
@@ -55,3 +56,28 @@ def test_idle_sweep_is_deterministic():
     b = solve(build_problem(scenario(), _tables()))
     assert a.parts.legs == b.parts.legs
     assert a.parts.unplaced == b.parts.unplaced
+
+
+def test_best_pickup_load_by_hand():
+    """Four villages on a line 10 min apart, two pick-ups allowed, 10 seats: A has 6 people, B 3,
+    C 1, D 5 (D's people on their last day). The fullest group is A+B (9 >= 60 % of 10), but the
+    load holding someone on their last day goes first: D with its nearest neighbour C (6)."""
+    from planner.solve.sweep import SweepArea, UnitArrays, best_pickup_load
+
+    villages = ["A", "B", "C", "D"]
+    counts = {"A": 6, "B": 3, "C": 1, "D": 5}
+    village = np.array([v for v in villages for _ in range(counts[v])], dtype=object)
+    n = len(village)
+    latest = np.where(village == "D", 3, 9)
+    u = UnitArrays(np.ones(n, dtype=int), np.array(["F1"] * n, dtype=object),
+                   np.array([str(v) for v in village], dtype=object), village, latest)
+    near = np.abs(np.subtract.outer(np.arange(4), np.arange(4))) * 10.0
+    st = SweepArea(list(range(n)), {v: i for i, v in enumerate(villages)}, near)
+    load = best_pickup_load(st, u, d=3, cap=10, n_stops=2, k=3, fill=0.6)
+    assert load is not None and load.key[0]
+    assert sorted({village[x] for x in load.units}) == ["C", "D"] and load.people == 6
+    # a day earlier nobody is on their last day: the fullest group, A+B
+    load = best_pickup_load(st, u, d=2, cap=10, n_stops=2, k=3, fill=0.6)
+    assert sorted({village[x] for x in load.units}) == ["A", "B"] and load.people == 9
+    # under the fill share nothing goes
+    assert best_pickup_load(st, u, d=2, cap=10, n_stops=2, k=3, fill=0.95) is None

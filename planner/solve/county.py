@@ -31,18 +31,9 @@ from planner.solve.feeders import (Bus, BusRun, FeederRun, as_bus_run, pickup_or
 from planner.solve.packing import pack_area
 from planner.solve.problem import CLOSED, LEVELS, ProblemData, at
 from planner.solve.records import PlanParts, stop
+from planner.solve.sweep import SweepArea, SweepLoad, UnitArrays, best_pickup_load
+from planner.solve.sweep import min_fill as sweep_min_fill
 from planner.vocab import OCCUPANCY_RULES
-
-
-#: A pick-up coach sent by :meth:`CountyPlanner._sweep_direct` fills at least this share of its seats
-#: (unless someone on it is on their last day): a coach away for days is not spent on a few people.
-SWEEP_MIN_FILL = 0.6
-#: ... and at least this share when at least :data:`SWEEP_IDLE_SHARE` of the county's coaches stand
-#: free for the day's first pick-up: such a coach is back (about 2-3 days) before the fleet binds.
-SWEEP_LOW_FILL = 1 / 3
-SWEEP_IDLE_SHARE = 0.5
-#: Seed villages (the fullest groups) whose coach loads the sweep packs and compares, per coach sent.
-SWEEP_CANDIDATES = 8
 
 
 @dataclass
@@ -116,16 +107,6 @@ class Load:
     factories: list[str]
     area: int
     urgency: int
-
-
-@dataclass
-class _SweepArea:
-    """One destination area's waiting people during the idle-coach sweep."""
-
-    members: list[int]
-    pos: dict[str, int]  # village -> row of ``near``
-    near: np.ndarray  # feeder minutes between the area's villages
-    tried: set[str] = field(default_factory=set)  # seed villages whose load no coach could take
 
 
 class CountyPlanner:
@@ -473,17 +454,12 @@ class CountyPlanner:
     def _sweep_direct(self, d: int, pool: dict[int, list[int]], sent: set[int]) -> set[int]:
         """Idle coaches collect at the villages themselves when the feeders bound today.
 
-        For each destination area, the people still waiting are grouped around a seed village
-        with its nearest villages (at most ``fleet.max_pickup_stops`` pick-ups, any township);
-        the best such coach load (packed as usual: seats, ``max_drop_factories``) over all
-        areas goes as a pick-up coach straight to the factories (:meth:`_send_direct`): loads
-        holding someone on their last day first (earliest deadline first, as everywhere in the
-        dispatch), then the fullest. A load goes when it fills at least :data:`SWEEP_MIN_FILL`
-        of the seats (:data:`SWEEP_LOW_FILL` while half the coaches stand free), or when
-        someone on it is on their last day. The sweep runs after today's hub coaches have been
-        given their coaches and feeders, so it only uses coaches nothing else needs today (free
-        for the first pick-up, or the coach free soonest later in the day). Returns the units
-        sent.
+        The loads come from :mod:`planner.solve.sweep` (the best pick-up coach load of each
+        destination area; over all areas, loads holding someone on their last day first, then
+        the fullest); each goes as a pick-up coach straight to the factories
+        (:meth:`_send_direct`). The sweep runs after today's hub coaches have been given their
+        coaches and feeders, so it only uses coaches nothing else needs today (free for the
+        first pick-up, or the coach free soonest later in the day). Returns the units sent.
         """
         ctx, sc = self.ctx, self.sc
         out: set[int] = set()
@@ -491,80 +467,39 @@ class CountyPlanner:
             return out
         latest = at(self.p.days[d], sc.fleet.latest_coach_depart_time)
         first_pick = at(self.p.days[d], sc.fleet.direct_first_pickup_time)
-        idle = sum(v.free_at <= first_pick for v in self.coaches)
-        min_fill = SWEEP_LOW_FILL if idle >= SWEEP_IDLE_SHARE * len(self.coaches) else SWEEP_MIN_FILL
-        areas: dict[int, _SweepArea] = {}
+        fill = sweep_min_fill(sum(v.free_at <= first_pick for v in self.coaches), len(self.coaches))
+        arrays = UnitArrays(ctx.size, ctx.factory, ctx.sort_key, ctx.village, ctx.latest)
+        areas: dict[int, SweepArea] = {}
         for area in sorted(pool):
             members = [x for x in pool[area] if x not in sent and not self._area_closed(ctx.factory[x], d)]
             if members:
                 villages = sorted({ctx.village[x] for x in members})
-                areas[area] = _SweepArea(members, {v: i for i, v in enumerate(villages)},
-                                         self._feeder_matrix(villages))
-        best = {area: self._sweep_candidate(d, area, st, min_fill) for area, st in areas.items()}
+                areas[area] = SweepArea(members, {v: i for i, v in enumerate(villages)},
+                                        self._feeder_matrix(villages))
+
+        def candidate(st: SweepArea) -> SweepLoad | None:
+            if not st.members:
+                return None
+            cap = self.coach_cap[self._rule_for(sorted({ctx.factory[x] for x in st.members}), d)]
+            return best_pickup_load(st, arrays, d, cap, sc.fleet.max_pickup_stops, sc.fleet.max_drop_factories,
+                                    fill)
+
+        best = {area: candidate(st) for area, st in areas.items()}
         while any(v.free_at <= latest for v in self.coaches):
-            ready = [(c[0], -area) for area, c in best.items() if c is not None]
+            ready = [(c.key, -area) for area, c in best.items() if c is not None]
             if not ready:
                 break
-            _key, neg = max(ready)
-            area = -neg
-            st = areas[area]
-            _k, seed, ld = best[area]
+            area = -max(ready)[1]
+            st, c = areas[area], best[area]
+            ld = Load(c.units, c.people, c.factories, area, c.last_day)
             if self._send_direct(d, ld, set(), note=False, later=True):
                 out.update(ld.units)
                 gone = set(ld.units)
                 st.members = [x for x in st.members if x not in gone]
             else:
-                st.tried.add(seed)
-            best[area] = self._sweep_candidate(d, area, st, min_fill)
+                st.tried.add(c.seed)
+            best[area] = candidate(st)
         return out
-
-    def _sweep_candidate(self, d: int, area: int, st: _SweepArea, min_fill: float) -> tuple | None:
-        """The best pick-up coach load of one area's waiting people (see :meth:`_sweep_direct`).
-
-        (key, seed village, load), or None when no load of the area may go.
-        """
-        ctx, sc = self.ctx, self.sc
-        if not st.members:
-            return None
-        rule = self._rule_for(sorted({ctx.factory[x] for x in st.members}), d)
-        cap = self.coach_cap[rule]
-        if cap <= 0:
-            return None
-        n_stops = sc.fleet.max_pickup_stops
-        by_v: dict[str, list[int]] = {}
-        for x in st.members:
-            by_v.setdefault(ctx.village[x], []).append(x)
-        here = sorted(by_v)
-        idx = np.array([st.pos[v] for v in here])
-        people_v = np.array([sum(int(ctx.size[x]) for x in by_v[v]) for v in here])
-        groups = []
-        for i, seed in enumerate(here):
-            if seed in st.tried:
-                continue
-            row = st.near[idx[i], idx]
-            order = np.lexsort((np.arange(len(here)), row))[:n_stops]
-            if i not in order:  # ties at distance 0: the seed itself always calls
-                order = np.concatenate(([i], order[:n_stops - 1]))
-            vills = [here[j] for j in order]
-            urgent = any(int(ctx.latest[x]) <= d for v in vills for x in by_v[v])
-            groups.append((int(min(cap, people_v[order].sum())), seed, vills, urgent))
-        groups.sort(key=lambda g: (-g[0], g[1]))
-        # the fullest groups, and the fullest of those holding someone on their last day
-        picked = groups[:SWEEP_CANDIDATES] + [g for g in groups[SWEEP_CANDIDATES:] if g[3]][:SWEEP_CANDIDATES]
-        best = None
-        k = sc.fleet.max_drop_factories
-        for _n, seed, vills, _u in picked:
-            units = [x for v in vills for x in by_v[v]]
-            for b in pack_area(units, ctx.size, ctx.factory, ctx.sort_key, cap, k, village=ctx.village):
-                last = min(int(ctx.latest[x]) for x in b.units)
-                if last <= d or b.load >= min_fill * cap:
-                    key = (last <= d, b.load, -last)
-                    if best is None or key > best[0]:
-                        best = (key, seed, b)
-        if best is None:
-            return None
-        key, seed, b = best
-        return key, seed, Load(list(b.units), b.load, sorted(b.factories), area, -key[2])
 
     def _send_hub_wave(self, d: int, wave: list[tuple[Load, Vehicle]]) -> list[Load]:
         """Feeder runs timed to their coaches, then the coaches; returns the loads sent.
