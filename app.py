@@ -40,7 +40,7 @@ PLAN_ROOTS = list(dict.fromkeys([PLANS_DIR, DEFAULT_PLAN_DIR.parent]))
 GEODATA_DIR = ROOT / "geodata"
 VEHICLE_TYPES = ROOT / "scenarios" / "data" / "common" / "vehicle_types.csv"
 ALL = "全部"
-PAGES = ["计划", "地图", "区县人社局", "乡镇", "接收省份", "追溯", "上车登记", "交接签收"]
+PAGES = ["计划", "地图", "区县人社局", "乡镇", "接收省份", "追溯", "上车登记", "交接签收", "情景变体"]
 # ?view=boarding opens 上车登记 alone in a narrow layout, for a phone at the vehicle door
 PHONE_VIEW = st.query_params.get("view") == "boarding"
 
@@ -529,6 +529,9 @@ st.sidebar.caption(f"计划：{plan_dir.name}　情景：{scenario.name}")
 
 if page == "计划":
     page_plan()
+elif page == "情景变体":  # what-if variants and fleet sizing (planner.app.variants, issue 16)
+    from planner.app.variants import page_variants
+    page_variants(scenario, plan_dir, run_planning, PLANS_DIR)
 else:
     data = data_or_stop()
     {"地图": page_map, "区县人社局": page_county, "乡镇": page_township, "接收省份": page_province,

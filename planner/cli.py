@@ -195,6 +195,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
         _progress("波次计划 (wave plan)")
         attempt(lambda: write_wave_plan(data, out, args.county))
+    from planner.documents.exceptions import export_selected  # --exceptions, --boarding-sheets
+    attempt(lambda: export_selected(data, out, args, _progress))
     if not written and not failed:
         print("没有可写出的内容：所选乡镇/省份/区县在计划中没有人员 (nothing to write for that choice)")
         return EXIT_PROBLEMS
@@ -386,6 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="到达名单中显示完整身份证号（默认遮蔽）(full ID numbers in manifests; masked by default)")
     e.add_argument("--county", metavar="区县代码", help="该区县的波次计划 (a county's wave plan)")
     e.add_argument("--wave-plan", action="store_true", help="全情景的波次计划 (wave plan of the whole scenario)")
+    e.add_argument("--exceptions", action="store_true", help="所选乡镇/区县的未安排人员名单 (named exception lists)")
+    e.add_argument("--boarding-sheets", action="store_true", help="所选乡镇/区县每车一页乘车单 (boarding sheets)")
     e.add_argument("--db", help="数据库：到达名单据上车登记填写实到人数和签收 (store: 实到 and signatures in manifests)")
     _add_data_root(e)
     e.set_defaults(func=_cmd_export)
@@ -408,6 +412,11 @@ def build_parser() -> argparse.ArgumentParser:
     from planner.replan import register_replan
 
     register_replan(sub, _add_data_root)  # replan around the published trips (planner/replan.py)
+    from planner.compare import register_compare  # what-if: compare plans, size the fleet (issue 16)
+    from planner.fleet_sizing import register_size_fleet
+
+    register_compare(sub)
+    register_size_fleet(sub)
 
     r = sub.add_parser("vrp", help="求解 CVRPLIB 车辆路径算例，比较引擎 (solve a CVRPLIB routing instance)")
     r.add_argument("instance", help="CVRPLIB 算例文件 (.vrp)")

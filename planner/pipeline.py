@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import resource
 import time
@@ -138,6 +139,8 @@ def _plan_locked(scenario_path: str | Path, out: Path, notes: list[str], *, chec
     rejected = val.rejected.get("workers")
     n_read = val.counts["workers"]["read"]
     staged = stage_plan(out, p, res, rejected, n_read, wall)
+    del p, res  # the solver's records are written: free them before the checker builds its own
+    gc.collect()
     try:
         summ = dict(staged.summary)
         wall["write"] = time.perf_counter() - t
@@ -147,7 +150,8 @@ def _plan_locked(scenario_path: str | Path, out: Path, notes: list[str], *, chec
 
             t = time.perf_counter()
             say("独立校验计划 (checking the plan)")
-            chk = check_plan_dir(staged.path, sc, progress=progress)
+            # the tables the plan was made from, validated moments ago: not read and validated again
+            chk = check_plan_dir(staged.path, sc, progress=progress, validation=val)
             wall["check"] = time.perf_counter() - t
             report.check_ok = chk.ok
             report.check_text = chk.text(max_per_rule=10)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +41,81 @@ def iso(t: datetime | None) -> str:
 
 
 def _iso_col(series: pd.Series) -> pd.Series:
-    return series.map(iso_time).astype(object)
+    """Every value as :func:`planner.plan_format.iso_time` writes it, formatting each distinct time once.
+
+    The solver's times are ``datetime`` objects sharing one ``tzinfo`` and many rows
+    share a time (every passenger of a trip). When every non-empty value is a plain
+    ``datetime`` with that one ``tzinfo`` and ``fold`` 0, two values that compare equal
+    have the same fields and so the same text: the column is factorised and only its
+    distinct values are formatted. Any other column (strings, ``pd.Timestamp``, mixed
+    zones, ``fold`` 1) goes value by value. Either way the text is the same, byte for byte.
+    """
+    if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series.dtype):
+        fast = _iso_datetime64(series)
+        if fast is not None:
+            return fast
+        return series.map(iso_time).astype(object)
+    values = series.to_numpy(dtype=object)
+    empty = pd.isna(values)
+    vals = values[~empty]
+    if not _same_zone_datetimes(vals):
+        return series.map(iso_time).astype(object)
+    out = np.full(len(values), "", dtype=object)
+    if len(vals):
+        codes, uniq = pd.factorize(vals)
+        text = np.array([iso_time(v) for v in uniq], dtype=object)
+        out[~empty] = text[codes]
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def _iso_datetime64(series: pd.Series) -> pd.Series | None:
+    """A datetime64 column (pandas infers one when every cell is a time) as ISO text, with numpy.
+
+    Wall time to the second (``iso_time`` truncates, as ``to_pydatetime`` and
+    ``timespec="seconds"`` do), then the column's UTC offset of each instant,
+    ``+HH:MM``. None when some time is before 1970 or an offset is not whole minutes
+    (then the caller formats row by row).
+    """
+    tz = getattr(series.dtype, "tz", None)
+    empty = series.isna().to_numpy()
+    utc_ns = series.to_numpy(dtype="datetime64[ns]").view(np.int64) if tz is None else \
+        series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    wall = series if tz is None else series.dt.tz_localize(None)
+    wall_ns = wall.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    ok = ~empty
+    if (wall_ns[ok] < 0).any() or (utc_ns[ok] < 0).any():
+        return None
+    out = np.full(len(series), "", dtype=object)
+    if not ok.any():
+        return pd.Series(out, index=series.index, dtype=object)
+    text = np.datetime_as_string((wall_ns[ok] // 1_000_000_000).astype("datetime64[s]"), unit="s").astype(object)
+    if tz is not None:
+        off_s = (wall_ns[ok] - utc_ns[ok]) // 1_000_000_000
+        uniq, inv = np.unique(off_s, return_inverse=True)
+        if (uniq % 60).any():
+            return None
+        suffix = np.array([f"{'-' if o < 0 else '+'}{abs(int(o)) // 3600:02d}:{abs(int(o)) // 60 % 60:02d}"
+                           for o in uniq], dtype=object)
+        text = text + suffix[inv]
+    out[ok] = text
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def _iso_days(days: np.ndarray) -> np.ndarray:
+    """``d.isoformat()`` of every value, formatting each distinct plain ``date`` once."""
+    if len(days) and all(type(d) is date for d in days):  # noqa: E721  (a datetime is a date subclass)
+        codes, uniq = pd.factorize(days)
+        return np.array([d.isoformat() for d in uniq], dtype=object)[codes]
+    return np.array([d.isoformat() for d in days], dtype=object)
+
+
+def _same_zone_datetimes(vals: np.ndarray) -> bool:
+    """True when every value is a plain ``datetime`` (not a subclass), all with one tzinfo object and fold 0."""
+    if not len(vals):
+        return True
+    tz = getattr(vals[0], "tzinfo", None)
+    return (all(type(v) is datetime for v in vals)  # noqa: E721  (pd.Timestamp is a datetime subclass)
+            and all(v.tzinfo is tz for v in vals) and not any(v.fold for v in vals))
 
 
 def plan_tables(p: ProblemData, res: SolveResult, rejected_workers: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -70,15 +144,19 @@ def plan_tables(p: ProblemData, res: SolveResult, rejected_workers: pd.DataFrame
     chain = np.full(n, "", dtype=object)
     depart_day = np.full(n, "", dtype=object)
     arrival = np.full(n, "", dtype=object)
-    for pos, (ch, day, arr) in parts.outcome.items():
+    if parts.outcome:
+        pos = np.fromiter(parts.outcome.keys(), dtype=np.int64, count=len(parts.outcome))
+        ch, day, arr = (np.array(col, dtype=object) for col in zip(*parts.outcome.values()))
         status[pos] = "planned"
         reason[pos] = ""
         chain[pos] = ch
-        depart_day[pos] = day.isoformat()
-        arrival[pos] = iso(arr)
-    for pos, why in parts.unplaced.items():
-        if status[pos] != "planned":
-            reason[pos] = why
+        depart_day[pos] = _iso_days(day)
+        arrival[pos] = _iso_col(pd.Series(arr, dtype=object)).to_numpy()
+    if parts.unplaced:
+        pos = np.fromiter(parts.unplaced.keys(), dtype=np.int64, count=len(parts.unplaced))
+        why = np.array(list(parts.unplaced.values()), dtype=object)
+        free = status[pos] != "planned"
+        reason[pos[free]] = why[free]
     missing = (status == "unassigned") & (reason == "")
     reason[missing] = DEFAULT_UNPLACED_REASON
     gid = w["group_id"].fillna("").astype(str) if "group_id" in w.columns else pd.Series([""] * n)

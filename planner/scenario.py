@@ -79,6 +79,7 @@ class DataFiles(_Strict):
     factories: FileSpec | None = Field(None, description="Omit when [synth] generates them.")
     workers: FileSpec | None = Field(None, description="Omit when [synth] generates them.")
     fleet: FileSpec | None = Field(None, description="Omit when [synth] generates it.")
+    vehicles: FileSpec | None = Field(None, description="Vehicle register: plate and drivers per vehicle id (optional).")
     vehicle_types: FileSpec = Field(description="Seat layouts of coaches, feeder buses and carriages.")
     train_services: FileSpec | None = Field(None, description="Special trains with chartered carriages.")
     risk_calendar: FileSpec | None = Field(None, description="Destination risk levels by day; omit for all low.")
@@ -96,6 +97,7 @@ class DataFiles(_Strict):
         "factories",
         "workers",
         "fleet",
+        "vehicles",
         "vehicle_types",
         "train_services",
         "risk_calendar",

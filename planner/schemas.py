@@ -83,6 +83,23 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("type_id", "str", "vehicle type (a type_id)", "C53"),
         Column("count", "int", "vehicles of that type", "48", unit="vehicles", minimum=0),
     ),
+    "vehicles": (
+        Column("vehicle_id", "str", "a vehicle of the fleet table, as the plan names it (trips.csv `vehicle_id`): "
+               "county code, type_id and its number within the fleet row, 1 to `count`, three digits; optional "
+               "table (the vehicle register): without it, boarding sheets leave plate and driver blank to fill in",
+               "500101-C53-001"),
+        Column("county_code", "code", "county that owns the vehicle (the fleet row's county)", "500101", digits=(6,)),
+        Column("type_id", "str", "vehicle type (the fleet row's type_id)", "C53"),
+        Column("plate", "str", "licence plate (号牌)", "渝F12345"),
+        Column("driver_name", "str", "driver (personal data)", "王某军", required=False),
+        Column("driver_phone", "str", "driver's 11-digit mobile number (personal data)", "13900000001", required=False),
+        Column("driver2_name", "str", "second driver, for trips that need two (personal data)", "刘某明", required=False),
+        Column("driver2_phone", "str", "second driver's mobile number (personal data)", "13900000002", required=False),
+        Column("available_from", "date", "first day the vehicle may be used (recorded, not yet planned with)",
+               "2020-02-14", required=False),
+        Column("available_until", "date", "last day the vehicle may be used (recorded, not yet planned with)",
+               "2020-03-15", required=False),
+    ),
     "vehicle_types": (
         Column("type_id", "str", "unique id", "C53"),
         Column("mode", "enum", "what the vehicle does", "coach", values=("coach", "feeder", "train_carriage")),
@@ -138,6 +155,7 @@ ID_COLUMNS = {
     "hubs": "hub_id",
     "factories": "factory_id",
     "workers": "worker_id",
+    "vehicles": "vehicle_id",
     "vehicle_types": "type_id",
     "train_services": "service_id",
     "stations": "station_id",
@@ -170,7 +188,8 @@ PROVINCE_CODES: dict[str, str] = {
 
 # Columns kept exactly as written (names of people and places); every other text
 # cell is NFKC-normalised before it is checked (full-width ５ reads as 5).
-FREE_TEXT_COLUMNS = frozenset({"name", "village_name", "county_name", "city_name", "city"})
+FREE_TEXT_COLUMNS = frozenset({"name", "village_name", "county_name", "city_name", "city", "driver_name",
+                               "driver2_name"})
 
 # Every problem code validation can report: code -> (usual severity, meaning).
 PROBLEM_CODES: dict[str, tuple[str, str]] = {

@@ -16,8 +16,10 @@ Choices
 - **Destinations**: factories are spread over the five receiving provinces by
   :data:`PROVINCE_SHARES` (广东 45 %, 浙江 25 %, 福建 12 %, 江苏 10 %, 上海 8 %) and
   placed 0.5-3 km around manufacturing towns of ``factory_sites.csv`` drawn by
-  the sites' weights; names contain 示例 ("example") so nobody mistakes them for
-  real firms. Worker shares per province match the table in expectation.
+  the sites' weights, and at least :data:`BORDER_KM` inside the polygon of the
+  site's county when the receiving counties are given (a factory drawn across a
+  county or province border is turned around the site until it lands inside);
+  names contain 示例 ("example") so nobody mistakes them for real firms. Worker shares per province match the table in expectation.
 - **Chain migration**: each village has three favourite factories; 75 % of its
   workers go to one of them (split 50/30/20), the rest anywhere. Favourites are
   drawn by systematic sampling over worker mass with villages in code order, so
@@ -152,7 +154,12 @@ FAMILY_SHARE = 0.15  # share of workers travelling in a group
 MALE_SHARE = 0.58
 AGE_MIN, AGE_MAX = 18, 60
 
-SYNTH_VERSION = 2  # bump when the generator's output changes; cached data is then regenerated
+#: a factory lies at least this far inside its county's polygon (the polygons are simplified,
+#: and a factory across a province border is rejected by ``validate``: county_province_mismatch)
+BORDER_KM = 1.0
+PLACEMENT_TRIES = 24  # turns of a factory around its site before it falls back to a point inside
+
+SYNTH_VERSION = 3  # bump when the generator's output changes; cached data is then regenerated
 
 WORKERS_PER_COACH = 730
 MIN_COACHES = 3
@@ -238,7 +245,9 @@ class SynthData:
             )
 
 
-def load_inputs(geodata_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def load_inputs(
+    geodata_dir: Path,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """Read the shipped geodata that :func:`synthesize` needs.
 
     Parameters
@@ -249,8 +258,10 @@ def load_inputs(geodata_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
     Returns
     -------
     tuple of pandas.DataFrame
-        ``(villages, factory_sites, hubs, stations)``, code columns as strings,
-        in the order :func:`synthesize` takes them.
+        ``(villages, factory_sites, hubs, stations, receiving_counties)``, code
+        columns as strings, in the order :func:`synthesize` takes them;
+        ``receiving_counties`` (``county_code``, ``geometry`` from
+        ``receiving/counties.gpkg``) is None when that file is absent.
     """
     g = Path(geodata_dir)
     needed = ["chongqing/villages.csv", "receiving/factory_sites.csv", "chongqing/hubs.csv", "receiving/stations.csv"]
@@ -269,7 +280,18 @@ def load_inputs(geodata_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
     )
     hubs = pd.read_csv(g / "chongqing/hubs.csv", dtype={"hub_id": str, "kind": str, "county_code": str})
     stations = pd.read_csv(g / "receiving/stations.csv", dtype={"station_id": str, "county_code": str})
-    return villages, sites, hubs, stations
+    return villages, sites, hubs, stations, _receiving_counties(g / "receiving/counties.gpkg")
+
+
+def _receiving_counties(path: Path) -> pd.DataFrame | None:
+    """County polygons of the receiving provinces (``county_code``, ``geometry``), or None without the file."""
+    if not path.is_file():
+        return None
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(path, columns=["county_code"])
+    return pd.DataFrame({"county_code": frame["county_code"].astype(str).to_numpy(),
+                         "geometry": frame.geometry.to_numpy()})
 
 
 # -------------------------------------------------------------------- helpers
@@ -350,6 +372,7 @@ def synthesize(
     factory_sites: pd.DataFrame,
     hubs: pd.DataFrame,
     stations: pd.DataFrame,
+    receiving_counties: pd.DataFrame | None = None,
     *,
     seed: int,
     total_workers: int,
@@ -374,6 +397,10 @@ def synthesize(
         ``hub_id``, ``kind`` (``terminal`` | ``rail_station``), ``county_code``, ``lon``, ``lat``.
     stations : pandas.DataFrame
         Receiving stations: ``station_id``, ``lon``, ``lat``.
+    receiving_counties : pandas.DataFrame, optional
+        ``county_code`` and a shapely ``geometry`` per receiving county: every
+        factory is placed at least :data:`BORDER_KM` inside the polygon of its
+        site's county (sites whose county has no polygon are placed as without).
     seed : int
         Same seed and arguments, byte-identical output.
     total_workers : int
@@ -434,7 +461,7 @@ def synthesize(
 
     say("生成企业 (factories)")
     nf = int(n_factories or max(20, total_workers // DEFAULT_WORKERS_PER_FACTORY))
-    factories, f_weight, need_off = _factories(rng, factory_sites, nf, window_start, days)
+    factories, f_weight, need_off = _factories(rng, factory_sites, nf, window_start, days, receiving_counties)
     nf = len(factories)
 
     say(f"生成工人 {total_workers:,} 名 (workers)")
@@ -564,7 +591,8 @@ def synthesize(
 
 
 def _factories(
-    rng: np.random.Generator, factory_sites: pd.DataFrame, nf: int, start: date, days: int
+    rng: np.random.Generator, factory_sites: pd.DataFrame, nf: int, start: date, days: int,
+    receiving_counties: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Factories around the sites, their worker-attraction weights and needed_by offsets."""
     sites = factory_sites.sort_values("site_id").reset_index(drop=True)
@@ -593,8 +621,11 @@ def _factories(
     lat0 = s["lat"].to_numpy(float)
     r_km = rng.uniform(0.5, 3.0, nf)
     ang = rng.uniform(0.0, 2 * np.pi, nf)
-    f_lon = s["lon"].to_numpy(float) + r_km * np.cos(ang) / (111.32 * np.cos(np.radians(lat0)))
-    f_lat = lat0 + r_km * np.sin(ang) / 110.57
+    lon0 = s["lon"].to_numpy(float)
+    f_lon, f_lat = _around(lon0, lat0, r_km, ang)
+    if receiving_counties is not None and len(receiving_counties):
+        f_lon, f_lat = _keep_inside(f_lon, f_lat, lon0, lat0, r_km, ang, s["county_code"].astype(str).to_numpy(),
+                                    receiving_counties)
     kind = np.array(FACTORY_KINDS)[rng.integers(0, len(FACTORY_KINDS), nf)]
     half = min(days - 1, int(days * NEED_SECOND_HALF_FROM))
     first_from = min(12, half)
@@ -620,6 +651,61 @@ def _factories(
         }
     )[FACTORY_COLUMNS]
     return factories, f_weight, need_off
+
+
+def _around(lon0: np.ndarray, lat0: np.ndarray, r_km: np.ndarray, ang: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``r_km`` from (lon0, lat0) in direction ``ang`` (local flat-earth degrees)."""
+    return (lon0 + r_km * np.cos(ang) / (111.32 * np.cos(np.radians(lat0))),
+            lat0 + r_km * np.sin(ang) / 110.57)
+
+
+def _inside_by(geoms: np.ndarray, lon: np.ndarray, lat: np.ndarray, border_km: float) -> np.ndarray:
+    """True where the point lies inside its polygon and at least ``border_km`` from its edge."""
+    import shapely
+
+    pts = shapely.points(lon, lat)
+    # a degree of longitude is the shorter one: measured in it the margin in km is never overstated
+    need_deg = border_km / (111.32 * np.cos(np.radians(lat)))
+    return shapely.contains(geoms, pts) & (shapely.distance(shapely.boundary(geoms), pts) >= need_deg)
+
+
+def _keep_inside(lon: np.ndarray, lat: np.ndarray, lon0: np.ndarray, lat0: np.ndarray, r_km: np.ndarray,
+                 ang: np.ndarray, county: np.ndarray, polys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Move factories that are not :data:`BORDER_KM` inside their site's county polygon.
+
+    Deterministic and without drawing from the generator (the other tables stay as they were):
+    a factory is turned around its site by golden-angle steps at its own, then half its,
+    distance; one that still lands outside goes to the polygon's inner point nearest the site.
+    """
+    import shapely
+    from shapely.ops import nearest_points
+
+    by_code = dict(zip(polys["county_code"].astype(str), polys["geometry"]))
+    has = np.array([c in by_code for c in county], dtype=bool)
+    geoms = np.array([by_code.get(c) for c in county], dtype=object)
+    lon, lat = lon.copy(), lat.copy()
+    bad = has.copy()
+    bad[has] = ~_inside_by(geoms[has], lon[has], lat[has], BORDER_KM)
+    golden = np.pi * (3.0 - np.sqrt(5.0))
+    for k in range(1, PLACEMENT_TRIES + 1):
+        if not bad.any():
+            break
+        i = np.flatnonzero(bad)
+        r = r_km[i] * (1.0 if k <= PLACEMENT_TRIES // 2 else 0.5)
+        x, y = _around(lon0[i], lat0[i], r, ang[i] + k * golden)
+        ok = _inside_by(geoms[i], x, y, BORDER_KM)
+        lon[i[ok]], lat[i[ok]] = x[ok], y[ok]
+        bad[i[ok]] = False
+    for j in np.flatnonzero(bad):  # a site at the edge of a narrow county: the nearest point well inside
+        g = geoms[j]
+        inner = g.buffer(-BORDER_KM * 1.5 / (111.32 * np.cos(np.radians(lat0[j]))))
+        if inner.is_empty:
+            inner = g
+        p = nearest_points(inner, shapely.Point(lon0[j], lat0[j]))[0]
+        if not g.contains(p):
+            p = g.point_on_surface()
+        lon[j], lat[j] = p.x, p.y
+    return lon, lat
 
 
 def _fleet(county_of: np.ndarray, workers_per_coach: int, workers_per_feeder: int) -> pd.DataFrame:

@@ -76,8 +76,8 @@ log = logging.getLogger(__name__)
 TRUE = {"true", "1", "yes", "y", "是", "t"}
 FALSE = {"false", "0", "no", "n", "否", "f"}
 ORDER = ["counties", "receiving_counties", "vehicle_types", "villages", "hubs", "stations", "factories",
-         "fleet", "train_services", "risk_calendar", "workers"]
-TABLE_ZH = {"workers": "工人", "villages": "村", "hubs": "枢纽", "factories": "企业", "fleet": "车队",
+         "fleet", "vehicles", "train_services", "risk_calendar", "workers"]
+TABLE_ZH = {"workers": "工人", "villages": "村", "hubs": "枢纽", "factories": "企业", "fleet": "车队", "vehicles": "车辆登记",
             "vehicle_types": "车型", "train_services": "专列", "risk_calendar": "风险日历",
             "stations": "到达站", "counties": "区县", "receiving_counties": "接收地区县"}
 SEVERITY_ZH = {"fatal": "致命", "error": "拒绝", "warning": "提醒"}
@@ -715,6 +715,8 @@ def _rules(name: str, t: _Table, sc: Scenario, res: ValidationResult, unusable: 
         _dangling(t, "type_id", _ids(res, "vehicle_types", "type_id", unusable,
                                      lambda v: v["mode"].isin(["coach", "feeder"])),
                   "vehicle_types", what="车型表（大巴或接驳车）")
+    elif name == "vehicles":
+        _vehicle_register(t, res, unusable)
     elif name == "vehicle_types":
         calc = (df["rows"] - 1) * df["seats_per_row"] + df["last_row_seats"]
         bad = t.ok() & (calc != df["rated_seats"])
@@ -782,6 +784,41 @@ def _workers(t: _Table, sc: Scenario, res: ValidationResult, unusable: set[str],
         rows = g.index[g["group_id"].isin(mixed)]
         t.problem("group_mixed", "同一 group_id 的成员村或企业不同，将按村和企业分开出行 (group members differ)",
                   rows=rows, column="group_id", severity="warning", reject=False)
+
+
+def fleet_vehicle_ids(fleet: pd.DataFrame) -> set[str]:
+    """The vehicle ids the planner gives the fleet's vehicles: ``<county>-<type_id>-<001..count>``."""
+    ids: set[str] = set()
+    for county, tid, n in zip(fleet["county_code"].astype(str), fleet["type_id"].astype(str), fleet["count"]):
+        ids.update(f"{county}-{tid}-{i:03d}" for i in range(1, int(n) + 1))
+    return ids
+
+
+def _vehicle_register(t: _Table, res: ValidationResult, unusable: set[str]) -> None:
+    """The vehicle register: county and type known, vehicle_id one of the fleet's, phones, date range."""
+    df = t.df
+    _dangling(t, "county_code", _ids(res, "counties", "county_code", unusable), "counties")
+    _dangling(t, "type_id", _ids(res, "vehicle_types", "type_id", unusable,
+                                 lambda v: v["mode"].isin(["coach", "feeder"])),
+              "vehicle_types", what="车型表（大巴或接驳车）")
+    own = t.ok() & (df["vehicle_id"].astype(str) != df["county_code"].astype(str) + "-" + df["type_id"].astype(str)
+                    + "-" + df["vehicle_id"].astype(str).str.rsplit("-", n=1).str[-1])
+    t.problem("inconsistent_code", "vehicle_id 应为 county_code-type_id-序号，如 500101-C53-001 (id disagrees with "
+              "county_code and type_id)", rows=df.index[own], column="vehicle_id")
+    fleet = None if "fleet" in unusable or res.tables.get("fleet") is None else res.tables["fleet"]
+    valid = fleet_vehicle_ids(fleet) if fleet is not None else None
+    _dangling(t, "vehicle_id", valid, "fleet", what="车队表（区县代码-车型-序号，序号不超过该车型数量）")
+    for col in ("driver_phone", "driver2_phone"):
+        if col not in df.columns:
+            continue
+        s = df[col].astype(str).str.replace(r"[\s-]", "", regex=True).str.replace(r"^\+?86(?=1)", "", regex=True)
+        bad = t.ok() & (s != "") & ~s.str.fullmatch(r"1[3-9][0-9]{9}").fillna(False).astype(bool)
+        t.problem("bad_phone", "手机号应为11位、以1开头 (malformed mobile number)", rows=df.index[bad], column=col)
+        df[col] = s
+    if {"available_from", "available_until"} <= set(df.columns):
+        bad = t.ok() & (df["available_from"] > df["available_until"]).fillna(False).astype(bool)
+        t.problem("bad_date_range", "available_from 晚于 available_until (range reversed)", rows=df.index[bad],
+                  column="available_until")
 
 
 def _finish_types(df: pd.DataFrame, cols: tuple[Column, ...]) -> pd.DataFrame:

@@ -41,6 +41,28 @@ def _read(path: Path) -> dict[str, pd.DataFrame]:
     return pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
 
 
+def test_excel_dates_times_and_counts_typed(written, data):
+    import openpyxl
+
+    out, _ = written
+    book = openpyxl.load_workbook(out / "到达名单_广东.xlsx")
+    ws = book["到达车辆"]
+    header = [c.value for c in ws[1]]
+    trips = data.plan.trips.set_index("trip_id")
+    rows = list(ws.iter_rows(min_row=2))
+    assert rows
+    for row in rows:
+        cells = dict(zip(header, row))
+        assert cells["到达日期"].is_date and cells["出发时间"].is_date and cells["预计到达时间"].is_date
+        assert cells["到达人数"].data_type == "n" and cells["驾驶员人数"].data_type == "n"
+        depart = trips.loc[cells["行程号"].value, "depart"].tz_convert("Asia/Shanghai")
+        assert cells["出发时间"].value.strftime("%Y-%m-%d %H:%M") == depart.strftime("%Y-%m-%d %H:%M")
+    for row in book["到达人员"].iter_rows(min_row=2):
+        assert all(c.data_type != "f" for c in row)
+    pax_header = [c.value for c in book["到达人员"][1]]
+    assert all(dict(zip(pax_header, r))["到达日期"].is_date for r in book["到达人员"].iter_rows(min_row=2))
+
+
 def test_files_per_province(written, data):
     out, paths = written
     names = sorted(p.name for p in paths)

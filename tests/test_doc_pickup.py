@@ -55,7 +55,16 @@ def _day_sheets(path: Path) -> dict[str, pd.DataFrame]:
     from planner.documents.pickup import INFO_SHEET
 
     sheets = pd.read_excel(path, sheet_name=None, dtype=str)
-    return {k: v for k, v in sheets.items() if k != INFO_SHEET}
+    # 日期 and 上车时间 are Excel dates and times: read back as 'YYYY-MM-DD' and 'HH:MM'
+    out = {}
+    for k, v in sheets.items():
+        if k == INFO_SHEET:
+            continue
+        v = v.copy()
+        v["日期"] = v["日期"].str[:10]
+        v["上车时间"] = v["上车时间"].str[:5]
+        out[k] = v
+    return out
 
 
 def _read_book(path: Path) -> pd.DataFrame:
@@ -108,6 +117,28 @@ def test_excel_rows_match_plan(made, truth):
         cells = "\n".join(_all_cells(path))
         for wid in planned["worker_id"]:
             assert people.loc[wid, "id_number"] not in cells
+
+
+def test_excel_cells_typed_and_never_formulas(made, truth):
+    """序号 a number, 日期 a date, 上车时间 a time; every other cell text; no formula anywhere."""
+    import datetime as dt
+
+    from planner.documents.pickup import INFO_SHEET
+
+    for code in truth["planned"]["township_code"].unique():
+        book = openpyxl.load_workbook(_xlsx(made["out"], code))
+        for ws in book.worksheets:
+            if ws.title == INFO_SHEET:
+                continue
+            header = [c.value for c in ws[1]]
+            for row in ws.iter_rows(min_row=2):
+                cells = dict(zip(header, row))
+                assert cells["序号"].data_type == "n"
+                assert cells["日期"].is_date and cells["日期"].value.strftime("%Y-%m-%d") == ws.title
+                assert isinstance(cells["上车时间"].value, dt.time)
+                assert cells["车次"].data_type == "s" and cells["座位"].data_type == "s"
+                assert cells["电话"].data_type == "s"
+                assert all(c.data_type != "f" for c in row)
 
 
 def test_excel_rows_sorted_and_one_sheet_per_day(made, truth):

@@ -29,7 +29,22 @@ def written(plan, tmp_path_factory):
 
 
 def _sheets(path: Path) -> dict[str, pd.DataFrame]:
-    return pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+    """The sheets as text; date cells (stored as Excel dates) read back as 'YYYY-MM-DD'."""
+    sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+    return {k: v.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True) for k, v in sheets.items()}
+
+
+def test_excel_days_are_dates_and_counts_numbers(written):
+    import openpyxl
+
+    out, _ = written
+    ws = openpyxl.load_workbook(out / "波次计划_全部.xlsx")["每日汇总"]
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        cells = dict(zip(header, row))
+        assert cells["日期"].is_date
+        assert cells["发车合计"].data_type == "n" and cells["运送人数"].data_type == "n"
+        assert all(c.data_type != "f" for c in row)
 
 
 def _departures_from_csv(plan_dir: Path) -> pd.Series:

@@ -294,3 +294,58 @@ def test_real_geodata_demo():
     assert len(d.workers) == 15_000 and d.workers["village_code"].str.startswith("500101").all()
     assert np.all(d.train_services["origin_station_id"] == "R-WZB") and 3 <= len(d.train_services) <= 6
     assert set(d.factories["arrival_station_id"]) <= set(inputs[3]["station_id"])
+
+
+def test_factories_kept_inside_their_county_polygon():
+    """A factory drawn across its county's border is turned back inside, a margin from the edge."""
+    import shapely
+
+    from planner.synth import BORDER_KM
+
+    sites = _sites()
+    # a square county around each site, the site 0.3 km from its east edge: most draws land outside
+    half = 0.05
+    polys = pd.DataFrame({
+        "county_code": sites["county_code"],
+        "geometry": [shapely.box(x - 2 * half + 0.003, y - half, x + 0.003, y + half) for x, y in zip(sites["lon"], sites["lat"])],
+    })
+    d = synthesize(_villages(), sites, _hubs(), _stations(), polys, seed=7, total_workers=300, counties=None,
+                   window_start=START, window_end=END, n_factories=60)
+    geoms = np.array([dict(zip(polys["county_code"], polys["geometry"]))[c] for c in d.factories["county_code"]])
+    pts = shapely.points(d.factories["lon"], d.factories["lat"])
+    assert shapely.contains(geoms, pts).all()
+    km = shapely.distance(shapely.boundary(geoms), pts) * 111.32 * np.cos(np.radians(d.factories["lat"].to_numpy()))
+    assert (km >= BORDER_KM * 0.99).all()  # 6-decimal rounding of the written positions
+    # the workers do not change when factories are moved: the generator draws nothing more
+    plain = synthesize(_villages(), sites, _hubs(), _stations(), seed=7, total_workers=300, counties=None,
+                       window_start=START, window_end=END, n_factories=60)
+    pd.testing.assert_frame_equal(d.workers, plain.workers)
+    assert (d.factories["lon"] != plain.factories["lon"]).any()
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[1] / "geodata/receiving/counties.gpkg").exists(),
+                    reason="shipped geodata not built yet")
+def test_full_municipality_factories_inside_their_province():
+    """The full scenario's 1,000 factories (seed 2020) lie in their own county and so their own province.
+
+    Before the fix F0986 (site in 上海 310116) was placed in 浙江 330421 and validate rejected it and
+    its 1,443 workers (county_province_mismatch).
+    """
+    import shapely
+
+    from planner.synth import load_inputs
+
+    inputs = load_inputs(Path(__file__).resolve().parents[1] / "geodata")
+    rc = inputs[4]
+    assert rc is not None
+    d = synthesize(*inputs, seed=2020, total_workers=2_000, counties=None, window_start=date(2020, 2, 14),
+                   window_end=date(2020, 3, 31), n_factories=1000)
+    f = d.factories
+    tree = shapely.STRtree(rc["geometry"].to_numpy())
+    pi, gi = tree.query(shapely.points(f["lon"], f["lat"]), predicate="intersects")
+    where = pd.Series(rc["county_code"].to_numpy()[gi], index=pi)
+    assert len(set(pi)) == len(f) and where.groupby(level=0).nunique().max() == 1  # in exactly one county
+    where = where[~where.index.duplicated()].sort_index()
+    assert (where.to_numpy() == f["county_code"].to_numpy()).all()
+    assert (where.str[:2].to_numpy() == f["county_code"].str[:2].to_numpy()).all()
+    assert f.loc[f["factory_id"] == "F0986", "province"].item() == "上海"

@@ -19,7 +19,7 @@ Stable formats: other tools write these files. Generated from `planner/schemas.p
 declarations (`planner/validate.py`, readers in `planner/io/readers.py`).
 
 ## Files, encodings, coordinates
-- **Tables** (workers, fleet, vehicle types, train services, risk calendar): CSV or Excel (`.xlsx`,
+- **Tables** (workers, fleet, the optional vehicle register `vehicles`, vehicle types, train services, risk calendar): CSV or Excel (`.xlsx`,
   first sheet or `sheet = "..."`).
 - **Places** (villages, hubs, factories, stations): CSV/Excel with `lon`/`lat` columns, or a
   GeoPackage (`.gpkg`, first layer or `layer = "..."`) or GeoJSON with Point geometries (which

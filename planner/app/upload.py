@@ -29,6 +29,7 @@ TABLE_NAMES: dict[str, str] = {
     "workers": "务工人员",
     "factories": "企业",
     "fleet": "车队",
+    "vehicles": "车辆登记（号牌、驾驶员）",
     "train_services": "专列车次",
     "risk_calendar": "风险等级日历",
     "vehicle_types": "车型",

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -33,6 +34,9 @@ from planner.check.structure import structure
 from planner.check.violations import COLUMNS, Violation, concat
 from planner.check.waits import waits
 from planner.scenario import Scenario
+
+if TYPE_CHECKING:
+    from planner.validate import ValidationResult
 
 # reported before the others: when they hold, the other findings are mostly their consequence
 FIRST_RULES = ("scenario_mismatch", "plan_format")
@@ -110,14 +114,26 @@ def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], r
 
 
 def check_plan_dir(plan_dir: Path, sc: Scenario, *, progress: Progress = None,
+                   validation: ValidationResult | None = None,
                    base: Path | None = None) -> CheckReport:
-    """Read the scenario's data (validated) and the plan directory, then check."""
-    from planner.loader import ensure_synth_data
-    from planner.validate import validate_scenario
+    """Read the plan directory and check it against the scenario's validated tables.
 
+    ``validation``: the result of :func:`planner.validate.validate_scenario` for
+    ``sc`` when the caller has just made it (``planner plan`` validated the same
+    files before solving: reading and validating them again would give the same
+    tables and cost time and memory at full scale). The tables are only read,
+    never changed. Without it (``planner check``) the scenario's data is read and
+    validated here, independently of whoever wrote the plan. ``base``: the plan
+    directory a replanned plan was made from (its locked trips are checked too).
+    """
     plan = read_plan(Path(plan_dir), require_manifest=False)
-    ensure_synth_data(sc, progress=progress)
-    val = validate_scenario(sc)
+    val = validation
+    if val is None:
+        from planner.loader import ensure_synth_data
+        from planner.validate import validate_scenario
+
+        ensure_synth_data(sc, progress=progress)
+        val = validate_scenario(sc)
     rej = val.rejected.get("workers")
     rows = set(rej["_row"].astype(int)) if rej is not None and len(rej) else set()
     return check_plan(plan, sc, val.tables, rows, progress=progress, base=base)

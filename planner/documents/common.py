@@ -84,6 +84,11 @@ class DocData:
     villages: pd.DataFrame
     townships: dict[str, str]
     tables: dict[str, pd.DataFrame]
+    #: name, id_number, phone of every worker row read (accepted and rejected), indexed by its input row
+    #: (``source_row`` of workers.csv): the exception lists name rejected rows too
+    people_by_row: pd.DataFrame | None = None
+    #: the vehicle register (``vehicles`` table) indexed by vehicle_id, empty when the scenario has none
+    vehicles: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def load_doc_data(plan_dir: Path, scenario_path: Path, *, progress=None) -> DocData:
@@ -114,7 +119,27 @@ def load_doc_data(plan_dir: Path, scenario_path: Path, *, progress=None) -> DocD
     places["REST"] = "服务区"
     factories = f.set_index(f["factory_id"].astype(str))
     townships = _township_names(sc)
-    return DocData(sc, plan, people, places, factories, v.set_index(v["village_code"].astype(str)), townships, t)
+    by_row = _people_by_row(w, val.rejected.get("workers"))
+    reg = t.get("vehicles")
+    vehicles = reg.set_index(reg["vehicle_id"].astype(str)) if reg is not None and len(reg) else pd.DataFrame()
+    return DocData(sc, plan, people, places, factories, v.set_index(v["village_code"].astype(str)), townships, t,
+                   by_row, vehicles)
+
+
+def _people_by_row(accepted: pd.DataFrame, rejected: pd.DataFrame | None) -> pd.DataFrame:
+    """name, id_number, phone of accepted and rejected worker rows, indexed by input row number."""
+    cols = ["name", "id_number", "phone"]
+    parts = []
+    for frame in (accepted, rejected):
+        if frame is None or "_row" not in frame.columns or not len(frame):
+            continue
+        part = pd.DataFrame({c: (frame[c].astype(str) if c in frame.columns else "") for c in cols})
+        part.index = frame["_row"].astype(int).to_numpy()
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts)
+    return out[~out.index.duplicated(keep="first")]
 
 
 def _township_names(sc: Scenario) -> dict[str, str]:
@@ -283,40 +308,195 @@ def ellipsis(text: str, max_chars: int) -> str:
     return text if len(text) <= max_chars else text[: max(max_chars - 1, 0)] + "…"
 
 
+#: Excel number formats of the cells :func:`write_excel` stores as dates and times
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+TIME_FORMAT = "hh:mm"
+
+
 def write_excel(path: Path, sheets: dict[str, pd.DataFrame], *, title: str,
-                finish: Callable[[object], None] | None = None) -> Path:
+                finish: Callable[[object], None] | None = None,
+                formats: dict[str, str] | None = None) -> Path:
     """Write sheets for printing: frozen header, filters, A4 landscape, header on every page.
 
     ``title`` goes in the printed page header. Sheet names are cut to Excel's 31
     characters. ``finish`` receives the xlsxwriter workbook after the sheets are
     written, to add more (charts) before the file is closed. Every string is
     stored as text (:data:`XLSX_OPTIONS`: a name typed as ``=HYPERLINK(...)`` is
-    never a formula). The file is written atomically (:func:`atomic_output`).
+    never a formula). Numbers are stored as numbers, ``datetime.date`` values
+    as dates, datetimes and Timestamps (timezone-free, local) as date-times,
+    ``datetime.time`` values as times; ``formats`` maps a column name to the
+    Excel number format of its dates or times (default :data:`DATE_FORMAT`,
+    :data:`DATETIME_FORMAT`, :data:`TIME_FORMAT`). Missing values are empty
+    cells. The file is written atomically (:func:`atomic_output`).
     """
+    import datetime as dt
+
+    import xlsxwriter
+
     path = Path(path)
-    with atomic_output(path) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter",
-                                                    engine_kwargs={"options": XLSX_OPTIONS}) as xw:
-        book = xw.book
+    formats = formats or {}
+    with atomic_output(path) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), XLSX_OPTIONS)
         head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+        fmt_cache: dict[str, object] = {}
+
+        def fmt(spec: str):  # noqa: ANN202 - an xlsxwriter Format
+            if spec not in fmt_cache:
+                fmt_cache[spec] = book.add_format({"num_format": spec})
+            return fmt_cache[spec]
+
         for name, frame in sheets.items():
-            sheet_name = name[:31]
-            frame.to_excel(xw, sheet_name=sheet_name, index=False)
-            ws = xw.sheets[sheet_name]
+            ws = book.add_worksheet(name[:31])
             for j, col in enumerate(frame.columns):
                 ws.write_string(0, j, str(col), head)
-                values = frame[col].astype(str)
-                width = max([len(str(col))] + [len(x) for x in values.head(500)]) if len(frame) else len(str(col))
+                _write_column(ws, j, frame[col], formats.get(str(col)), fmt, dt)
+                values = frame[col].head(500).map(_shown_text)
+                width = max([len(str(col))] + [len(x) for x in values]) if len(frame) else len(str(col))
                 ws.set_column(j, j, min(40, max(6, width * 1.6 + 2)))
             print_setup(ws, title, len(frame), len(frame.columns))
         if finish is not None:
             finish(book)
+        book.close()
     return path
+
+
+def as_dates(s: pd.Series) -> pd.Series:
+    """Text dates ('2020-02-14') as ``datetime.date`` values for a workbook; other text stays as it is."""
+    parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+    return pd.Series([d.date() if not pd.isna(d) else v for d, v in zip(parsed, s)], index=s.index, dtype=object)
+
+
+def local_naive(s: pd.Series) -> pd.Series:
+    """Plan times (timezone-aware) as local timezone-free Timestamps, for a workbook's date-time cells."""
+    s = pd.to_datetime(s)
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+    return s
+
+
+def _shown_text(v: object) -> str:
+    """About what a cell shows, for the column width."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT:
+        return ""
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d %H:%M")
+    return str(v)
+
+
+def _write_column(ws, j: int, s: pd.Series, spec: str | None, fmt, dt) -> None:  # noqa: ANN001
+    """One column of a sheet from row 1 on, each cell by the type of its value."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+        only_days = bool((s.dropna() == s.dropna().dt.normalize()).all())
+        f = fmt(spec or (DATE_FORMAT if only_days else DATETIME_FORMAT))
+        for i, v in enumerate(s, 1):
+            if pd.isna(v):
+                continue
+            ws.write_datetime(i, j, v.to_pydatetime(), f)
+        return
+    if pd.api.types.is_bool_dtype(s):
+        for i, v in enumerate(s, 1):
+            ws.write_boolean(i, j, bool(v))
+        return
+    if pd.api.types.is_numeric_dtype(s):
+        for i, v in enumerate(s, 1):
+            if not pd.isna(v):
+                ws.write_number(i, j, float(v) if isinstance(v, float) else int(v))
+        return
+    for i, v in enumerate(s, 1):
+        if v is None or v is pd.NaT:
+            continue
+        if isinstance(v, str):
+            if v:
+                ws.write_string(i, j, v)
+        elif isinstance(v, (pd.Timestamp, dt.datetime)):
+            if not pd.isna(v):
+                v = pd.Timestamp(v)
+                if v.tzinfo is not None:
+                    v = v.tz_convert("Asia/Shanghai").tz_localize(None)
+                ws.write_datetime(i, j, v.to_pydatetime(), fmt(spec or DATETIME_FORMAT))
+        elif isinstance(v, dt.date):
+            ws.write_datetime(i, j, dt.datetime(v.year, v.month, v.day), fmt(spec or DATE_FORMAT))
+        elif isinstance(v, dt.time):
+            ws.write_datetime(i, j, v, fmt(spec or TIME_FORMAT))
+        elif isinstance(v, bool):
+            ws.write_boolean(i, j, v)
+        elif isinstance(v, (int, float)):
+            if not (isinstance(v, float) and math.isnan(v)):
+                ws.write_number(i, j, v)
+        else:
+            ws.write_string(i, j, str(v))
 
 
 #: Lines a table cell of a PDF may take before it is cut with '…' (a row always fits a page).
 PDF_CELL_LINES = 4
 #: Printed lines a paragraph line of :meth:`CjkPdf.text` may take before it is cut.
 PDF_TEXT_LINES = 3
+
+
+#: parsed fonts kept for the next document of the process: (path, index) -> a pristine fpdf2 TTFFont
+_FONT_TEMPLATES: dict[tuple[str, int], object] = {}
+
+
+def _clone_font(src, pdf, fontkey: str):  # noqa: ANN001, ANN202 - fpdf2 TTFFont objects
+    """A fresh TTFFont for ``pdf`` sharing the parsed tables (cmap, widths, glyph ids) of ``src``.
+
+    Only the per-document parts are new: the fontTools font (opened lazily,
+    because the PDF output subsets it in place), the subset map and the counters.
+    """
+    from fontTools import ttLib
+    from fpdf.fonts import SubsetMap
+
+    new = object.__new__(type(src))
+    for cls in type(src).__mro__:
+        for slot in getattr(cls, "__slots__", ()):
+            if hasattr(src, slot):
+                setattr(new, slot, getattr(src, slot))
+    new.i = len(pdf.fonts) + 1
+    new.fontkey = fontkey
+    new.ttfont = ttLib.TTFont(src.ttffile, recalcTimestamp=False, fontNumber=src.collection_font_number, lazy=True)
+    new._hbfont = None
+    new.biggest_size_pt = 0
+    new.missing_glyphs = []
+    new.subset = SubsetMap(new)
+    return new
+
+
+def add_cached_font(pdf, family: str, path: str, index: int) -> None:  # noqa: ANN001 - an fpdf2 FPDF
+    """``pdf.add_font(family, fname=path, collection_font_number=index)``, parsing the font once per process.
+
+    Parsing the CJK font's cmap and widths takes about 0.3 s a document; the
+    first document parses it, the next ones reuse the parsed tables. Falls back
+    to a plain ``add_font`` if this fpdf2 version's font objects differ.
+    """
+    key = (str(path), int(index))
+    fontkey = family.lower()
+    tpl = _FONT_TEMPLATES.get(key)
+    if tpl is not None:
+        try:
+            pdf.fonts[fontkey] = _clone_font(tpl, pdf, fontkey)
+            if getattr(tpl, "is_cff", False) and getattr(tpl, "is_cid_keyed", False):
+                pdf._set_min_pdf_version("1.6")  # noqa: SLF001 - what add_font does for CID-keyed CFF fonts
+            return
+        except Exception:  # noqa: BLE001 - another fpdf2 version: parse the font as usual
+            _FONT_TEMPLATES.pop(key, None)
+            pdf.fonts.pop(fontkey, None)
+    pdf.add_font(family, fname=path, collection_font_number=index)
+    try:
+        _FONT_TEMPLATES[key] = _clone_font(pdf.fonts[fontkey], pdf, fontkey)
+    except Exception:  # noqa: BLE001 - no cache, every document parses the font
+        pass
+
+
+#: placeholder fpdf2 replaces by the number of pages when the PDF is written
+PAGES_ALIAS = "{nb}"
+
+
+def page_label(page: int) -> str:
+    """The footer's page number: '第 3 页 / 共 {nb} 页' (the total filled in by fpdf2 at output)."""
+    return f"第 {page} 页 / 共 {PAGES_ALIAS} 页"
 
 
 class CjkPdf:
@@ -334,13 +514,24 @@ class CjkPdf:
         path, index = cjk_font()
         self.pdf = FPDF(orientation="L", unit="mm", format="A4")
         self.pdf.set_auto_page_break(auto=True, margin=12)
-        self.pdf.add_font("cjk", fname=path, collection_font_number=index)
-        bold = path.replace("Regular", "Bold")
-        self.pdf.add_font("cjk", style="B", fname=bold if Path(bold).is_file() else path,
-                          collection_font_number=index)
+        # one face only: fpdf2 embeds (and subsets) every face added, used or not; headings use size and fill
+        add_cached_font(self.pdf, "cjk", path, index)
         self.pdf.set_title(ellipsis(title, 200))
         self.pdf.set_font("cjk", size=9)
         self.title = title
+        self._char_widths: dict[tuple[str, float], dict[str, float]] = {}
+        #: text before the page number in the footer of every page ("第 N 页 / 共 M 页")
+        self.footer_prefix = ""
+        self.pdf.alias_nb_pages(PAGES_ALIAS)
+        self.pdf.footer = self._footer  # fpdf2 calls self.footer() at the end of each page
+
+    def _footer(self) -> None:
+        p = self.pdf
+        p.set_y(-10)
+        p.set_font("cjk", size=7)
+        prefix = f"{self.footer_prefix}　" if self.footer_prefix else ""
+        p.cell(0, 5, self.fit(prefix, p.epw - 30) + page_label(p.page_no()), align="C")
+        p.set_font("cjk", size=9)
 
     def fit(self, text: str, width: float, max_lines: int = 1) -> str:
         """``text`` cut with '…' so that it fills at most ``max_lines`` lines of ``width`` mm in the current font.
@@ -390,34 +581,117 @@ class CjkPdf:
         self.pdf.set_font("cjk", size=9)
 
     def text(self, text: str) -> None:
-        """A paragraph; each of its lines is cut after :data:`PDF_TEXT_LINES` printed lines."""
-        lines = [self.fit(line, self.pdf.epw, PDF_TEXT_LINES) for line in str(text).split("\n")]
-        self.pdf.multi_cell(0, 5, "\n".join(lines), new_x="LMARGIN", new_y="NEXT")
+        """A paragraph; each of its lines is cut after :data:`PDF_TEXT_LINES` printed lines.
+
+        Lines are broken by :meth:`wrap` and drawn directly (a new page when the
+        bottom margin is reached), much faster than fpdf2's ``multi_cell``.
+        """
+        p = self.pdf
+        size = p.font_size_pt
+        line_h = 5.0
+        bottom = p.h - p.b_margin
+        y = p.get_y()
+        for para in str(text).split("\n"):
+            for line in self.wrap(para, p.epw, PDF_TEXT_LINES, size=size):
+                if y + line_h > bottom:
+                    p.add_page()
+                    p.set_font("cjk", size=size)
+                    y = p.get_y()
+                if line:
+                    p.text(p.l_margin + p.c_margin, y + line_h * 0.72, line)
+                y += line_h
+        p.set_xy(p.l_margin, y)
 
     def table(self, frame: pd.DataFrame, widths: list[float] | None = None, *, size: float = 8,
               max_lines: int = PDF_CELL_LINES) -> None:
         """A table of ``frame`` (all cells as text); the header row repeats after a page break.
 
-        Each cell is cut with '…' after ``max_lines`` lines of its column.
+        Each cell is cut with '…' after ``max_lines`` lines of its column. The
+        table is drawn directly (cell borders and text lines, lines broken by
+        :meth:`wrap` from cached glyph widths): fpdf2's own table lays out every
+        cell with its full line breaker, about 50 times slower on a list of
+        thousands of people.
         """
-        self.pdf.set_font("cjk", size=size)
+        p = self.pdf
+        p.set_font("cjk", size=size)
         cols = [str(c) for c in frame.columns]
-        usable = self.pdf.epw
         if widths is None:
             widths = [1.0] * len(cols)
         total = sum(widths)
-        col_widths = tuple(usable * w / total for w in widths)
-        with self.pdf.table(col_widths=col_widths, repeat_headings=1, line_height=size * 0.55,
-                            text_align="LEFT", first_row_as_headings=True) as t:
-            row = t.row()
-            for c, w in zip(cols, col_widths):
-                row.cell(self.fit(c, w, max_lines))
-            for values in frame.astype(str).itertuples(index=False):
-                row = t.row()
-                for x, w in zip(values, col_widths):
-                    row.cell("" if x in ("nan", "None", "NaT") else self.fit(x, w, max_lines))
-        self.pdf.set_font("cjk", size=9)
-        self.pdf.ln(2)
+        col_widths = [p.epw * w / total for w in widths]
+        line_h = size * 0.55
+        pad = p.c_margin
+
+        def lines_of(values: list[str], style: str) -> tuple[list[list[str]], float]:
+            p.set_font("cjk", style=style, size=size)
+            cells = [self.wrap(v, w, max_lines, style=style, size=size) for v, w in zip(values, col_widths)]
+            return cells, max(len(c) for c in cells) * line_h + 2 * pad * 0.5 if cells else line_h
+
+        head_cells, head_h = lines_of(cols, "")
+
+        def draw(cells: list[list[str]], h: float, style: str, fill: bool) -> None:
+            p.set_font("cjk", style=style, size=size)
+            x0, y0 = p.l_margin, p.get_y()
+            x = x0
+            for lines, w in zip(cells, col_widths):
+                p.rect(x, y0, w, h, style="DF" if fill else "D")
+                for k, line in enumerate(lines):
+                    if line:
+                        p.text(x + pad, y0 + pad * 0.5 + line_h * k + line_h * 0.78, line)
+                x += w
+            p.set_xy(x0, y0 + h)
+
+        p.set_fill_color(230, 236, 244)
+        p.set_draw_color(120, 120, 120)
+        p.set_line_width(0.2)
+        bottom = p.h - p.b_margin
+        if p.get_y() + head_h + line_h * 2 > bottom:
+            p.add_page()
+        draw(head_cells, head_h, "", True)
+        for values in frame.astype(str).itertuples(index=False):
+            texts = ["" if x in ("nan", "None", "NaT", "<NA>") else x for x in values]
+            cells, h = lines_of(texts, "")
+            if p.get_y() + h > bottom:
+                p.add_page()
+                draw(head_cells, head_h, "", True)
+            draw(cells, h, "", False)
+        p.set_font("cjk", size=9)
+        p.ln(2)
+
+    def wrap(self, text: str, width: float, max_lines: int, *, style: str = "", size: float | None = None) -> list[str]:
+        """``text`` broken into the lines of a ``width`` mm cell (at most ``max_lines``, the last cut with '…').
+
+        Breaks between any two characters (Chinese text has no spaces), at
+        line breaks in ``text``, and keeps at least one character per line.
+        Glyph widths come from the font and are cached.
+        """
+        size = size or self.pdf.font_size_pt
+        room = max(width - 2 * self.pdf.c_margin, 1.0)
+        cw = self._char_widths.setdefault((style, size), {})
+        def w(ch: str) -> float:
+            v = cw.get(ch)
+            if v is None:
+                v = cw[ch] = self.pdf.get_string_width(ch)
+            return v
+        every: list[str] = []
+        for para in str(text).split("\n"):
+            line: list[str] = []
+            used = 0.0
+            for ch in para:
+                cwid = w(ch)
+                if line and used + cwid > room:
+                    every.append("".join(line))
+                    line, used = [], 0.0
+                line.append(ch)
+                used += cwid
+            every.append("".join(line))
+        out = every[:max_lines]
+        if len(every) > max_lines and out:
+            last, ell = out[-1], w("…")
+            while last and sum(w(c) for c in last) + ell > room:
+                last = last[:-1]
+            out[-1] = last + "…"
+        return out or [""]
 
     def signatures(self, labels: list[str]) -> None:
         """Lines to sign on, one per label, with a time line."""

@@ -33,7 +33,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.documents.common import CjkPdf, DocData, DocumentBatch, local_time, mask_id, write_excel
+from planner.documents.common import (
+    CjkPdf,
+    DocData,
+    DocumentBatch,
+    as_dates,
+    local_naive,
+    local_time,
+    mask_id,
+    write_excel,
+)
 from planner.plan_format import trunk_trips
 
 log = logging.getLogger(__name__)
@@ -117,9 +126,9 @@ def arrivals(data: DocData, *, full_id: bool = False) -> pd.DataFrame:
     legs = plan.legs.merge(inter, on="trip_id", how="inner", suffixes=("", "_trip"))
     stations = station_table(data)
     region = place_region(data, stations)
-    kinds = plan.stops.drop_duplicates(["trip_id", "place_id"], keep="last").set_index(["trip_id", "place_id"])
-    kind = [_text(kinds["place_kind"].get((t, p), "")) if (t, p) in kinds.index else ""
-            for t, p in zip(legs["trip_id"], legs["alight_place_id"])]
+    stops = plan.stops.drop_duplicates(["trip_id", "place_id"], keep="last")
+    kinds = {(t, p): _text(k) for t, p, k in zip(stops["trip_id"], stops["place_id"], stops["place_kind"])}
+    kind = [kinds.get((t, p), "") for t, p in zip(legs["trip_id"], legs["alight_place_id"])]
     legs["dest_kind"] = kind
     # the inter-provincial leg ends at a factory gate or an arrival station
     is_dest = legs["dest_kind"].isin(["factory", "station"]) | legs["alight_place_id"].isin(region.keys())
@@ -237,12 +246,32 @@ def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *
         if store is not None and len(vehicles) and "行程号" in vehicles.columns:
             per_trip = _trip_counts(data, sub, store)
             sheet_vehicles = vehicles.assign(实到=vehicles["行程号"].map(per_trip).fillna(""))
-        sheets = {"到达车辆": sheet_vehicles, "到达人员": passengers}
+        sheets = {"到达车辆": excel_vehicles(sheet_vehicles, sub), "到达人员": excel_passengers(passengers)}
         batch.write(xlsx, lambda p, sheets=sheets, title=title: write_excel(p, sheets, title=title))
         batch.write(pdf, lambda p, title=title, sub=sub, vehicles=vehicles, passengers=passengers:
                     _write_pdf(p, title, sub, vehicles, passengers, lines))
         log.info("arrival manifest for one province: %d vehicles, %d people", len(vehicles), len(passengers))
     return batch.result()
+
+
+def excel_vehicles(vehicles: pd.DataFrame, legs: pd.DataFrame) -> pd.DataFrame:
+    """The 到达车辆 sheet with dates and times as Excel values (the frame keeps text for the app and the PDF)."""
+    out = vehicles.copy()
+    if not len(out):
+        return out
+    first = legs.groupby(["trip_id", "alight_place_id"], sort=False).head(1)
+    out["到达日期"] = as_dates(out["到达日期"])
+    out["出发时间"] = local_naive(first["depart"]).to_numpy()
+    out["预计到达时间"] = local_naive(first["arrive"]).to_numpy()
+    return out
+
+
+def excel_passengers(passengers: pd.DataFrame) -> pd.DataFrame:
+    """The 到达人员 sheet with 到达日期 and 证明日期 as Excel dates."""
+    out = passengers.copy()
+    for col in ("到达日期", "证明日期"):
+        out[col] = as_dates(out[col].astype(str).str[:10].where(out[col].astype(str) != "", ""))
+    return out
 
 
 def handover_lines(data: DocData, legs: pd.DataFrame, store) -> dict[tuple[str, str], str]:  # noqa: ANN001

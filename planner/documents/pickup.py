@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from planner.plan_format import TZ
-from planner.documents.common import CjkPdf, DocData, DocumentBatch, mask_id, write_excel
+from planner.documents.common import CjkPdf, DocData, DocumentBatch, as_dates, mask_id, write_excel
 
 DOC_NAME = "乘车人员名单"
 
@@ -143,6 +143,18 @@ def pickup_rows(data: DocData, township_code: str) -> pd.DataFrame:
     return df[COLUMNS]
 
 
+def excel_typed(rows: pd.DataFrame) -> pd.DataFrame:
+    """A day's rows for the workbook: 序号 a number, 日期 a date, 上车时间 a time (columns and order unchanged)."""
+    import datetime as dt
+
+    out = rows.copy()
+    out["序号"] = pd.to_numeric(out["序号"], errors="coerce").astype("Int64")
+    out["日期"] = as_dates(out["日期"])
+    out["上车时间"] = [dt.time(int(x[:2]), int(x[3:5])) if re.fullmatch(r"\d{2}:\d{2}", str(x)) else x
+                     for x in out["上车时间"]]
+    return out
+
+
 def _groups_text(day_rows: pd.DataFrame) -> list[str]:
     """One line per (time, pick-up point, trip) with its head-count, in list order."""
     lines = []
@@ -160,21 +172,11 @@ def _write_pdf(path: Path, data: DocData, code: str, frame: pd.DataFrame) -> Pat
         pdf.page()
         pdf.heading(f"{label}：本计划无安排乘车人员")
         return pdf.save(path)
-    current = {"day": ""}
-    fpdf = pdf.pdf
-
-    def footer() -> None:
-        # township, day and page number on every page, so loose pages can be put back in order
-        fpdf.set_y(-10)
-        fpdf.set_font("cjk", size=7)
-        fpdf.cell(0, 5, pdf.fit(f"{DOC_NAME}　{label}　{current['day']}　第 {fpdf.page_no()} 页", fpdf.epw),
-                  align="C")
-        fpdf.set_font("cjk", size=9)
-
-    fpdf.footer = footer  # fpdf2 calls self.footer() at the end of each page
+    # township, day and page number on every page, so loose pages can be put back in order
+    pdf.footer_prefix = f"{DOC_NAME}　{label}"
     for day, rows in frame.groupby("日期", sort=False):
         pdf.page()  # closes the previous page, whose footer still shows the previous day
-        current["day"] = str(day)
+        pdf.footer_prefix = f"{DOC_NAME}　{label}　{day}"
         pdf.heading(f"乡镇：{label}    日期：{day}    乘车人数：{len(rows)} 人")
         pdf.text("上车点汇总：\n" + "\n".join(_groups_text(rows)))
         table = rows[PDF_COLUMNS].copy()
@@ -240,7 +242,7 @@ def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None
         if frame.empty:
             sheets = {"乘车人员名单": frame}
         else:
-            sheets = {day: rows for day, rows in frame.groupby("日期", sort=False)}
+            sheets = {day: excel_typed(rows) for day, rows in frame.groupby("日期", sort=False)}
         finish = list_info_writer(code, data.plan.plan_id)
         batch.write(xlsx, lambda p, sheets=sheets, label=label, finish=finish:
                     write_excel(p, sheets, title=f"{DOC_NAME} {label}", finish=finish))

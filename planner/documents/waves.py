@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.documents.common import CjkPdf, DocData, DocumentBatch, print_setup, write_excel
+from planner.documents.common import CjkPdf, DocData, DocumentBatch, as_dates, print_setup, write_excel
 from planner.documents.manifest import day_label, place_region, station_table
 from planner.plan_format import first_pickup, trunk_trips
 from planner.vocab import reason_labels
@@ -271,7 +271,10 @@ def write_wave_plan(data: DocData, out_dir: Path, county: str | None = None) -> 
 
 
 def _write_excel(path: Path, t: WaveTables, title: str) -> Path:
-    sheets = {"每日汇总": t.daily, "按日按枢纽": t.by_hub, "未安排原因": t.reasons}
+    # days as Excel dates (the tables keep text dates for the app and the PDF)
+    daily = t.daily.assign(日期=as_dates(t.daily["日期"]))
+    by_hub = t.by_hub.assign(日期=as_dates(t.by_hub["日期"])) if len(t.by_hub) else t.by_hub
+    sheets = {"每日汇总": daily, "按日按枢纽": by_hub, "未安排原因": t.reasons}
     if len(t.bound):
         sheets["运力上界"] = t.bound
     return write_excel(path, sheets, title=title, finish=lambda book: _add_charts(book, t, title))

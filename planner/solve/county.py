@@ -34,6 +34,17 @@ from planner.solve.records import PlanParts, stop
 from planner.vocab import OCCUPANCY_RULES
 
 
+#: A pick-up coach sent by :meth:`CountyPlanner._sweep_direct` fills at least this share of its seats
+#: (unless someone on it is on their last day): a coach away for days is not spent on a few people.
+SWEEP_MIN_FILL = 0.6
+#: ... and at least this share when at least :data:`SWEEP_IDLE_SHARE` of the county's coaches stand
+#: free for the day's first pick-up: such a coach is back (about 2-3 days) before the fleet binds.
+SWEEP_LOW_FILL = 1 / 3
+SWEEP_IDLE_SHARE = 0.5
+#: Seed villages (the fullest groups) whose coach loads the sweep packs and compares, per coach sent.
+SWEEP_CANDIDATES = 8
+
+
 @dataclass
 class Vehicle:
     """A coach or feeder bus of the county, and when it is next free at its base."""
@@ -107,6 +118,16 @@ class Load:
     urgency: int
 
 
+@dataclass
+class _SweepArea:
+    """One destination area's waiting people during the idle-coach sweep."""
+
+    members: list[int]
+    pos: dict[str, int]  # village -> row of ``near``
+    near: np.ndarray  # feeder minutes between the area's villages
+    tried: set[str] = field(default_factory=set)  # seed villages whose load no coach could take
+
+
 class CountyPlanner:
     """Plans one county. See the module docstring for the method."""
 
@@ -128,6 +149,7 @@ class CountyPlanner:
         # keeps a municipality-wide run from spending hours on it
         self.cpsat_left = self.sc.solver.cpsat_budget_per_county_s
         self.blocked: dict[int, str] = {}  # unit -> the limit that kept it home on its last try
+        self._feeders_bound = False  # today's hub wave left a load for want of a feeder
         self._setup_fleet()
 
     # ----------------------------------------------------------------- fleet
@@ -215,6 +237,9 @@ class CountyPlanner:
                     self._fail(uid, ctx.why_late[uid])
             loads = self._choose_loads(d, pool)
             sent = self._dispatch(d, loads)
+            if self._feeders_bound:
+                # coaches stand idle while the feeders cannot bring everyone: they collect themselves
+                sent |= self._sweep_direct(d, pool, sent)
             for area_units in pool.values():
                 area_units[:] = [x for x in area_units if x not in sent]
             # drop units whose last day has passed
@@ -321,6 +346,7 @@ class CountyPlanner:
         village and coach.
         """
         sent: set[int] = set()
+        self._feeders_bound = False
         day = self.p.days[d]
         cap_hub = int(self.p.hubs.loc[self.terminal]["daily_capacity_people"]) if self.terminal else 0
         hub_people = self.ctx.hub_used.get((self.terminal, d), 0)
@@ -356,6 +382,7 @@ class CountyPlanner:
             if self._send_direct(d, ld, reserved - {coach.vehicle_id}):
                 sent.update(ld.units)
                 went.add(id(ld))
+        self._feeders_bound = len(went) < len(wave)
         if len(went) < len(wave):
             # a coach stood reserved for a load the feeders could not bring: the feeders bound
             for ld in no_coach:
@@ -398,8 +425,13 @@ class CountyPlanner:
             here = nxt
         return order
 
-    def _send_direct(self, d: int, ld: Load, reserved: set[str]) -> bool:
-        """A township-direct coach: pick up at the villages, then straight to the factories."""
+    def _send_direct(self, d: int, ld: Load, reserved: set[str], *, note: bool = True, later: bool = False) -> bool:
+        """A township-direct coach: pick up at the villages, then straight to the factories.
+
+        With ``later``, when no coach is free for the first pick-up of the day, the coach free
+        soonest leaves when it is free, if it leaves the last village by
+        ``fleet.latest_coach_depart_time``.
+        """
         sc = self.sc
         day = self.p.days[d]
         rule = self._rule_for(ld.factories, d)
@@ -407,8 +439,11 @@ class CountyPlanner:
         first_pick = at(day, sc.fleet.direct_first_pickup_time)
         leave_base = first_pick - timedelta(minutes=self._feeder_minutes(self.terminal, villages[0]) + 1)
         coach = self._pick_coach(leave_base, ld.people, rule, reserved)
+        if coach is None and later:
+            return self._send_direct_later(d, ld, rule, villages, leave_base, reserved)
         if coach is None:
-            self._note(ld.units, "no_coach_free")
+            if note:
+                self._note(ld.units, "no_coach_free")
             return False
         if self._build_coach(d, ld, coach, rule, leave_base, villages, direct=True):
             return True
@@ -418,6 +453,118 @@ class CountyPlanner:
         if day_start <= leave_base:
             return False
         return self._build_coach(d, ld, coach, rule, day_start, villages, direct=True)
+
+    def _send_direct_later(self, d: int, ld: Load, rule: str, villages: list[str], leave_base: datetime,
+                           reserved: set[str]) -> bool:
+        """A pick-up coach leaving the terminal when the coach free soonest (after ``leave_base``) is free."""
+        latest = at(self.p.days[d], self.sc.fleet.latest_coach_depart_time)
+        free = [v for v in self.coaches
+                if v.vehicle_id not in reserved and v.seats[rule] >= ld.people and v.free_at <= latest]
+        if not free:
+            return False
+        coach = min(free, key=lambda v: (v.free_at, v.seats[rule], v.vehicle_id))
+        depart = ceil_minute(max(leave_base, coach.free_at))
+        route = self._coach_route(d, ld, coach, depart, villages)
+        if route is None or route.route.departs[len(villages)] > latest:
+            return False
+        self._write_coach(d, ld, coach, route, villages, direct=True)
+        return True
+
+    def _sweep_direct(self, d: int, pool: dict[int, list[int]], sent: set[int]) -> set[int]:
+        """Idle coaches collect at the villages themselves when the feeders bound today.
+
+        For each destination area, the people still waiting are grouped around a seed village
+        with its nearest villages (at most ``fleet.max_pickup_stops`` pick-ups, any township);
+        the best such coach load (packed as usual: seats, ``max_drop_factories``) over all
+        areas goes as a pick-up coach straight to the factories (:meth:`_send_direct`): loads
+        holding someone on their last day first (earliest deadline first, as everywhere in the
+        dispatch), then the fullest. A load goes when it fills at least :data:`SWEEP_MIN_FILL`
+        of the seats (:data:`SWEEP_LOW_FILL` while half the coaches stand free), or when
+        someone on it is on their last day. The sweep runs after today's hub coaches have been
+        given their coaches and feeders, so it only uses coaches nothing else needs today (free
+        for the first pick-up, or the coach free soonest later in the day). Returns the units
+        sent.
+        """
+        ctx, sc = self.ctx, self.sc
+        out: set[int] = set()
+        if self.terminal is None or not self.coaches:
+            return out
+        latest = at(self.p.days[d], sc.fleet.latest_coach_depart_time)
+        first_pick = at(self.p.days[d], sc.fleet.direct_first_pickup_time)
+        idle = sum(v.free_at <= first_pick for v in self.coaches)
+        min_fill = SWEEP_LOW_FILL if idle >= SWEEP_IDLE_SHARE * len(self.coaches) else SWEEP_MIN_FILL
+        areas: dict[int, _SweepArea] = {}
+        for area in sorted(pool):
+            members = [x for x in pool[area] if x not in sent and not self._area_closed(ctx.factory[x], d)]
+            if members:
+                villages = sorted({ctx.village[x] for x in members})
+                areas[area] = _SweepArea(members, {v: i for i, v in enumerate(villages)},
+                                         self._feeder_matrix(villages))
+        best = {area: self._sweep_candidate(d, area, st, min_fill) for area, st in areas.items()}
+        while any(v.free_at <= latest for v in self.coaches):
+            ready = [(c[0], -area) for area, c in best.items() if c is not None]
+            if not ready:
+                break
+            _key, neg = max(ready)
+            area = -neg
+            st = areas[area]
+            _k, seed, ld = best[area]
+            if self._send_direct(d, ld, set(), note=False, later=True):
+                out.update(ld.units)
+                gone = set(ld.units)
+                st.members = [x for x in st.members if x not in gone]
+            else:
+                st.tried.add(seed)
+            best[area] = self._sweep_candidate(d, area, st, min_fill)
+        return out
+
+    def _sweep_candidate(self, d: int, area: int, st: _SweepArea, min_fill: float) -> tuple | None:
+        """The best pick-up coach load of one area's waiting people (see :meth:`_sweep_direct`).
+
+        (key, seed village, load), or None when no load of the area may go.
+        """
+        ctx, sc = self.ctx, self.sc
+        if not st.members:
+            return None
+        rule = self._rule_for(sorted({ctx.factory[x] for x in st.members}), d)
+        cap = self.coach_cap[rule]
+        if cap <= 0:
+            return None
+        n_stops = sc.fleet.max_pickup_stops
+        by_v: dict[str, list[int]] = {}
+        for x in st.members:
+            by_v.setdefault(ctx.village[x], []).append(x)
+        here = sorted(by_v)
+        idx = np.array([st.pos[v] for v in here])
+        people_v = np.array([sum(int(ctx.size[x]) for x in by_v[v]) for v in here])
+        groups = []
+        for i, seed in enumerate(here):
+            if seed in st.tried:
+                continue
+            row = st.near[idx[i], idx]
+            order = np.lexsort((np.arange(len(here)), row))[:n_stops]
+            if i not in order:  # ties at distance 0: the seed itself always calls
+                order = np.concatenate(([i], order[:n_stops - 1]))
+            vills = [here[j] for j in order]
+            urgent = any(int(ctx.latest[x]) <= d for v in vills for x in by_v[v])
+            groups.append((int(min(cap, people_v[order].sum())), seed, vills, urgent))
+        groups.sort(key=lambda g: (-g[0], g[1]))
+        # the fullest groups, and the fullest of those holding someone on their last day
+        picked = groups[:SWEEP_CANDIDATES] + [g for g in groups[SWEEP_CANDIDATES:] if g[3]][:SWEEP_CANDIDATES]
+        best = None
+        k = sc.fleet.max_drop_factories
+        for _n, seed, vills, _u in picked:
+            units = [x for v in vills for x in by_v[v]]
+            for b in pack_area(units, ctx.size, ctx.factory, ctx.sort_key, cap, k, village=ctx.village):
+                last = min(int(ctx.latest[x]) for x in b.units)
+                if last <= d or b.load >= min_fill * cap:
+                    key = (last <= d, b.load, -last)
+                    if best is None or key > best[0]:
+                        best = (key, seed, b)
+        if best is None:
+            return None
+        key, seed, b = best
+        return key, seed, Load(list(b.units), b.load, sorted(b.factories), area, -key[2])
 
     def _send_hub_wave(self, d: int, wave: list[tuple[Load, Vehicle]]) -> list[Load]:
         """Feeder runs timed to their coaches, then the coaches; returns the loads sent.

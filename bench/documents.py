@@ -1,0 +1,115 @@
+"""Benchmark: the documents of a plan (Excel + PDF), one township list, one province manifest, every document.
+
+Reads the plan and its scenario once (``load_doc_data``, timed on its own),
+then times, in this process, CPU seconds (user + system, from getrusage) and
+wall seconds of:
+
+1. ``township``: one township's pick-up list (``--township``, default the
+   township with the most planned workers);
+2. ``manifest``: one province's arrival manifest (``--province``, default the
+   province with the most arrivals);
+3. ``all``: every document the demo has, as ``planner export --all-townships
+   --all-provinces --wave-plan --exceptions --boarding-sheets`` writes them
+   (pick-up lists, manifests, the wave plan, exception lists per township and
+   county, boarding sheets per township), with the file count and size.
+
+Run (the demo plan first: planner plan scenarios/demo-wanzhou.toml --out /tmp/demo):
+    nice .venv/bin/python bench/documents.py --plan /tmp/demo --scenario scenarios/demo-wanzhou.toml \\
+        --out /tmp/docs-bench [--only township,manifest,all] [--json results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from planner.documents.common import load_doc_data  # noqa: E402
+
+
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(label: str, fn: Callable[[], list[Path]], results: dict) -> list[Path]:
+    c0, w0 = cpu(), time.perf_counter()
+    paths = fn()
+    c, w = cpu() - c0, time.perf_counter() - w0
+    size = sum(p.stat().st_size for p in paths if p.is_file())
+    results[label] = {"cpu_s": round(c, 2), "wall_s": round(w, 2), "files": len(paths), "mb": round(size / 1e6, 1)}
+    print(f"{label:10s} cpu {c:7.2f} s  wall {w:7.2f} s  files {len(paths):4d}  {size / 1e6:6.1f} MB", flush=True)
+    return paths
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--plan", required=True, type=Path)
+    ap.add_argument("--scenario", required=True, type=Path)
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--township")
+    ap.add_argument("--province")
+    ap.add_argument("--only", default="township,manifest,all")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    results: dict = {"load_avg": os.getloadavg()[0]}
+
+    data = None
+
+    def load() -> list[Path]:
+        nonlocal data
+        data = load_doc_data(args.plan, args.scenario)
+        return []
+
+    timed("load", load, results)
+    assert data is not None
+    w = data.plan.workers
+    planned = w[w["status"] == "planned"]
+    township = args.township or str(planned["township_code"].value_counts().index[0])
+
+    from planner.documents.manifest import arrivals, write_manifests
+    from planner.documents.pickup import write_pickup_lists
+
+    if "township" in only:
+        timed("township", lambda: write_pickup_lists(data, args.out / "one", [township]), results)
+    if "manifest" in only:
+        province = args.province or str(arrivals(data)["province"].value_counts().index[0])
+        timed("manifest", lambda: write_manifests(data, args.out / "one", province), results)
+        results["manifest"]["province"] = province
+    if "all" in only:
+        from planner.documents.boarding import boarding_codes, write_boarding_sheets
+        from planner.documents.exceptions import exception_codes, write_exception_lists
+        from planner.documents.waves import write_wave_plan
+
+        out = args.out / "all"
+
+        def everything() -> list[Path]:
+            paths: list[Path] = []
+            codes = sorted(planned["township_code"].astype(str).unique())
+            paths += write_pickup_lists(data, out, codes)
+            paths += write_manifests(data, out, None)
+            paths += write_wave_plan(data, out, None)
+            paths += write_exception_lists(data, out, exception_codes(data, all_townships=True))
+            paths += write_boarding_sheets(data, out, boarding_codes(data, all_townships=True))
+            return paths
+
+        timed("all", everything, results)
+    results["township_code"] = township
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

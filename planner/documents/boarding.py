@@ -1,0 +1,376 @@
+"""Boarding sheets (乘车单), one per vehicle run, for the vehicle door.
+
+A *vehicle run* is a passenger trip that takes people on in the villages: a
+feeder run to a hub, or a township-direct coach. For each township (9-digit
+code) or county (6-digit code) :func:`write_boarding_sheets` writes
+``乘车单_<code>.xlsx`` (one sheet per run) and ``乘车单_<code>.pdf`` (one page, or
+more, per run) with the runs that pick up at least one worker of that township
+or county. Each sheet is the list for the door, so it names every rider of the
+run, also riders of a neighbouring township who share it.
+
+Per run: trip, vehicle id and type, plate and drivers with phones from the
+vehicle register (the scenario's optional ``vehicles`` table; blank lines to fill
+in by hand without it), the group leader (the plan's ``leader_worker_id`` of the
+trip, or for a feeder the riders named leader of their onward coach) with phone,
+the stops with times and head-counts, then the riders by stop: seat, name,
+masked ID number, phone, worker id, 上车确认, 体温, and the onward vehicle
+(trip, departure from the hub, destination). Times in the workbook are Excel
+date-times, counts and numbers are numbers; no cell is a formula.
+
+The township pick-up list (``乘车人员名单``, read back by ``planner boarding
+import``) is unchanged; these sheets are a separate document.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from planner.documents.common import (
+    XLSX_OPTIONS,
+    CjkPdf,
+    DocData,
+    DocumentBatch,
+    atomic_output,
+    ellipsis,
+    excel_safe_text,
+    mask_id,
+)
+from planner.documents.pickup import _destination
+from planner.plan_format import TZ
+
+DOC_NAME = "乘车单"
+BLANK = "________________"
+VILLAGE_KINDS = ("village", "pickup")
+STOP_COLUMNS = ["站序", "上车点/停靠点", "到达", "出发", "上车人数", "下车人数"]
+RIDER_COLUMNS = ["序号", "上车点", "上车时间", "座位", "姓名", "身份证号", "电话", "人员编号", "上车确认", "体温",
+                 "换乘车次", "枢纽发车", "目的地"]
+PDF_RIDER_WIDTHS = [0.6, 2.6, 1.0, 0.7, 1.3, 2.4, 1.9, 1.4, 1.1, 0.9, 1.6, 1.3, 2.8]
+KIND_NAMES = {"village": "村", "pickup": "上车点", "hub": "枢纽", "station": "到达站", "factory": "厂门",
+              "rest": "服务区"}
+_SAFE_CODE = re.compile(r"^[0-9A-Za-z_-]+$")
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    s = str(value)
+    return "" if s in ("nan", "None", "NaT", "<NA>") else s
+
+
+def _local(ts: object) -> pd.Timestamp | None:
+    """A plan time as a local, timezone-free Timestamp (for Excel), or None."""
+    if ts is None or (not isinstance(ts, pd.Timestamp) and _text(ts) == ""):
+        return None
+    t = pd.Timestamp(ts)
+    if pd.isna(t):
+        return None
+    if t.tzinfo is not None:
+        t = t.tz_convert(TZ).tz_localize(None)
+    return t
+
+
+def _hhmm(ts: pd.Timestamp | None, with_day: bool = False) -> str:
+    if ts is None or pd.isna(ts):
+        return ""
+    return ts.strftime("%m-%d %H:%M") if with_day else ts.strftime("%H:%M")
+
+
+def _seat_key(seat: str) -> tuple[int, str]:
+    m = re.match(r"^\s*(\d+)\s*([A-Za-z]*)\s*$", seat or "")
+    return (int(m.group(1)), m.group(2).upper()) if m else (10**6, seat or "")
+
+
+class Runs:
+    """The plan's vehicle runs with their riders, computed once for every sheet of an export."""
+
+    def __init__(self, data: DocData) -> None:
+        plan = data.plan
+        self.data = data
+        legs = plan.legs.copy()
+        legs["worker_id"] = legs["worker_id"].astype(str)
+        legs["trip_id"] = legs["trip_id"].astype(str)
+        stops = plan.stops.copy()
+        stops["trip_id"] = stops["trip_id"].astype(str)
+        kinds = dict(zip(zip(stops["trip_id"], stops["place_id"].astype(str)), stops["place_kind"].astype(str)))
+        first = legs[legs["leg"] == 1]
+        at_village = [kinds.get((t, str(p)), "") in VILLAGE_KINDS
+                      for t, p in zip(first["trip_id"], first["board_place_id"])]
+        trips = plan.trips.copy()
+        trips["trip_id"] = trips["trip_id"].astype(str)
+        passenger = set(trips.loc[trips["purpose"].astype(str) == "passenger", "trip_id"])
+        run_ids = set(first.loc[at_village, "trip_id"]) & passenger
+        self.trips = trips.set_index("trip_id")
+        self.riders = first[first["trip_id"].isin(run_ids)].copy()
+        w = plan.workers.drop_duplicates("worker_id").copy()
+        w["worker_id"] = w["worker_id"].astype(str)
+        w = w.set_index("worker_id")
+        self.riders["township_code"] = self.riders["worker_id"].map(w["township_code"].astype(str)).fillna("")
+        self.riders["county_code"] = self.riders["worker_id"].map(w["county_code"].astype(str)).fillna("")
+        self.riders["factory_id"] = self.riders["worker_id"].map(w["factory_id"].astype(str)).fillna("")
+        # the onward vehicle: the worker's next leg, and where the journey ends
+        nxt = legs[legs["leg"] == 2].drop_duplicates("worker_id").set_index("worker_id")
+        last = legs.sort_values("leg").drop_duplicates("worker_id", keep="last").set_index("worker_id")
+        self.riders["onward_trip"] = self.riders["worker_id"].map(nxt["trip_id"]).fillna("")
+        self.riders["onward_depart"] = self.riders["worker_id"].map(nxt["board_time"])
+        self.riders["final_place"] = self.riders["worker_id"].map(last["alight_place_id"].astype(str)).fillna("")
+        self.stops = stops[stops["trip_id"].isin(run_ids)]
+        self.leaders = {str(t): _text(x) for t, x in zip(trips["trip_id"], trips.get("leader_worker_id", ""))
+                        if _text(x)}
+
+    def for_code(self, code: str) -> list[str]:
+        """The runs that pick up a worker of the township (9 digits) or county (6 digits), by departure."""
+        col = "county_code" if len(code) == 6 else "township_code"
+        ids = set(self.riders.loc[self.riders[col] == code, "trip_id"])
+        t = self.trips.loc[sorted(ids)]
+        order = sorted(ids, key=lambda i: (str(t.loc[i, "depart"]), i))
+        return order
+
+
+def _register_line(data: DocData, vehicle_id: str, drivers: int) -> list[tuple[str, str]]:
+    """(label, value) lines for plate and drivers, from the register or blanks to fill in."""
+    reg = data.vehicles
+    row = reg.loc[vehicle_id] if len(reg) and vehicle_id in reg.index else None
+    if isinstance(row, pd.DataFrame):
+        row = row.iloc[0]
+
+    def get(col: str) -> str:
+        return _text(row.get(col)) if row is not None else ""
+
+    lines = [("号牌", get("plate") or BLANK),
+             ("驾驶员", f"{get('driver_name') or BLANK}　电话：{get('driver_phone') or BLANK}")]
+    if drivers >= 2 or get("driver2_name"):
+        lines.append(("第二驾驶员", f"{get('driver2_name') or BLANK}　电话：{get('driver2_phone') or BLANK}"))
+    return lines
+
+
+def _person(data: DocData, wid: str) -> tuple[str, str]:
+    people = data.people
+    if wid not in people.index:
+        return "", ""
+    p = people.loc[wid]
+    if isinstance(p, pd.DataFrame):
+        p = p.iloc[0]
+    return _text(p.get("name")), _text(p.get("phone"))
+
+
+def run_sheet(runs: Runs, trip_id: str) -> dict:
+    """Everything one run's sheet shows: ``info`` (label, value) lines, ``stops`` and ``riders`` frames.
+
+    ``riders`` keeps Timestamps (local) in 上车时间 and 枢纽发车 for the workbook;
+    the PDF formats them.
+    """
+    data = runs.data
+    trip = runs.trips.loc[trip_id]
+    vehicle_id = _text(trip.get("vehicle_id"))
+    mode = _text(trip.get("mode"))
+    kind = "接驳车" if mode == "feeder" else "乡镇直达大巴"
+    drivers = int(trip.get("drivers") or 0)
+    riders = runs.riders[runs.riders["trip_id"] == trip_id].copy()
+    # the group leader: the trip's own, else riders who lead their onward coach
+    leader_ids = [runs.leaders[trip_id]] if trip_id in runs.leaders else []
+    onward_leaders = [w for w, o in zip(riders["worker_id"], riders["onward_trip"]) if runs.leaders.get(o) == w]
+    info = [("车次（行程号）", trip_id), ("类别", kind),
+            ("车辆编号", f"{vehicle_id}（车型 {_text(trip.get('vehicle_type'))}）")]
+    info += _register_line(data, vehicle_id, drivers)
+    if leader_ids or onward_leaders:
+        for w in leader_ids + [w for w in onward_leaders if w not in leader_ids]:
+            name, phone = _person(data, w)
+            of = "" if w in leader_ids else f"（换乘车次 {runs.riders.loc[runs.riders['worker_id'] == w, 'onward_trip'].iloc[0]} 带队人）"
+            info.append(("带队人", f"{name}{of}　电话：{phone or BLANK}"))
+    else:
+        info.append(("带队人", f"{BLANK}　电话：{BLANK}"))
+    depart, arrive = _local(trip.get("depart")), _local(trip.get("arrive"))
+    dest_ids = [d for d in _text(trip.get("destination_ids")).split(";") if d]
+    dest = "、".join(data.places.get(d, d) for d in dest_ids)
+    info.append(("出发", f"{_hhmm(depart, True)}　到达 {dest} {_hhmm(arrive, True)}"))
+    info.append(("乘车人数", str(len(riders))))
+
+    st = runs.stops[runs.stops["trip_id"] == trip_id].sort_values("seq")
+    stops = pd.DataFrame({
+        "站序": st["seq"].astype(int).to_numpy(),
+        "上车点/停靠点": [f"{data.places.get(str(p), str(p))}（{KIND_NAMES.get(str(k), str(k))} {p}）"
+                      if str(p) != "REST" else "服务区（休息）" for p, k in zip(st["place_id"], st["place_kind"])],
+        "到达": [_local(x) for x in st["arrive"]],
+        "出发": [_local(x) for x in st["depart"]],
+        "上车人数": pd.to_numeric(st["boarding"], errors="coerce").fillna(0).astype(int).to_numpy(),
+        "下车人数": pd.to_numeric(st["alighting"], errors="coerce").fillna(0).astype(int).to_numpy(),
+    }, columns=STOP_COLUMNS)
+
+    seq = {str(p): int(s) for p, s in zip(st["place_id"], st["seq"]) if str(p) != "REST"}
+    riders["_stop"] = riders["board_place_id"].astype(str).map(seq).fillna(10**6)
+    riders["_seat"] = riders["seat"].map(lambda s: _seat_key(_text(s)))
+    riders = riders.sort_values(["_stop", "_seat"], kind="stable")
+    fac = data.factories
+    records = []
+    for i, r in enumerate(riders.itertuples(index=False), 1):
+        wid = r.worker_id
+        name, phone = _person(data, wid)
+        idn = ""
+        if wid in data.people.index and "id_number" in data.people.columns:
+            v = data.people.loc[wid, "id_number"]
+            idn = _text(v.iloc[0] if isinstance(v, pd.Series) else v)
+        place = str(r.board_place_id)
+        f = fac.loc[r.factory_id] if r.factory_id in fac.index else None
+        if isinstance(f, pd.DataFrame):
+            f = f.iloc[0]
+        employer = _text(f.get("name")) if f is not None else r.factory_id
+        city = _destination(_text(f.get("province")), _text(f.get("city"))) if f is not None else ""
+        final = data.places.get(r.final_place, r.final_place)
+        dest = employer if final == employer or not final else f"{final}（{employer}）"
+        dest = f"{city} {dest}".strip()
+        records.append({
+            "序号": i, "上车点": f"{data.places.get(place, place)}（{place}）", "上车时间": _local(r.board_time),
+            "座位": _text(r.seat), "姓名": name, "身份证号": mask_id(idn), "电话": phone, "人员编号": wid,
+            "上车确认": "", "体温": "",
+            "换乘车次": _text(r.onward_trip) or ("直达" if mode == "coach" else ""),
+            "枢纽发车": _local(r.onward_depart) if _text(r.onward_trip) else None,
+            "目的地": dest,
+        })
+    return {"trip_id": trip_id, "info": info, "stops": stops,
+            "riders": pd.DataFrame.from_records(records, columns=RIDER_COLUMNS), "depart": depart}
+
+
+# ------------------------------------------------------------------ writing
+def _write_xlsx(path: Path, title: str, sheets: list[dict]) -> Path:
+    import xlsxwriter
+
+    with atomic_output(Path(path)) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), XLSX_OPTIONS)
+        bold = book.add_format({"bold": True})
+        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
+        cell = book.add_format({"border": 1})
+        when = book.add_format({"border": 1, "num_format": "mm-dd hh:mm"})
+        big = book.add_format({"bold": True, "font_size": 14})
+        if not sheets:
+            ws = book.add_worksheet(DOC_NAME)
+            ws.write_string(0, 0, "本计划中没有从这里出发的接驳车或乡镇直达大巴", big)
+        for s in sheets:
+            ws = book.add_worksheet(s["trip_id"][:31])
+            ws.write_string(0, 0, excel_safe_text(f"{DOC_NAME}　{s['trip_id']}"), big)
+            r = 1
+            for label, value in s["info"]:
+                ws.write_string(r, 0, label, bold)
+                ws.write_string(r, 1, excel_safe_text(value))
+                r += 1
+            r += 1
+            for frame in (s["stops"], s["riders"]):
+                top = r
+                for j, col in enumerate(frame.columns):
+                    ws.write_string(r, j, col, head)
+                for values in frame.itertuples(index=False):
+                    r += 1
+                    for j, v in enumerate(values):
+                        if isinstance(v, pd.Timestamp):
+                            ws.write_datetime(r, j, v.to_pydatetime(), when)
+                        elif v is None or v is pd.NaT or (isinstance(v, float) and pd.isna(v)):
+                            ws.write_blank(r, j, None, cell)
+                        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                            ws.write_number(r, j, v, cell)
+                        else:
+                            ws.write_string(r, j, excel_safe_text(str(v)), cell)
+                if frame is s["riders"]:
+                    ws.autofilter(top, 0, max(r, top + 1), len(frame.columns) - 1)
+                    ws.repeat_rows(top)
+                r += 2
+            ws.write_string(r, 0, "驾驶员签字：________　带队人签字：________　乡镇负责人签字：________")
+            widths = [6, 30, 12, 6, 10, 20, 13, 11, 9, 7, 15, 12, 30]
+            for j, wd in enumerate(widths):
+                ws.set_column(j, j, wd)
+            ws.set_landscape()
+            ws.set_paper(9)
+            ws.fit_to_pages(1, 0)
+            ws.set_header(f"&C{ellipsis(title, 120).replace('&', '&&')}")
+            ws.set_footer("&C第 &P 页 / 共 &N 页")
+        book.close()
+    return Path(path)
+
+
+def _write_pdf(path: Path, title: str, label: str, sheets: list[dict]) -> Path:
+    pdf = CjkPdf(title)
+    if not sheets:
+        pdf.page()
+        pdf.heading(f"{label}：本计划中没有从这里出发的接驳车或乡镇直达大巴")
+        return pdf.save(path)
+    for s in sheets:
+        pdf.footer_prefix = f"{DOC_NAME}　{label}　车次 {s['trip_id']}"
+        pdf.page()
+        pdf.heading(f"{DOC_NAME}　车次 {s['trip_id']}")
+        pdf.text("\n".join(f"{k}：{v}" for k, v in s["info"]))
+        stops = s["stops"].copy()
+        for c in ("到达", "出发"):
+            stops[c] = [_hhmm(x, True) for x in stops[c]]
+        pdf.table(stops, widths=[0.6, 5, 1.4, 1.4, 1, 1], size=7.5)
+        riders = s["riders"].copy()
+        riders["上车时间"] = [_hhmm(x) for x in riders["上车时间"]]
+        riders["枢纽发车"] = [_hhmm(x, True) for x in riders["枢纽发车"]]
+        riders["上车点"] = riders["上车点"].str.replace("（", "\n（", n=1, regex=False)
+        pdf.table(riders, widths=PDF_RIDER_WIDTHS, size=7)
+        pdf.text(f"应到 {len(riders)} 人，实到 ______ 人；体温 ≥37.3℃ 者不得上车，交当地卫生部门。")
+        pdf.signatures(["驾驶员", "带队人", "乡镇负责人"])
+    return pdf.save(path)
+
+
+def area_label(data: DocData, code: str) -> str:
+    from planner.documents.exceptions import area_label as label
+
+    return label(data, code)
+
+
+def write_boarding_sheets(data: DocData, out_dir: Path, codes: list[str], *, runs: Runs | None = None) -> list[Path]:
+    """Write ``乘车单_<code>.xlsx`` and ``.pdf`` for each township or county code into ``out_dir``.
+
+    A code with no run still gets both files, saying so. Returns the paths
+    written (Excel, then PDF, per code). A failing document does not stop the
+    others (:class:`planner.documents.common.ExportError`); an invalid code is
+    refused (ValueError) before anything is written.
+    """
+    out_dir = Path(out_dir)
+    codes = [str(c) for c in codes]
+    for code in codes:
+        if not _SAFE_CODE.match(code):
+            msg = f"乡镇/区县代码无效：{code[:40]!r} (invalid code)"
+            raise ValueError(msg)
+    runs = runs or Runs(data)
+    cache: dict[str, dict] = {}
+    batch = DocumentBatch()
+    for code in codes:
+        xlsx, pdf = out_dir / f"{DOC_NAME}_{code}.xlsx", out_dir / f"{DOC_NAME}_{code}.pdf"
+        try:
+            sheets = []
+            for trip_id in runs.for_code(code):
+                if trip_id not in cache:
+                    cache[trip_id] = run_sheet(runs, trip_id)
+                sheets.append(cache[trip_id])
+        except Exception as exc:  # noqa: BLE001 - the other codes are still written
+            batch.fail([xlsx, pdf], exc)
+            continue
+        label = area_label(data, code)
+        title = f"{DOC_NAME}（每车一单）　{label}　{data.scenario.name}"
+        batch.write(xlsx, lambda p, title=title, sheets=sheets: _write_xlsx(p, title, sheets))
+        batch.write(pdf, lambda p, title=title, label=label, sheets=sheets: _write_pdf(p, title, label, sheets))
+    return batch.result()
+
+
+def boarding_codes(data: DocData, *, townships: list[str] | None = None, county: str | None = None,
+                   all_townships: bool = False) -> list[str]:
+    """The township and county codes to write boarding sheets for, from the export options.
+
+    ``all_townships``: every township with a rider on a run (not the counties:
+    a county's file repeats its townships' sheets).
+    """
+    codes: list[str] = []
+    if all_townships:
+        runs = Runs(data)
+        codes += sorted(c for c in runs.riders["township_code"].unique() if c)
+    codes += [str(t) for t in townships or []]
+    if county:
+        codes.append(str(county))
+    return list(dict.fromkeys(codes))

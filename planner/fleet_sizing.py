@@ -1,0 +1,685 @@
+"""``planner size-fleet``: per county, the fewest extra vehicles with which the target is moved.
+
+For each origin county (counties are independent: a charter starts in its home
+county, so each is searched alone, on its own workers only, in parallel
+processes):
+
+1. **What can be reached at all.** The county's workers whose job is confirmed and
+   whose proof the destination recognises, and the most of them any plan could
+   move with unlimited coaches: the per-county throughput LP of
+   :mod:`planner.solve.bounds` with a fleet of one coach per worker. Workers out
+   of reach (no recognised proof, proof lapsing before any coach could arrive,
+   ready after ``needed_by`` ...) are counted by reason and left out of the
+   target: ``--target all`` means every reachable worker, ``--target 0.98`` 98 %
+   of them. A target nothing can reach is reported, never searched for.
+2. **A bound to jump close.** The fewest extra coaches with which the LP reaches
+   the target (bisection on the LP), and the simple bound: a coach makes at most
+   ``floor(window days / round-trip days)`` trips of at most ``seats allowed``
+   people, the trains carry at most their usable seats. No plan can do with fewer.
+3. **The real planner decides.** From the bound, probes with the real planner
+   (:func:`planner.pipeline.run_plan` on a variant of the county's own workers
+   and the enlarged fleet, written with :func:`planner.variant.write_variant`)
+   gallop up, then bisect, until the fewest extra vehicles that move the target
+   is found to ``--tolerance``. The answer's plan is kept and checked by the
+   checker. ``--vehicle coach`` adds coaches of one type (the county's most common
+   one, or ``--type``); ``feeder`` adds feeder buses; ``both`` searches one kind at a
+   time: first feeders (with the coaches the bound asks for), then, if feeders alone
+   stop gaining before the target, coaches with the fewest feeders that gained most
+   (the demo's 30 feeder buses bind long before its coaches do). When the planner
+   stops gaining (two probes in a row move no more) before the target, the county
+   is reported as not reachable with that kind of vehicle, with what still keeps
+   the rest at home.
+
+Outputs in ``--out``: ``curve.csv`` (county, extra vehicles, workers moved,
+share), ``sizing.csv`` (per county the answer), ``报告.md`` (Chinese: what the
+answer rests on: round-trip days, seats per coach, the rule in force) and
+``plans/`` with every probe's plan (the answer's plan is checked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from planner.errors import PlannerError
+
+VEHICLES = ("coach", "feeder", "both")
+# reasons that more vehicles of a kind could change
+COACH_REASONS = ("no_coach_free", "no_vehicle_before_needed_by", "no_vehicle_before_proof_expiry")
+FEEDER_REASONS = ("no_feeder_in_time",)
+
+
+class SizingError(PlannerError, ValueError):
+    """A sizing request that cannot be carried out (unknown county or type, bad target)."""
+
+
+@dataclass
+class Probe:
+    """One real-planner run: the extra vehicles tried and what the plan moved."""
+
+    county: str
+    extra_coaches: int
+    extra_feeders: int
+    moved: int
+    reasons: dict[str, int]
+    plan_dir: str
+    cpu_s: float
+
+
+@dataclass
+class CountySizing:
+    """The search of one county and its answer."""
+
+    county: str
+    coach_type: str
+    feeder_type: str
+    coaches: int  # of coach_type now
+    coaches_all: int  # every coach type now
+    feeders: int
+    phase: str  # the kind being searched now: "coach" or "feeder"
+    fixed: int  # extra vehicles of the other kind, held fixed in this phase
+    read: int
+    reachable: int  # most workers any plan could move with unlimited coaches
+    out_of_reach: dict[str, int]
+    target: int
+    lp_extra: int  # fewest extra coaches with which the LP bound reaches the target
+    simple_extra: int  # the same from trips-per-coach x seats
+    round_trip_days: float
+    seats_per_coach: int
+    trips_per_coach: int
+    train_seats: int
+    probes: list[Probe] = field(default_factory=list)
+    answer: int | None = None  # k of the last phase: extra coaches (phase coach) or feeders (phase feeder)
+    reached: bool = False
+    note: str = ""
+    checked: bool | None = None
+
+    def extra(self, k: int, vehicle: str = "") -> tuple[int, int]:
+        """(extra coaches, extra feeders) for search step ``k`` of the current phase."""
+        return (k, self.fixed) if self.phase == "coach" else (self.fixed, k)
+
+    @property
+    def coach_bound(self) -> int:
+        """The fewest extra coaches any plan needs (the larger of the LP and the trips x seats bound)."""
+        return max(self.lp_extra, self.simple_extra)
+
+
+@dataclass
+class SizingResult:
+    """Every county's sizing, and where the files were written."""
+
+    out: Path
+    vehicle: str
+    target_label: str
+    counties: list[CountySizing]
+    seconds: float
+    files: list[Path] = field(default_factory=list)
+
+    def text(self) -> str:
+        """The per-county answer for the terminal (Chinese)."""
+        lines = [f"车队测算 (fleet sizing)：目标 {self.target_label}，增加 {VEHICLE_ZH[self.vehicle]}，用时 {self.seconds:.0f} 秒"]
+        for c in self.counties:
+            lines.append(_county_line(c, self.vehicle))
+        lines += [f"已写出 (written) {p}" for p in self.files]
+        return "\n".join(lines)
+
+
+VEHICLE_ZH = {"coach": "大巴", "feeder": "接驳车", "both": "大巴和接驳车"}
+
+
+def _county_line(c: CountySizing, vehicle: str) -> str:
+    head = f"区县 {c.county}：可达 {c.reachable:,}/{c.read:,} 人，目标 {c.target:,} 人"
+    if c.answer is None:
+        best = max(c.probes, key=lambda p: p.moved, default=None)
+        got = f"，试算中最多运送 {best.moved:,} 人（增加 {_extra_text(c, best.extra_coaches, best.extra_feeders)}）" if best else ""
+        return f"{head}：未能达到目标{got}" + (f"。{c.note}" if c.note else "")
+    ec, ef = c.extra(c.answer, vehicle)
+    moved = next(p.moved for p in c.probes if (p.extra_coaches, p.extra_feeders) == (ec, ef))
+    chk = {True: "，计划校验通过", False: "，计划校验发现问题", None: ""}[c.checked]
+    return f"{head}：需增加 {_extra_text(c, ec, ef)}，运送 {moved:,} 人{chk}" + (f"。{c.note}" if c.note else "")
+
+
+def _extra_text(c: CountySizing, ec: int, ef: int) -> str:
+    parts = []
+    if ec or not ef:
+        parts.append(f"{ec} 辆 {c.coach_type} 大巴")
+    if ef:
+        parts.append(f"{ef} 辆 {c.feeder_type} 接驳车")
+    return " + ".join(parts)
+
+
+# ------------------------------------------------------------------ per-county data and bounds
+def _most_common(fleet: pd.DataFrame, modes: dict[str, str], mode: str, county: str, given: str | None) -> str:
+    if given:
+        if modes.get(given) != mode and not (mode == "coach" and modes.get(given) == "coach"):
+            raise SizingError(f"--type {given}：车型表中没有这种{'大巴' if mode == 'coach' else '接驳车'}车型 "
+                              f"(no {mode} type {given})")
+        return given
+    own = fleet[(fleet["county_code"].astype(str) == county) & fleet["type_id"].astype(str).map(modes).eq(mode)]
+    if len(own) and own["count"].sum() > 0:
+        return str(own.sort_values(["count", "type_id"], ascending=[False, True]).iloc[0]["type_id"])
+    every = fleet[fleet["type_id"].astype(str).map(modes).eq(mode)]
+    if len(every):
+        g = every.groupby("type_id")["count"].sum().sort_values(ascending=False)
+        return str(g.index[0])
+    return sorted(t for t, m in modes.items() if m == mode)[0]
+
+
+def _lp(p, county: str, coach_type: str, extra: int) -> tuple[int, int]:
+    """(LP bound, train seats usable) of the county with ``extra`` more coaches of ``coach_type``."""
+    from planner.solve.bounds import throughput_bound
+
+    fl = p.fleet.copy()
+    hit = (fl["county_code"].astype(str) == county) & (fl["type_id"].astype(str) == coach_type)
+    if hit.any():
+        fl.loc[hit, "count"] = fl.loc[hit, "count"] + extra
+    else:
+        fl = pd.concat([fl, pd.DataFrame([{"county_code": county, "type_id": coach_type, "count": extra}])],
+                       ignore_index=True)
+    b = throughput_bound(dataclasses.replace(p, fleet=fl))
+    cb = b.counties.get(county)
+    return (cb.bound if cb else 0), b.train_seats_usable
+
+
+def _lp_extra(p, county: str, coach_type: str, target: int, cap: int) -> int:
+    """The fewest extra coaches with which the LP bound reaches ``target`` (bisection; ``cap`` if never)."""
+    if _lp(p, county, coach_type, 0)[0] >= target:
+        return 0
+    lo, hi = 0, max(1, cap)
+    if _lp(p, county, coach_type, hi)[0] < target:
+        return hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _lp(p, county, coach_type, mid)[0] >= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _county_setup(sc, tables: dict, county: str, *, target: str | float, by: date | None, vehicle: str,
+                  coach_type: str | None, feeder_type: str | None) -> tuple[CountySizing, dict]:
+    """The county's own tables, what is reachable, the target and the bounds."""
+    from planner.solve.bounds import MOVABLE_REASONS
+    from planner.solve.problem import build_problem, worker_eligibility
+
+    w = tables["workers"]
+    own = {k: v for k, v in tables.items()}
+    own["workers"] = w[w["county_code"].astype(str) == county].reset_index(drop=True)
+    if by is not None:
+        f = tables["factories"].copy()
+        f["needed_by"] = f["needed_by"].where(f["needed_by"] <= pd.Timestamp(by), pd.Timestamp(by))
+        own["factories"] = f
+    fl = tables["fleet"]
+    own["fleet"] = fl[fl["county_code"].astype(str) == county].reset_index(drop=True)
+    p = build_problem(sc, own)
+    modes = p.vehicle_modes
+    ct = _most_common(tables["fleet"], modes, "coach", county, coach_type)
+    ft = _most_common(tables["fleet"], modes, "feeder", county, feeder_type)
+    cnt = own["fleet"].assign(t=own["fleet"]["type_id"].astype(str))
+    coaches = int(cnt.loc[cnt["t"] == ct, "count"].sum())
+    coaches_all = int(cnt.loc[cnt["t"].map(modes) == "coach", "count"].sum())
+    feeders = int(cnt.loc[cnt["t"] == ft, "count"].sum())
+    n = len(own["workers"])
+    elig = worker_eligibility(p)
+    out_of_reach = {str(k): int(v) for k, v in elig.loc[~elig["reason"].isin(MOVABLE_REASONS), "reason"]
+                    .value_counts().items()}
+    big = max(1, n)
+    reachable, train_seats = _lp(p, county, ct, big)
+    movable = int(elig["reason"].isin(MOVABLE_REASONS).sum())
+    if movable > reachable:
+        out_of_reach["no_possible_day"] = movable - reachable  # proof lapses / needed_by before any vehicle arrives
+    if target == "all":
+        tgt = reachable
+    else:
+        tgt = math.ceil(float(target) * reachable - 1e-9)
+    # the simple bound: trips per coach x seats, trains at most their usable seats
+    rt_days, seats, trips = _round_trip(p, county, ct)
+    need_coach = max(0, tgt - train_seats)
+    simple = max(0, math.ceil(need_coach / max(1, trips * seats)) - coaches_all) if trips else 0
+    lp_extra = 0 if vehicle == "feeder" else _lp_extra(p, county, ct, tgt, big)
+    simple = simple if vehicle != "feeder" else 0
+    phase = "coach" if vehicle == "coach" else "feeder"
+    fixed = max(lp_extra, simple) if vehicle == "both" else 0
+    cs = CountySizing(county, ct, ft, coaches, coaches_all, feeders, phase, fixed, n, reachable, out_of_reach, tgt,
+                      lp_extra, simple, rt_days, seats, trips, train_seats)
+    return cs, own
+
+
+def _round_trip(p, county: str, coach_type: str) -> tuple[float, int, int]:
+    """(shortest round trip in days, most seats a coach of the type may sell, most trips one coach can make).
+
+    The round trip is out to the nearest of the county's workers' factories (great-circle km from
+    any of the county's villages and hubs, at the fastest speed, with the driver rests:
+    :func:`planner.solve.bounds.trip_hours_lower`), the turnaround and the rest after the empty
+    return when the factory is in another province, and back. One coach's departures lie at
+    least a round trip apart, between the first departure clock of the first day and the last
+    departure clock of the last day, so it makes at most ``1 + floor(span / round trip)`` trips.
+    """
+    from planner.rules.geo import haversine_km
+    from planner.solve.bounds import trip_hours_lower
+    from planner.solve.problem import LEVELS
+
+    seats = max(p.seats_for(coach_type, p.sc.occupancy.rule_for(lv, d)) for lv in LEVELS[:3] for d in p.days)
+    w = p.workers
+    facs = p.factories.loc[p.factories.index.intersection(w["factory_id"].astype(str).unique())]
+    places = p.villages.loc[p.villages.index.intersection(w["village_code"].astype(str).unique())]
+    hubs = p.hubs[p.hubs["county_code"].astype(str) == county]
+    lon = list(places["lon"]) + list(hubs["lon"])
+    lat = list(places["lat"]) + list(hubs["lat"])
+    if not len(facs) or not lon:
+        return 0.0, seats, 0
+    fl = p.sc.fleet
+    best = float("inf")
+    for fid, f in facs.iterrows():
+        km = min(float(haversine_km(a, b, float(f["lon"]), float(f["lat"]))) for a, b in zip(lon, lat))
+        away = str(f["county_code"])[:2] != county[:2]
+        stay = (fl.turnaround_h + fl.rest_after_return_h) if (fl.empty_return and away) else 0.0
+        best = min(best, 2 * float(trip_hours_lower([km], p)[0]) + stay)
+    first = min(fl.coach_depart_time, fl.direct_first_pickup_time)
+    span_h = (len(p.days) - 1) * 24 + (fl.latest_coach_depart_time.hour - first.hour
+                                       + (fl.latest_coach_depart_time.minute - first.minute) / 60)
+    trips = 1 + int(span_h // best) if best > 0 else len(p.days) * 24
+    return round(best / 24, 2), seats, trips
+
+
+# ------------------------------------------------------------------ probes
+def _county_files(sc, own: dict, by: date | None) -> dict[str, pd.DataFrame]:
+    """The county's rows of the workers and fleet files as written (text), factories' needed_by capped at ``by``.
+
+    Rows are picked by their file row (``_row``) among the validated rows of the county, so the files
+    keep their own spelling of every cell.
+    """
+    from planner.variant import read_base_table
+
+    out = {}
+    for name in ("workers", "fleet"):
+        raw = read_base_table(sc, name, keep_rows=True)
+        out[name] = raw[raw["_row"].isin(set(own[name]["_row"]))].drop(columns="_row").reset_index(drop=True)
+    if by is not None:
+        raw = read_base_table(sc, "factories", keep_rows=True)
+        late = set(own["factories"].loc[own["factories"]["needed_by"] > pd.Timestamp(by), "_row"])
+        raw.loc[raw["_row"].isin(late), "needed_by"] = by.isoformat()
+        out["factories"] = raw.drop(columns="_row")
+    return out
+
+
+def _probe(base_toml: str, county: str, types: tuple[str, str], now: tuple[int, int], extra: tuple[int, int],
+           plans: str) -> Probe:
+    """Plan the county with ``extra`` (coaches, feeders) more (a worker process)."""
+    from planner.pipeline import run_plan
+    from planner.plan_format import read_plan
+    from planner.variant import write_variant
+
+    t0 = time.process_time()
+    name = f"c{extra[0]}-f{extra[1]}"
+    v = write_variant(base_toml, name, {"fleet": {county: {types[0]: now[0] + extra[0], types[1]: now[1] + extra[1]}}},
+                      folder=Path(base_toml).parent, overwrite=True)
+    out = Path(plans) / name
+    run_plan(v.path, out, check=False, processes=1)
+    w = read_plan(out).workers
+    reasons = {str(k): int(n) for k, n in w.loc[w["status"] == "unassigned", "reason"].value_counts().items()}
+    return Probe(county, extra[0], extra[1], int((w["status"] == "planned").sum()), reasons, str(out),
+                 time.process_time() - t0)
+
+
+def _next_points(c: CountySizing, slots: int, vehicle: str, tolerance: int, cap: int) -> list[int]:
+    """The search steps to try next for county ``c`` (empty when its search is over)."""
+    done = _phase_probes(c)
+    ok = sorted(k for k, p in done.items() if p.moved >= c.target)
+    lb = c.coach_bound if c.phase == "coach" else 0
+    fail = [k for k, p in done.items() if p.moved < c.target]
+    lo = max([lb - 1, *[k for k in fail if not ok or k < ok[0]]])
+    if ok:
+        hi = ok[0]
+        if hi - lo <= max(1, tolerance):
+            return []
+        pts = sorted({lo + max(1, round((hi - lo) * i / (slots + 1))) for i in range(1, slots + 1)} - set(done))
+        return [k for k in pts if lo < k < hi][:slots] or []
+    if not done:
+        jump = max(1, math.ceil(0.1 * max(c.coaches_all if c.phase == "coach" else c.feeders, 1)))
+        return [lb + i * jump for i in range(slots)]
+    ks = sorted(done)
+    if len(ks) >= 2 and lo >= cap:
+        return []
+    # stop when the planner gains nothing more from two steps up in a row
+    gains = [done[b].moved - done[a].moved for a, b in zip(ks, ks[1:])]
+    if len(gains) >= 2 and gains[-1] <= 0 and gains[-2] <= 0:
+        return []
+    # extrapolate the last slope to the target, a quarter beyond (returns diminish)
+    top = ks[-1]
+    if len(ks) >= 2 and done[ks[-1]].moved > done[ks[-2]].moved:
+        slope = (done[ks[-1]].moved - done[ks[-2]].moved) / (ks[-1] - ks[-2])
+        guess = top + math.ceil(1.25 * (c.target - done[top].moved) / slope)
+    else:
+        guess = 2 * top + 1
+    guess = min(max(guess, top + 1), cap)
+    step = max(1, guess - top)
+    return sorted({min(cap, top + step * (i + 1)) for i in range(slots)} - set(done))
+
+
+def _phase_probes(c: CountySizing) -> dict[int, Probe]:
+    """The probes of the current phase (the other kind at ``c.fixed``), by step."""
+    if c.phase == "coach":
+        return {p.extra_coaches: p for p in c.probes if p.extra_feeders == c.fixed}
+    return {p.extra_feeders: p for p in c.probes if p.extra_coaches == c.fixed}
+
+
+def _step(c: CountySizing, p: Probe, vehicle: str = "") -> int:
+    return p.extra_feeders if c.phase == "feeder" else p.extra_coaches
+
+
+def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "all",
+               counties: Sequence[str] | None = None, by: date | None = None, vehicle: str = "coach",
+               coach_type: str | None = None, feeder_type: str | None = None, processes: int = 1, tolerance: int = 1, max_rounds: int = 12,
+               progress: Callable[[str], None] | None = None) -> SizingResult:
+    """Size the fleet of each county of ``scenario`` (see the module docstring); write the files into ``out``."""
+    from planner.loader import load_and_validate
+
+    say = progress or (lambda _m: None)
+    t0 = time.perf_counter()
+    if vehicle not in VEHICLES:
+        raise SizingError(f"--vehicle {vehicle}：只能是 coach、feeder 或 both")
+    if target != "all" and not (0 < float(target) <= 1):
+        raise SizingError(f"--target {target}：须为 all 或 0 到 1 之间的比例，如 0.98 (target must be all or a share)")
+    sc, val = load_and_validate(scenario, progress=progress)
+    val.raise_for_scenario()
+    tables = val.tables
+    have = sorted(set(tables["workers"]["county_code"].astype(str)))
+    wanted = list(counties) if counties else have
+    unknown = [c for c in wanted if c not in have]
+    if unknown:
+        raise SizingError(f"--county：情景中没有这些区县的务工人员 (no workers of county) {', '.join(unknown)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    base_path = Path(scenario).resolve()
+    sizings: list[CountySizing] = []
+    bases: dict[str, str] = {}
+    from planner.variant import write_variant
+
+    for county in wanted:
+        say(f"区县 {county}：可达人数与运力下界 (reachable workers and bounds)")
+        cs, own = _county_setup(sc, tables, county, target=target, by=by, vehicle=vehicle, coach_type=coach_type,
+                                feeder_type=feeder_type)
+        sizings.append(cs)
+        folder = out / "counties" / county
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        given = _county_files(sc, own, by)
+        v = write_variant(base_path, f"county{county}", {}, folder=folder, tables=given, overwrite=True)
+        bases[county] = str(v.path)
+        if cs.target == 0:
+            cs.note = "没有可达的务工人员，无需车辆 (nobody reachable)"
+    active = [c for c in sizings if c.target > 0]
+    ctx = None
+    import multiprocessing as mp
+
+    if processes > 1:
+        ctx = ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"))
+    try:
+        for rnd in range(max_rounds):
+            jobs = []
+            live = [c for c in active if c.answer is None and not c.note]
+            if not live:
+                break
+            slots = max(1, processes // len(live))
+            for c in live:
+                pts: list[int] = []
+                while True:
+                    cap = max(4 * (c.coaches_all if c.phase == "coach" else c.feeders) + 8, 2 * c.coach_bound + 8)
+                    pts = _next_points(c, slots, vehicle, tolerance, cap)
+                    if pts or not _finish(c, vehicle):
+                        break
+                if not pts:
+                    continue
+                for k in pts:
+                    ec, ef = c.extra(k, vehicle)
+                    args = (bases[c.county], c.county, (c.coach_type, c.feeder_type), (c.coaches, c.feeders),
+                            (ec, ef), str(out / "plans" / c.county))
+                    jobs.append((c, args))
+            if not jobs:
+                break
+            say(f"第 {rnd + 1} 轮试算 (round): " + ", ".join(f"{c.county}+{a[4][0]}/{a[4][1]}" for c, a in jobs))
+            if ctx is None:
+                results = [_probe(*a) for _c, a in jobs]
+            else:
+                results = list(ctx.map(_probe_star, [a for _c, a in jobs]))
+            for (c, _a), r in zip(jobs, results):
+                c.probes.append(r)
+                say(f"  区县 {c.county} +{r.extra_coaches} 大巴 +{r.extra_feeders} 接驳车：运送 {r.moved:,}/{c.target:,}")
+        for c in active:
+            if c.answer is None and not c.note:
+                _finish(c, vehicle)
+    finally:
+        if ctx is not None:
+            ctx.shutdown()
+    _check_answers(sizings, vehicle, bases, say)
+    res = SizingResult(out, vehicle, "全部可达人员" if target == "all" else f"{float(target):.1%}", sizings,
+                       time.perf_counter() - t0)
+    res.files = write_outputs(res, sc)
+    return res
+
+
+def _probe_star(args: tuple) -> Probe:
+    return _probe(*args)
+
+
+def _finish(c: CountySizing, vehicle: str) -> bool:
+    """Take the answer from the probes of the phase: the fewest steps that reached the target.
+
+    Returns True when the search goes on in another phase (``both``: feeders stopped gaining,
+    now coaches, with the fewest feeders that moved the most).
+    """
+    done = _phase_probes(c)
+    ok = sorted(k for k, p in done.items() if p.moved >= c.target)
+    if ok:
+        c.answer, c.reached = ok[0], True
+        return False
+    if not done:
+        return False
+    if vehicle == "both" and c.phase == "feeder":
+        top = max(p.moved for p in done.values())
+        c.phase, c.fixed = "coach", min(k for k, p in done.items() if p.moved == top)
+        return True
+    best = max(done.values(), key=lambda p: p.moved)
+    short = c.target - best.moved
+    kinds = COACH_REASONS if vehicle == "coach" else FEEDER_REASONS if vehicle == "feeder" else ()
+    stuck = {k: v for k, v in best.reasons.items() if k not in c.out_of_reach}
+    top = "，".join(f"{_reason(k)} {v:,}" for k, v in sorted(stuck.items(), key=lambda kv: -kv[1])[:4])
+    hint = ""
+    if vehicle == "coach" and best.reasons.get("no_feeder_in_time", 0) > 0:
+        hint = "：接驳车不足，可用 --vehicle feeder 或 both 增加接驳车"
+    elif kinds and not any(best.reasons.get(k, 0) for k in kinds):
+        hint = "：剩余的人不是因缺少此类车辆而未走"
+    c.note = f"增加{VEHICLE_ZH[vehicle]}后规划器不再多运，仍差 {short:,} 人（{top}）{hint}"
+    return False
+
+
+def _reason(code: str) -> str:
+    from planner.vocab import reason_label
+
+    return "证明失效或用工日期前任何车辆都无法送达" if code == "no_possible_day" else reason_label(code)
+
+
+def _check_answers(sizings: list[CountySizing], vehicle: str, bases: dict[str, str],
+                   say: Callable[[str], None]) -> None:
+    """Run the checker on each answer's plan (against its own variant scenario)."""
+    from planner.check import check_plan_dir
+    from planner.scenario import load_scenario
+    from planner.variant import variant_paths
+
+    for c in sizings:
+        if c.answer is None:
+            continue
+        ec, ef = c.extra(c.answer, vehicle)
+        probe = next(p for p in c.probes if (p.extra_coaches, p.extra_feeders) == (ec, ef))
+        toml, _data = variant_paths(Path(bases[c.county]), f"c{ec}-f{ef}", Path(bases[c.county]).parent)
+        say(f"区县 {c.county}：校验答案的计划 (checking the answer's plan)")
+        c.checked = check_plan_dir(Path(probe.plan_dir), load_scenario(toml)).ok
+
+
+# ------------------------------------------------------------------ outputs
+def _atomic_csv(df: pd.DataFrame, path: Path) -> Path:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def curve_frame(res: SizingResult) -> pd.DataFrame:
+    """One row per probe: county, extra coaches, extra feeders, workers moved, share of the target."""
+    rows = [{"county": c.county, "extra_coaches": p.extra_coaches, "extra_feeders": p.extra_feeders,
+             "workers_moved": p.moved, "target": c.target, "reachable": c.reachable,
+             "share": round(p.moved / c.reachable, 4) if c.reachable else 1.0, "reached": p.moved >= c.target}
+            for c in res.counties for p in c.probes]
+    df = pd.DataFrame(rows, columns=["county", "extra_coaches", "extra_feeders", "workers_moved", "target",
+                                     "reachable", "share", "reached"])
+    return df.sort_values(["county", "extra_coaches", "extra_feeders"], kind="stable").reset_index(drop=True)
+
+
+def sizing_frame(res: SizingResult) -> pd.DataFrame:
+    """One row per county: the answer and what it rests on."""
+    rows = []
+    for c in res.counties:
+        ec, ef = c.extra(c.answer, res.vehicle) if c.answer is not None else (None, None)
+        moved = next((p.moved for p in c.probes if (p.extra_coaches, p.extra_feeders) == (ec, ef)), None)
+        rows.append({"county": c.county, "coach_type": c.coach_type, "coaches_now": c.coaches_all,
+                     "feeder_type": c.feeder_type, "feeders_now": c.feeders, "extra_coaches": ec,
+                     "extra_feeders": ef, "workers_read": c.read, "reachable": c.reachable, "target": c.target,
+                     "workers_moved": moved, "reached": c.reached, "lp_bound_extra_coaches": c.lp_extra,
+                     "simple_bound_extra_coaches": c.simple_extra, "round_trip_days": c.round_trip_days,
+                     "seats_per_coach": c.seats_per_coach, "trips_per_coach": c.trips_per_coach,
+                     "train_seats_usable": c.train_seats, "probes": len(c.probes), "checker_ok": c.checked,
+                     "plan_dir": next((p.plan_dir for p in c.probes if (p.extra_coaches, p.extra_feeders) == (ec, ef)),
+                                      ""), "note": c.note})
+    return pd.DataFrame(rows)
+
+
+def report_markdown(res: SizingResult, sc) -> str:
+    """The Chinese report: the answer per county and what it rests on."""
+    from planner.vocab import OCCUPANCY_RULE_LABELS
+
+    occ = sc.occupancy
+    rule = f"低风险 {OCCUPANCY_RULE_LABELS[occ.low]}，中风险 {OCCUPANCY_RULE_LABELS[occ.medium]}，高风险 {OCCUPANCY_RULE_LABELS[occ.high]}"
+    if occ.low_relaxed_from:
+        rule += f"；{occ.low_relaxed_from} 起低风险 {OCCUPANCY_RULE_LABELS[occ.low_relaxed_rule]}"
+    lines = [f"# 车队测算报告：{sc.name}", "",
+             f"- 规划期：{sc.window.start} 至 {sc.window.end}（{len(sc.window.days)} 天）",
+             f"- 目标：{res.target_label}；增加的车辆：{VEHICLE_ZH[res.vehicle]}",
+             f"- 载客规则：{rule}；大巴最后 {occ.coach_isolation_rows} 排留观",
+             f"- 空驶返回：{'是' if sc.fleet.empty_return else '否'}，目的地周转 {sc.fleet.turnaround_h:g} 小时，"
+             f"返回后休息 {sc.fleet.rest_after_return_h:g} 小时",
+             f"- 用时 {res.seconds:.0f} 秒", "", "## 各区县结果", ""]
+    for c in res.counties:
+        lines.append(f"### 区县 {c.county}")
+        lines.append("")
+        lines.append("- " + _county_line(c, res.vehicle))
+        lines.append(f"- 现有车辆：大巴 {c.coaches_all} 辆（增加的车型 {c.coach_type}），接驳车 {c.feeders} 辆（{c.feeder_type}）")
+        lines.append(f"- 依据：最短往返 {c.round_trip_days:g} 天（含空驶返回与休息），每辆 {c.coach_type} 最多可售 "
+                     f"{c.seats_per_coach} 座，规划期内每辆车最多 {c.trips_per_coach} 趟；专列可用座位 {c.train_seats:,}")
+        lines.append(f"- 下界：线性规划运力上界表明至少需增加 {c.lp_extra} 辆大巴；按“趟数×座位”至少需增加 "
+                     f"{c.simple_extra} 辆。任何计划都不能少于此数。")
+        why = _why_fewest(c)
+        if why:
+            lines.append(f"- 为何是最少：{why}")
+        if c.out_of_reach:
+            lines.append("- 不计入目标（任何车辆都无法运送）：" + "，".join(
+                f"{_reason(k)} {v:,} 人" for k, v in sorted(c.out_of_reach.items(), key=lambda kv: -kv[1])))
+        if c.probes:
+            lines.append("- 试算（真实规划器）：" + "；".join(
+                f"+{p.extra_coaches} 大巴 +{p.extra_feeders} 接驳车 → {p.moved:,} 人"
+                for p in sorted(c.probes, key=lambda p: (p.extra_coaches, p.extra_feeders))))
+        lines.append("")
+    lines += ["## 说明", "",
+              "答案是真实规划器在增加车辆后的计划（见 plans/ 目录，已经校验），不是估算；"
+              "各区县独立测算（包车只从本区县出发）。规划器是启发式的，二分查找假定车辆越多运送的人不会越少。", ""]
+    return "\n".join(lines)
+
+
+def _why_fewest(c: CountySizing) -> str:
+    """Why the answer cannot be smaller: it equals the bound, or the probe one vehicle fewer fell short."""
+    if c.answer is None:
+        return ""
+    kind = "大巴" if c.phase == "coach" else "接驳车"
+    lb = c.coach_bound if c.phase == "coach" else 0
+    if c.answer == lb:
+        return (f"增加的{kind}数等于下界，任何计划都不能更少" if c.phase == "coach" or lb == 0 and c.answer == 0
+                else "")
+    fewer = _phase_probes(c).get(c.answer - 1)
+    if fewer is not None:
+        return f"少一辆{kind}时真实规划器只运送 {fewer.moved:,} 人，未达到目标 {c.target:,} 人"
+    below = [k for k, p in _phase_probes(c).items() if k < c.answer and p.moved < c.target]
+    if below:
+        return f"增加 {max(below)} 辆{kind}时未达到目标；答案精度为 {c.answer - max(below)} 辆（--tolerance）"
+    return ""
+
+
+def write_outputs(res: SizingResult, sc) -> list[Path]:
+    """curve.csv, sizing.csv and 报告.md in ``res.out`` (each written atomically)."""
+    out = res.out
+    files = [_atomic_csv(curve_frame(res), out / "curve.csv"), _atomic_csv(sizing_frame(res), out / "sizing.csv")]
+    rep = out / "报告.md"
+    tmp = rep.with_name(f".{rep.name}.{os.getpid()}.tmp")
+    tmp.write_text(report_markdown(res, sc), encoding="utf-8")
+    os.replace(tmp, rep)
+    files.append(rep)
+    return files
+
+
+# ------------------------------------------------------------------ command line
+def register_size_fleet(sub: argparse._SubParsersAction) -> None:
+    """Add ``planner size-fleet`` to the command's subparsers."""
+    s = sub.add_parser("size-fleet", help="测算各区县需增加的车辆 (how many more coaches/feeders each county needs)")
+    s.add_argument("scenario", help="情景文件 (.toml)")
+    s.add_argument("--out", required=True, help="输出目录：curve.csv、sizing.csv、报告.md、plans/ (output folder)")
+    s.add_argument("--target", default="all", help="all（全部可达人员，默认）或比例如 0.98 (all or a share)")
+    s.add_argument("--county", action="append", metavar="区县代码", help="只测算这些区县，可重复 (repeatable)")
+    s.add_argument("--by", metavar="日期", help="须在此日期前送达 (YYYY-MM-DD; default each factory's needed_by)")
+    s.add_argument("--vehicle", choices=VEHICLES, default="coach", help="增加的车辆 (coach, feeder or both)")
+    s.add_argument("--type", dest="coach_type", metavar="车型", help="增加的大巴车型（默认本区县最多的车型）")
+    s.add_argument("--feeder-type", metavar="车型", help="增加的接驳车车型")
+    s.add_argument("--processes", type=int, default=1, help="并行进程数 (worker processes)")
+    s.add_argument("--tolerance", type=int, default=1, help="答案的精度（辆），默认 1 即最少车辆数")
+    s.set_defaults(func=cmd_size_fleet)
+
+
+def cmd_size_fleet(args: argparse.Namespace) -> int:
+    """Handler of ``planner size-fleet``."""
+    target: str | float = args.target
+    if target != "all":
+        try:
+            target = float(target)
+        except ValueError:
+            print(f"错误 (error): --target {args.target!r} 须为 all 或比例如 0.98", file=sys.stderr)
+            return 2
+    by = None
+    if args.by:
+        try:
+            by = date.fromisoformat(args.by)
+        except ValueError:
+            print(f"错误 (error): --by {args.by!r} 不是有效日期 YYYY-MM-DD", file=sys.stderr)
+            return 2
+    if args.processes < 1 or args.tolerance < 1:
+        print("错误 (error): --processes 与 --tolerance 须为正整数", file=sys.stderr)
+        return 2
+    res = size_fleet(args.scenario, args.out, target=target, counties=args.county, by=by, vehicle=args.vehicle,
+                     coach_type=args.coach_type, feeder_type=args.feeder_type,
+                     processes=args.processes, tolerance=args.tolerance,
+                     progress=lambda m: print(f"  … {m}", file=sys.stderr, flush=True))
+    print(res.text())
+    return 0 if all(c.reached or c.target == 0 for c in res.counties) else 1
