@@ -180,7 +180,7 @@ REPORT_TABLES: dict[str, PlanTable] = {t.name: t for t in (
                                 "`cancelled` (no longer registered), `new_registration`, `newly_planned` "
                                 "(was unassigned), or `replanned`"),
     ), ("worker_id",),
-        "Written by `planner.store.changes.write_changes` (the future `planner replan` and\n"
+        "Written by `planner.store.changes.write_changes` (`planner replan` and\n"
         "`planner changes OLD NEW`). Sorted by township, change and worker; township and province\n"
         "change lists (Excel and PDF, `变更名单_…`) are made from it by `planner changes OLD NEW --out DIR`."),
 )}
