@@ -19,6 +19,7 @@ import pytest
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from planner.app.paths import plans_in  # noqa: E402
 from planner.plan_format import read_plan  # noqa: E402
 from planner.store.db import open_store  # noqa: E402
 from planner.store.publish import local_day, published_trip_ids  # noqa: E402
@@ -106,6 +107,7 @@ def test_publish_then_replan_shows_the_verdict_and_the_changes(tiny_plan_dir, tm
     assert int(shown["合计"].sum()) == len(changes)
     assert dict(zip(shown["乡镇"], shown["合计"])) == changes["township_code"].value_counts().to_dict()
     # the new plan can be opened: it is among the app's plans, and one click switches to it
+    assert new in plans_in([plans])
     at.button(key="replan-open").click().run()
     assert not at.exception, at.exception
     assert at.session_state["plan_dir"] == str(new)

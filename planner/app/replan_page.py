@@ -84,7 +84,7 @@ def publish_section(plan_dir: Path, plan) -> None:  # noqa: ANN001
             try:
                 res = publish(store, plan, through, by=by)
             except PlannerError as exc:
-                st.error(f"发布被拒绝：{exc}")
+                st.error(f"发布被拒绝：{_public(exc, plan_dir)}")
             else:
                 st.session_state["replan-lock"] = max(through, st.session_state.get("replan-lock") or through)
                 st.success(f"已发布至 {through}：新发布车次 {res.trips_added:,} 个，沿用 {res.trips_carried:,} 个，"
@@ -119,12 +119,19 @@ def _refusal(store, plan, scenario: Path, lock: date) -> str | None:  # noqa: AN
     try:
         sc = load_scenario(scenario)
     except PlannerError as exc:
-        return f"无法读取情景：{exc}"
+        return f"无法读取情景：{_public(exc, scenario)}"
     if lock > sc.window.end:
         return f"锁定日期 {lock} 晚于计划结束日 {sc.window.end}：请选择 {sc.window.start} 至 {sc.window.end} 之间的日期。未写出任何文件。"
     if lock < sc.window.start:
         return f"锁定日期 {lock} 早于计划起始日 {sc.window.start}：请选择 {sc.window.start} 至 {sc.window.end} 之间的日期。未写出任何文件。"
     return None
+
+
+def _public(text: object, plan_dir: Path) -> str:
+    """A message for the screen without the server's folders (the plan's folder and the project folder)."""
+    from planner.app.upload import public_message
+
+    return public_message(str(text), [Path(plan_dir).parent, Path.cwd()])
 
 
 def _run(scenario: Path, plan_dir: Path, out: Path, lock: date):  # noqa: ANN202 - ReplanReport | None
@@ -153,11 +160,11 @@ def _run(scenario: Path, plan_dir: Path, out: Path, lock: date):  # noqa: ANN202
             report = run_replan(scenario, plan_dir, out, lock_through=lock, db=os.environ.get(DB_ENV) or None,
                                 progress=progress)
         except PlannerError as exc:
-            st.error(f"重新规划失败：{exc}")
+            st.error(f"重新规划失败：{_public(exc, plan_dir)}")
             status.update(label="重新规划失败", state="error")
             return None
         except Exception as exc:  # noqa: BLE001 - never a traceback on screen
-            st.error(f"重新规划失败（程序错误）：{type(exc).__name__}: {exc}")
+            st.error(f"重新规划失败（程序错误）：{type(exc).__name__}: {_public(exc, plan_dir)}")
             status.update(label="重新规划失败", state="error")
             return None
         bar.progress(1.0, text="完成")
@@ -259,7 +266,7 @@ def page_replan(plan_dir: Path, scenario: Path, plan_roots: list[Path]) -> None:
     try:
         plan = read_plan(Path(plan_dir))
     except Exception as exc:  # noqa: BLE001 - a broken or missing plan folder: a message, never a traceback
-        st.error(f"无法读取当前计划 {Path(plan_dir).name}：{exc}")
+        st.error(f"无法读取当前计划 {Path(plan_dir).name}：{_public(exc, plan_dir)}")
         return
     publish_section(Path(plan_dir), plan)
     st.divider()
