@@ -105,7 +105,7 @@ def test_publish_then_replan_shows_the_verdict_and_the_changes(tiny_plan_dir, tm
     assert later in set(changes["worker_id"])
     shown = _table(at, "合计")
     assert int(shown["合计"].sum()) == len(changes)
-    assert dict(zip(shown["乡镇"], shown["合计"])) == changes["township_code"].value_counts().to_dict()
+    assert dict(zip(shown["乡镇代码"], shown["合计"])) == changes["township_code"].value_counts().to_dict()
     # the new plan can be opened: it is among the app's plans, and one click switches to it
     assert new in plans_in([plans])
     at.button(key="replan-open").click().run()

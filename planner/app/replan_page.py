@@ -172,15 +172,28 @@ def _run(scenario: Path, plan_dir: Path, out: Path, lock: date):  # noqa: ANN202
     return report
 
 
-def changes_by_township(changes: pd.DataFrame) -> pd.DataFrame:
-    """乡镇 x 新增/撤下/变更车次或座位 counts (and 合计) from the rows of changes.csv."""
+def changes_by_township(changes: pd.DataFrame, names: dict[str, str] | None = None) -> pd.DataFrame:
+    """乡镇代码, 乡镇 (name when known) and 新增/撤下/变更车次或座位/合计 counts from the rows of changes.csv."""
     cols = list(CHANGE_LABELS)
     if changes.empty:
-        return pd.DataFrame(columns=["乡镇", *CHANGE_LABELS.values(), "合计"])
+        return pd.DataFrame(columns=["乡镇代码", "乡镇", *CHANGE_LABELS.values(), "合计"])
     t = changes.pivot_table(index="township_code", columns="change", values="worker_id", aggfunc="count",
                             fill_value=0).reindex(columns=cols, fill_value=0).astype(int)
     t["合计"] = t.sum(axis=1)
-    return t.rename(columns=CHANGE_LABELS).rename_axis("乡镇").reset_index()
+    t = t.rename(columns=CHANGE_LABELS).rename_axis("乡镇代码").reset_index()
+    t.insert(1, "乡镇", t["乡镇代码"].map(lambda c: (names or {}).get(c, "")))
+    return t
+
+
+def _township_names(scenario: str) -> dict[str, str]:
+    """Township code -> name of the scenario's townships.csv ({} when there is none or it cannot be read)."""
+    try:
+        from planner.documents.common import _township_names as names
+        from planner.scenario import load_scenario
+
+        return names(load_scenario(scenario))
+    except Exception:  # noqa: BLE001 - names are a help only; the codes are shown anyway
+        return {}
 
 
 def show_result(result: dict) -> None:
@@ -207,7 +220,7 @@ def show_result(result: dict) -> None:
         return
     changes = pd.read_csv(path, dtype=str, keep_default_na=False)
     st.markdown(f"**变更（需通知的人员）{len(changes):,} 人**")
-    st.dataframe(changes_by_township(changes), hide_index=True, width="stretch", key="replan-changes")
+    st.dataframe(changes_by_township(changes, _township_names(result["scenario"])), hide_index=True, width="stretch", key="replan-changes")
     st.download_button("下载 changes.csv", data=path.read_bytes(), file_name=f"changes_{out.name}.csv",
                        mime="text/csv", key="replan-download")
     if st.button("切换到新计划", key="replan-open"):
