@@ -40,7 +40,7 @@ PLAN_ROOTS = list(dict.fromkeys([PLANS_DIR, DEFAULT_PLAN_DIR.parent]))
 GEODATA_DIR = ROOT / "geodata"
 VEHICLE_TYPES = ROOT / "scenarios" / "data" / "common" / "vehicle_types.csv"
 ALL = "全部"
-PAGES = ["计划", "地图", "区县人社局", "乡镇", "接收省份", "追溯", "上车登记", "交接签收", "情景变体"]
+PAGES = ["计划", "地图", "区县人社局", "乡镇", "接收省份", "追溯", "上车登记", "交接签收", "情景变体", "发布与重新规划"]
 # ?view=boarding opens 上车登记 alone in a narrow layout, for a phone at the vehicle door
 PHONE_VIEW = st.query_params.get("view") == "boarding"
 
@@ -532,6 +532,9 @@ if page == "计划":
 elif page == "情景变体":  # what-if variants and fleet sizing (planner.app.variants, issue 16)
     from planner.app.variants import page_variants
     page_variants(scenario, plan_dir, run_planning, PLANS_DIR)
+elif page == "发布与重新规划":  # publish, then replan around it (planner.app.replan_page, issue 14)
+    from planner.app.replan_page import page_replan
+    page_replan(plan_dir, scenario, PLAN_ROOTS)
 else:
     data = data_or_stop()
     {"地图": page_map, "区县人社局": page_county, "乡镇": page_township, "接收省份": page_province,
