@@ -94,17 +94,19 @@ def main() -> int:
 
         out = args.out / "all"
 
-        def everything() -> list[Path]:
-            paths: list[Path] = []
-            codes = sorted(planned["township_code"].astype(str).unique())
-            paths += write_pickup_lists(data, out, codes)
-            paths += write_manifests(data, out, None)
-            paths += write_wave_plan(data, out, None)
-            paths += write_exception_lists(data, out, exception_codes(data, all_townships=True))
-            paths += write_boarding_sheets(data, out, boarding_codes(data, all_townships=True))
-            return paths
-
-        timed("all", everything, results)
+        kinds = {
+            "all.pickup": lambda: write_pickup_lists(data, out, sorted(planned["township_code"].astype(str).unique())),
+            "all.manifests": lambda: write_manifests(data, out, None),
+            "all.waves": lambda: write_wave_plan(data, out, None),
+            "all.exceptions": lambda: write_exception_lists(data, out, exception_codes(data, all_townships=True)),
+            "all.boarding": lambda: write_boarding_sheets(data, out, boarding_codes(data, all_townships=True)),
+        }
+        for label, fn in kinds.items():
+            timed(label, fn, results)
+        parts = [results[k] for k in kinds]
+        results["all"] = {k: round(sum(p[k] for p in parts), 2) for k in ("cpu_s", "wall_s", "files", "mb")}
+        print(f"all        cpu {results['all']['cpu_s']:7.2f} s  wall {results['all']['wall_s']:7.2f} s  "
+              f"files {results['all']['files']:4d}", flush=True)
     results["township_code"] = township
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -124,6 +124,21 @@ class Runs:
         self.stops = stops[stops["trip_id"].isin(run_ids)]
         self.leaders = {str(t): _text(x) for t, x in zip(trips["trip_id"], trips.get("leader_worker_id", ""))
                         if _text(x)}
+        # name, phone, ID number per worker and employer, destination per factory: dicts, read once
+        people = data.people
+        cols = {c: (people[c].map(_text).tolist() if c in people.columns else [""] * len(people))
+                for c in ("name", "phone", "id_number")}
+        self.people: dict[str, tuple[str, str, str]] = {}
+        for wid, name, phone, idn in zip(people.index.astype(str), cols["name"], cols["phone"], cols["id_number"]):
+            self.people.setdefault(wid, (name, phone, idn))  # duplicated ids in the input: the first
+        fac = data.factories
+        self.factories: dict[str, tuple[str, str]] = {}
+        for fid, name, prov, city in zip(fac.index.astype(str), fac.get("name", pd.Series("", index=fac.index)),
+                                         fac.get("province", pd.Series("", index=fac.index)),
+                                         fac.get("city", pd.Series("", index=fac.index))):
+            self.factories.setdefault(fid, (_text(name), _destination(_text(prov), _text(city))))
+        self._by_trip = {t: g for t, g in self.riders.groupby("trip_id", sort=False)}
+        self._stops_by_trip = {t: g for t, g in self.stops.groupby("trip_id", sort=False)}
 
     def for_code(self, code: str) -> list[str]:
         """The runs that pick up a worker of the township (9 digits) or county (6 digits), by departure."""
@@ -151,14 +166,9 @@ def _register_line(data: DocData, vehicle_id: str, drivers: int) -> list[tuple[s
     return lines
 
 
-def _person(data: DocData, wid: str) -> tuple[str, str]:
-    people = data.people
-    if wid not in people.index:
-        return "", ""
-    p = people.loc[wid]
-    if isinstance(p, pd.DataFrame):
-        p = p.iloc[0]
-    return _text(p.get("name")), _text(p.get("phone"))
+def _person(runs: Runs, wid: str) -> tuple[str, str]:
+    name, phone, _idn = runs.people.get(wid, ("", "", ""))
+    return name, phone
 
 
 def run_sheet(runs: Runs, trip_id: str) -> dict:
@@ -173,7 +183,7 @@ def run_sheet(runs: Runs, trip_id: str) -> dict:
     mode = _text(trip.get("mode"))
     kind = "接驳车" if mode == "feeder" else "乡镇直达大巴"
     drivers = int(trip.get("drivers") or 0)
-    riders = runs.riders[runs.riders["trip_id"] == trip_id].copy()
+    riders = runs._by_trip[trip_id].copy()
     # the group leader: the trip's own, else riders who lead their onward coach
     leader_ids = [runs.leaders[trip_id]] if trip_id in runs.leaders else []
     onward_leaders = [w for w, o in zip(riders["worker_id"], riders["onward_trip"]) if runs.leaders.get(o) == w]
@@ -182,7 +192,7 @@ def run_sheet(runs: Runs, trip_id: str) -> dict:
     info += _register_line(data, vehicle_id, drivers)
     if leader_ids or onward_leaders:
         for w in leader_ids + [w for w in onward_leaders if w not in leader_ids]:
-            name, phone = _person(data, w)
+            name, phone = _person(runs, w)
             of = "" if w in leader_ids else f"（换乘车次 {runs.riders.loc[runs.riders['worker_id'] == w, 'onward_trip'].iloc[0]} 带队人）"
             info.append(("带队人", f"{name}{of}　电话：{phone or BLANK}"))
     else:
@@ -193,7 +203,7 @@ def run_sheet(runs: Runs, trip_id: str) -> dict:
     info.append(("出发", f"{_hhmm(depart, True)}　到达 {dest} {_hhmm(arrive, True)}"))
     info.append(("乘车人数", str(len(riders))))
 
-    st = runs.stops[runs.stops["trip_id"] == trip_id].sort_values("seq")
+    st = runs._stops_by_trip.get(trip_id, runs.stops.iloc[0:0]).sort_values("seq")
     stops = pd.DataFrame({
         "站序": st["seq"].astype(int).to_numpy(),
         "上车点/停靠点": [f"{data.places.get(str(p), str(p))}（{KIND_NAMES.get(str(k), str(k))} {p}）"
@@ -208,21 +218,13 @@ def run_sheet(runs: Runs, trip_id: str) -> dict:
     riders["_stop"] = riders["board_place_id"].astype(str).map(seq).fillna(10**6)
     riders["_seat"] = riders["seat"].map(lambda s: _seat_key(_text(s)))
     riders = riders.sort_values(["_stop", "_seat"], kind="stable")
-    fac = data.factories
     records = []
     for i, r in enumerate(riders.itertuples(index=False), 1):
         wid = r.worker_id
-        name, phone = _person(data, wid)
-        idn = ""
-        if wid in data.people.index and "id_number" in data.people.columns:
-            v = data.people.loc[wid, "id_number"]
-            idn = _text(v.iloc[0] if isinstance(v, pd.Series) else v)
+        name, phone, idn = runs.people.get(wid, ("", "", ""))
         place = str(r.board_place_id)
-        f = fac.loc[r.factory_id] if r.factory_id in fac.index else None
-        if isinstance(f, pd.DataFrame):
-            f = f.iloc[0]
-        employer = _text(f.get("name")) if f is not None else r.factory_id
-        city = _destination(_text(f.get("province")), _text(f.get("city"))) if f is not None else ""
+        employer, city = runs.factories.get(r.factory_id, (r.factory_id, ""))
+        employer = employer or r.factory_id
         final = data.places.get(r.final_place, r.final_place)
         dest = employer if final == employer or not final else f"{final}（{employer}）"
         dest = f"{city} {dest}".strip()
