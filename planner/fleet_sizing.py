@@ -193,13 +193,20 @@ def _lp(p, county: str, coach_type: str, extra: int) -> tuple[int, int]:
     return (cb.bound if cb else 0), b.train_seats_usable
 
 
-def _lp_extra(p, county: str, coach_type: str, target: int, cap: int) -> int:
-    """The fewest extra coaches with which the LP bound reaches ``target`` (bisection; ``cap`` if never)."""
+def _lp_extra(p, county: str, coach_type: str, target: int, cap: int, start: int = 1) -> int:
+    """The fewest extra coaches with which the LP bound reaches ``target`` (``cap`` if never).
+
+    One LP when the fleet as it is suffices (the usual case where feeders bind); otherwise
+    doubling from ``start`` (the trips x seats bound) to a bracket, then bisection: a few LPs
+    per county, not one per possible fleet size.
+    """
     if _lp(p, county, coach_type, 0)[0] >= target:
         return 0
-    lo, hi = 0, max(1, cap)
-    if _lp(p, county, coach_type, hi)[0] < target:
-        return hi
+    lo, hi = 0, min(max(1, start), cap)
+    while hi < cap and _lp(p, county, coach_type, hi)[0] < target:
+        lo, hi = hi, min(cap, 2 * hi)
+    if hi >= cap and _lp(p, county, coach_type, cap)[0] < target:
+        return cap
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if _lp(p, county, coach_type, mid)[0] >= target:
@@ -249,7 +256,7 @@ def _county_setup(sc, tables: dict, county: str, *, target: str | float, by: dat
     rt_days, seats, trips = _round_trip(p, county, ct)
     need_coach = max(0, tgt - train_seats)
     simple = max(0, math.ceil(need_coach / max(1, trips * seats)) - coaches_all) if trips else 0
-    lp_extra = 0 if vehicle == "feeder" else _lp_extra(p, county, ct, tgt, big)
+    lp_extra = 0 if vehicle == "feeder" else _lp_extra(p, county, ct, tgt, big, start=max(1, simple))
     simple = simple if vehicle != "feeder" else 0
     phase = "coach" if vehicle == "coach" else "feeder"
     fixed = max(lp_extra, simple) if vehicle == "both" else 0
