@@ -441,6 +441,9 @@ def page_county(data) -> None:
     from planner.documents.waves import write_wave_plan
 
     make_files(f"waves-{county}", "生成波次计划（Excel、PDF）", lambda out: write_wave_plan(data, out, code))
+    from planner.app.exceptions_page import show_unassigned  # issue 15 section 1
+
+    show_unassigned(data, code, f"unassigned-{county}")
 
 
 def page_township(data) -> None:
@@ -462,6 +465,9 @@ def page_township(data) -> None:
     from planner.documents.pickup import write_pickup_lists
 
     make_files(f"pickup-{town}", "生成乘车人员名单（Excel、PDF）", lambda out: write_pickup_lists(data, out, [town]))
+    from planner.app.exceptions_page import show_unassigned  # issue 15 section 1
+
+    show_unassigned(data, town, f"unassigned-{town}")
 
 
 def page_province(data) -> None:

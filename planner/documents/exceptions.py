@@ -141,16 +141,24 @@ def _township_name(data: DocData, code: str) -> str:
     return f"{name}（{code}）" if name else code
 
 
-def exception_rows(data: DocData, code: str, *, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+def select_rows(rows: pd.DataFrame, code: str | None) -> pd.DataFrame:
+    """The rows of :func:`unassigned` of one township (9 digits) or county (6 digits); all when ``code`` is None."""
+    if code is None:
+        return rows
+    code = str(code)
+    return rows[(rows["county_code"] == code) if len(code) == 6 else (rows["township_code"] == code)]
+
+
+def exception_rows(data: DocData, code: str | None, *, rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """The list of one township (9-digit code) or county (6-digit code): columns as shown to the reader.
 
+    ``code=None`` lists every unassigned row of the plan (county columns).
     ``rows`` is :func:`unassigned` when the caller already has it (it is read
     once for many lists). 序号 and 输入行号 are integers.
     """
     un = unassigned(data) if rows is None else rows
-    code = str(code)
-    county = len(code) == 6
-    sub = un[(un["county_code"] == code) if county else (un["township_code"] == code)]
+    county = code is None or len(str(code)) == 6
+    sub = select_rows(un, code)
     frame = pd.DataFrame({
         "序号": range(1, len(sub) + 1),
         "乡镇": [_township_name(data, t) for t in sub["township_code"]],
