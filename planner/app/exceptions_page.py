@@ -64,7 +64,7 @@ def show_unassigned(data: DocData, code: str | None, key: str) -> None:
     table = unassigned_table(data, code)
     st.subheader(f"未安排人员名单（{len(table):,} 人）")
     if table.empty:
-        st.caption("本计划中没有未安排的人员。")
+        st.caption("所选范围内没有未安排的人员。")
         return
     place_column = "村" if code is not None and len(str(code)) == 9 else "乡镇"
     left, right = st.columns(2)
@@ -78,7 +78,8 @@ def show_unassigned(data: DocData, code: str | None, key: str) -> None:
         st.caption(f"筛选后 {len(shown):,} 人")
     if place_column == "村":
         shown = shown.drop(columns="乡镇", errors="ignore")
-    st.dataframe(excel_safe_frame(shown), hide_index=True, width="stretch")
+    st.dataframe(excel_safe_frame(shown), hide_index=True, width="stretch",
+                 column_config={"处理建议": st.column_config.TextColumn(width="large")})
     name = f"{DOC_NAME}_{code or '全部区县'}.xlsx"
     st.download_button(f"下载 {name}（未筛选，身份证号已遮蔽）", data=lambda: exception_excel(data, code),
                        file_name=name, key=f"{key}-download",
