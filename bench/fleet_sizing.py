@@ -32,19 +32,24 @@ def main() -> int:
     ap.add_argument("--county", action="append")
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--tolerance", type=int, default=1)
+    ap.add_argument("--gain-tolerance", type=int, default=0)
+    ap.add_argument("--base-plan")
     a = ap.parse_args()
     target = a.target if a.target == "all" else float(a.target)
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     res = size_fleet(a.scenario, a.out, target=target, counties=a.county, vehicle=a.vehicle,
-                     processes=a.processes, tolerance=a.tolerance,
+                     processes=a.processes, tolerance=a.tolerance, gain_tolerance=a.gain_tolerance,
+                     base_plan=a.base_plan,
                      progress=lambda m: print(f"  … {m}", file=sys.stderr, flush=True))
     wall = time.perf_counter() - t0
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_me, cpu_kids = me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
     print(f"command: python bench/fleet_sizing.py {a.scenario} --out {a.out} --vehicle {a.vehicle} "
-          f"--target {a.target} --processes {a.processes} --tolerance {a.tolerance}")
+          f"--target {a.target} --processes {a.processes} --tolerance {a.tolerance}"
+          + (f" --gain-tolerance {a.gain_tolerance}" if a.gain_tolerance else "")
+          + (f" --base-plan {a.base_plan}" if a.base_plan else ""))
     print(f"load average at start {load0:.1f}, at end {os.getloadavg()[0]:.1f} (2 cores)")
     print(f"wall {wall:.0f} s; CPU {cpu_me + cpu_kids:.0f} s (main {cpu_me:.0f} s, probe processes {cpu_kids:.0f} s)")
     print()

@@ -76,6 +76,8 @@ class Probe:
     reasons: dict[str, int]
     plan_dir: str
     cpu_s: float
+    # people one vehicle moved in the window, by kind ("coach", "feeder"): riders over vehicles used
+    per_vehicle: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -336,14 +338,60 @@ def _probe(base_toml: str, county: str, types: tuple[str, str], now: tuple[int, 
                       folder=Path(base_toml).parent, overwrite=True)
     out = Path(plans) / name
     run_plan(v.path, out, check=False, processes=1)
-    w = read_plan(out).workers
+    return plan_probe(read_plan(out), county, extra, str(out), time.process_time() - t0)
+
+
+def plan_probe(plan, county: str, extra: tuple[int, int], plan_dir: str, cpu_s: float) -> Probe:
+    """The probe a plan (:class:`planner.plan_format.PlanFiles`) stands for: the county's workers moved,
+    why the rest stay, and the people one coach and one feeder bus moved (riders / vehicles used)."""
+    w = plan.workers
+    w = w[w["county_code"].astype(str) == county]
     reasons = {str(k): int(n) for k, n in w.loc[w["status"] == "unassigned", "reason"].value_counts().items()}
-    return Probe(county, extra[0], extra[1], int((w["status"] == "planned").sum()), reasons, str(out),
-                 time.process_time() - t0)
+    per: dict[str, float] = {}
+    trips = plan.trips[plan.trips["purpose"].astype(str) == "passenger"]
+    legs = plan.legs[plan.legs["worker_id"].isin(set(w["worker_id"]))]
+    for kind in ("coach", "feeder"):
+        t = trips[trips["mode"].astype(str) == kind]
+        riders = legs.loc[legs["trip_id"].isin(set(t["trip_id"])), "worker_id"].nunique()
+        used = t["vehicle_id"].nunique()
+        per[kind] = riders / used if used else 0.0
+    return Probe(county, extra[0], extra[1], int((w["status"] == "planned").sum()), reasons, plan_dir, cpu_s, per)
 
 
-def _next_points(c: CountySizing, slots: int, vehicle: str, tolerance: int, cap: int) -> list[int]:
-    """The search steps to try next for county ``c`` (empty when its search is over)."""
+def _newton_below(done: dict[int, Probe], lo: int, target: int) -> int | None:
+    """The step where the slope of the two highest probes short of the target reaches it (None without two)."""
+    below = sorted(k for k in done if k <= lo and done[k].moved < target)
+    if len(below) < 2 or done[below[-1]].moved <= done[below[-2]].moved:
+        return None
+    a, b = below[-2], below[-1]
+    slope = (done[b].moved - done[a].moved) / (b - a)
+    return b + math.ceil((target - done[b].moved) / slope)
+
+
+def _first_jump(c: CountySizing, p0: Probe) -> int | None:
+    """Steps to the target from the 0-extra probe: people short / people one vehicle of the kind moved there.
+
+    Only the people short for the kind's own reasons count (``no_feeder_in_time`` for feeders, the
+    coach reasons for coaches); the people a vehicle moves are the base plan's riders of the kind
+    over the vehicles of the kind it used (``Probe.per_vehicle``). None when either is unknown or zero.
+    """
+    kinds = FEEDER_REASONS if c.phase == "feeder" else COACH_REASONS
+    short = min(c.target - p0.moved, sum(p0.reasons.get(k, 0) for k in kinds))
+    per = p0.per_vehicle.get(c.phase, 0.0)
+    if short <= 0 or per <= 0:
+        return None
+    return max(1, math.ceil(short / per))
+
+
+def _next_points(c: CountySizing, slots: int, vehicle: str, tolerance: int, cap: int,
+                 gain_tolerance: int = 0) -> list[int]:
+    """The search steps to try next for county ``c`` (empty when its search is over).
+
+    Bracketing puts the first point where the slope of the two highest probes short of the target
+    reaches it (a Newton step from below) and the next one step lower, so that one round often
+    closes the bracket; the rest are spread evenly. ``gain_tolerance`` people: the search stops when
+    the bracket's two ends differ by fewer people than that (the answer is the upper end).
+    """
     done = _phase_probes(c)
     ok = sorted(k for k, p in done.items() if p.moved >= c.target)
     lb = c.coach_bound if c.phase == "coach" else 0
@@ -353,12 +401,26 @@ def _next_points(c: CountySizing, slots: int, vehicle: str, tolerance: int, cap:
         hi = ok[0]
         if hi - lo <= max(1, tolerance):
             return []
-        pts = sorted({lo + max(1, round((hi - lo) * i / (slots + 1))) for i in range(1, slots + 1)} - set(done))
-        return [k for k in pts if lo < k < hi][:slots] or []
+        if gain_tolerance and lo in done and done[hi].moved - done[lo].moved < gain_tolerance:
+            return []
+        pts: list[int] = []
+        est = _newton_below(done, lo, c.target)
+        if est is not None and lo < est < hi:
+            pts = [est, est - 1] if est - 1 > lo else [est, est + 1]
+            pts = [k for k in pts if lo < k < hi and k not in done][:slots]
+        even = [lo + max(1, round((hi - lo) * i / (slots + 1))) for i in range(1, slots + 1)]
+        for k in even:
+            if len(pts) < slots and lo < k < hi and k not in done and k not in pts:
+                pts.append(k)
+        return sorted(pts)
     if not done:
         jump = max(1, math.ceil(0.1 * max(c.coaches_all if c.phase == "coach" else c.feeders, 1)))
         return [lb + i * jump for i in range(slots)]
     ks = sorted(done)
+    if len(ks) == 1:
+        k1 = _first_jump(c, done[ks[0]])
+        if k1 is not None:
+            return sorted({min(cap, max(lb, ks[0] + k1 * (i + 1))) for i in range(slots)} - set(done))
     if len(ks) >= 2 and lo >= cap:
         return []
     # stop when the planner gains nothing more from two steps up in a row
@@ -391,8 +453,14 @@ def _step(c: CountySizing, p: Probe, vehicle: str = "") -> int:
 def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "all",
                counties: Sequence[str] | None = None, by: date | None = None, vehicle: str = "coach",
                coach_type: str | None = None, feeder_type: str | None = None, processes: int = 1, tolerance: int = 1, max_rounds: int = 12,
+               gain_tolerance: int = 0, base_plan: str | Path | None = None,
                progress: Callable[[str], None] | None = None) -> SizingResult:
-    """Size the fleet of each county of ``scenario`` (see the module docstring); write the files into ``out``."""
+    """Size the fleet of each county of ``scenario`` (see the module docstring); write the files into ``out``.
+
+    ``base_plan``: a plan directory of ``scenario`` as it is (one county, no ``by``) that stands for the
+    0-extra probe instead of planning it again; its scenario checksum must match. ``gain_tolerance``:
+    stop bisecting when the bracket's ends differ by fewer people (see :func:`_next_points`).
+    """
     from planner.loader import load_and_validate
 
     say = progress or (lambda _m: None)
@@ -430,6 +498,8 @@ def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "
         if cs.target == 0:
             cs.note = "没有可达的务工人员，无需车辆 (nobody reachable)"
     active = [c for c in sizings if c.target > 0]
+    if base_plan is not None:
+        _reuse_base_plan(Path(base_plan), sc, have, active, by, say)
     ctx = None
     import multiprocessing as mp
 
@@ -446,7 +516,7 @@ def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "
                 pts: list[int] = []
                 while True:
                     cap = max(4 * (c.coaches_all if c.phase == "coach" else c.feeders) + 8, 2 * c.coach_bound + 8)
-                    pts = _next_points(c, slots, vehicle, tolerance, cap)
+                    pts = _next_points(c, slots, vehicle, tolerance, cap, gain_tolerance)
                     if pts or not _finish(c, vehicle):
                         break
                 if not pts:
@@ -477,6 +547,25 @@ def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "
                        time.perf_counter() - t0)
     res.files = write_outputs(res, sc)
     return res
+
+
+def _reuse_base_plan(path: Path, sc, have: list[str], active: list[CountySizing], by: date | None,
+                     say: Callable[[str], None]) -> None:
+    """Take the already planned base scenario as the 0-extra probe of its one county."""
+    from planner.plan_format import read_plan
+
+    if len(have) != 1 or by is not None:
+        raise SizingError("--base-plan 只适用于只有一个区县且未给 --by 的情景 (one county, no --by)")
+    try:
+        plan = read_plan(path)
+    except Exception as e:  # noqa: BLE001 - any unreadable plan is a bad request, named
+        raise SizingError(f"--base-plan {path}：无法读取方案 (cannot read the plan): {e}") from e
+    if plan.summary.get("scenario", {}).get("checksum") != sc.checksum:
+        raise SizingError(f"--base-plan {path}：方案不是由此情景文件生成的 (plan of another scenario file)")
+    for c in active:
+        if c.extra(0) == (0, 0):
+            c.probes.append(plan_probe(plan, c.county, (0, 0), str(path), 0.0))
+            say(f"  区县 {c.county} 沿用基准方案 (base plan reused)：运送 {c.probes[-1].moved:,}/{c.target:,}")
 
 
 def _probe_star(args: tuple) -> Probe:
@@ -662,6 +751,8 @@ def register_size_fleet(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--feeder-type", metavar="车型", help="增加的接驳车车型")
     s.add_argument("--processes", type=int, default=1, help="并行进程数 (worker processes)")
     s.add_argument("--tolerance", type=int, default=1, help="答案的精度（辆），默认 1 即最少车辆数")
+    s.add_argument("--gain-tolerance", type=int, default=0, help="两次试算相差不足此人数时停止细分（默认 0 不用）")
+    s.add_argument("--base-plan", help="已生成的基准方案目录，作为不加车的试算（仅单区县情景）")
     s.set_defaults(func=cmd_size_fleet)
 
 
@@ -687,6 +778,7 @@ def cmd_size_fleet(args: argparse.Namespace) -> int:
     res = size_fleet(args.scenario, args.out, target=target, counties=args.county, by=by, vehicle=args.vehicle,
                      coach_type=args.coach_type, feeder_type=args.feeder_type,
                      processes=args.processes, tolerance=args.tolerance,
+                     gain_tolerance=max(0, args.gain_tolerance), base_plan=args.base_plan,
                      progress=lambda m: print(f"  … {m}", file=sys.stderr, flush=True))
     print(res.text())
     return 0 if all(c.reached or c.target == 0 for c in res.counties) else 1

@@ -19,7 +19,7 @@ import pytest
 
 from planner.check import check_plan_dir
 from planner.cli import main
-from planner.fleet_sizing import SizingError, size_fleet
+from planner.fleet_sizing import CountySizing, Probe, SizingError, _next_points, size_fleet
 from planner.pipeline import run_plan
 from planner.scenario import load_scenario
 from planner.variant import write_variant
@@ -118,3 +118,38 @@ def test_bad_requests(paper: Path, tmp_path: Path, capsys) -> None:
     assert main(["size-fleet", str(paper), "--out", str(tmp_path / "o"), "--target", "lots"]) == 2
     assert main(["size-fleet", str(paper), "--out", str(tmp_path / "o"), "--county", "500999"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_base_plan_stands_for_the_zero_probe(paper: Path, tmp_path: Path) -> None:
+    # the base plan moves one coach load (22); 25 short / 22 per coach -> the first jump lands on 2 extra
+    run_plan(paper, tmp_path / "base", check=False)
+    res = size_fleet(paper, tmp_path / "out", base_plan=tmp_path / "base")
+    (c,) = res.counties
+    assert c.answer == 2 and c.reached and c.checked is True
+    first = c.probes[0]
+    assert (first.extra_coaches, first.extra_feeders, first.cpu_s) == (0, 0, 0.0)
+    assert first.plan_dir == str(tmp_path / "base") and first.per_vehicle["coach"] == SEATS
+    assert [(p.extra_coaches, p.moved) for p in c.probes] == [(0, SEATS), (2, N)]
+    other = paper.parent.parent / "other"
+    shutil.copytree(paper.parent, other, dirs_exist_ok=True)
+    (other / "scenario.toml").write_text((other / "scenario.toml").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    with pytest.raises(SizingError):
+        size_fleet(other / "scenario.toml", tmp_path / "o2", base_plan=tmp_path / "base")
+
+
+def _county(probes: dict[int, int], target: int) -> CountySizing:
+    c = CountySizing("500101", "C53", "F35", 100, 100, 30, "feeder", 0, 15000, 14000, {}, target, 0, 0, 1.0, 53, 2, 0)
+    c.probes = [Probe("500101", 0, k, m, {}, "", 0.0) for k, m in probes.items()]
+    return c
+
+
+def test_bracket_takes_a_newton_step_from_below() -> None:
+    # slope 3 -> 24 is 78.5 people a feeder: 176 short at 24 -> 27; and 26 one lower, to close the bracket
+    c = _county({0: 11102, 3: 11439, 24: 13088, 45: 13434}, 13264)
+    assert _next_points(c, 2, "both", 1, 200) == [26, 27]
+    # without two probes below the even split is kept
+    assert _next_points(_county({24: 13088, 45: 13434}, 13264), 2, "both", 1, 200) == [31, 38]
+    # the people tolerance: the bracket's ends 12 apart stop the search under --gain-tolerance 20
+    c = _county({24: 13255, 30: 13267}, 13264)
+    assert _next_points(c, 2, "both", 1, 200, gain_tolerance=20) == []
+    assert _next_points(c, 2, "both", 1, 200) != []
