@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from planner.loader import load_and_validate
 from planner.vocab import reason_label
@@ -16,6 +17,11 @@ from planner.plan_dir import PlanLock, check_out_target, kill_point, recover
 from planner.plan_writer import stage_plan
 from planner.solve.problem import build_problem
 from planner.solve.solver import solve
+
+if TYPE_CHECKING:
+    from planner.replan import ReplanReport
+    from planner.scenario import Scenario
+    from planner.validate import ValidationResult
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,23 @@ class PlanReport:
             lines.append("校验发现问题 (checker found violations):")
             lines.append(self.check_text)
         return "\n".join(lines)
+
+
+def check_staged(path: Path, sc: Scenario, validation: ValidationResult, report: PlanReport | ReplanReport,
+                 wall: dict[str, float], *, say: Callable[[str], None], progress: Callable | None = None,
+                 base: Path | None = None) -> None:
+    """Run the checker on a staged plan and put its verdict on ``report`` (``check_ok``,
+    ``check_text``) and its time in ``wall["check"]``; shared by ``planner plan`` and
+    ``planner replan``. ``validation`` is the caller's own validation of ``sc`` (the
+    checker only reads its tables); ``base`` the base plan of a replan."""
+    from planner.check import check_plan_dir
+
+    t = time.perf_counter()
+    say("独立校验计划 (checking the plan)")
+    chk = check_plan_dir(path, sc, progress=progress, validation=validation, base=base)
+    wall["check"] = time.perf_counter() - t
+    report.check_ok = chk.ok
+    report.check_text = chk.text(max_per_rule=10)
 
 
 def run_plan(
@@ -146,15 +169,8 @@ def _plan_locked(scenario_path: str | Path, out: Path, notes: list[str], *, chec
         wall["write"] = time.perf_counter() - t
         report = PlanReport(out=out, summary=summ, notes=notes)
         if check:
-            from planner.check import check_plan_dir
-
-            t = time.perf_counter()
-            say("独立校验计划 (checking the plan)")
             # the tables the plan was made from, validated moments ago: not read and validated again
-            chk = check_plan_dir(staged.path, sc, progress=progress, validation=val)
-            wall["check"] = time.perf_counter() - t
-            report.check_ok = chk.ok
-            report.check_text = chk.text(max_per_rule=10)
+            check_staged(staged.path, sc, val, report, wall, say=say, progress=progress)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         summ["wall_time_s"] = {k: round(v, 2) for k, v in wall.items()}
         summ["peak_memory_mb"] = round(peak_mb, 1)

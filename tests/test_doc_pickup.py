@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from planner.documents.common import load_doc_data
-from planner.documents.pickup import COLUMNS, _destination, write_pickup_lists
+from planner.documents.pickup import COLUMNS, destination_name, write_pickup_lists
 
 ROOT = Path(__file__).parent.parent
 SCENARIO = ROOT / "tests" / "data" / "tiny" / "scenario.toml"
@@ -221,9 +221,9 @@ def test_invalid_township_code_rejected(made, tmp_path):
 
 
 def test_destination_joins_province_and_city():
-    assert _destination("广东", "东莞市") == "广东东莞市"
-    assert _destination("上海", "上海市") == "上海市"
-    assert _destination("浙江省", "金华市") == "浙江省金华市"
+    assert destination_name("广东", "东莞市") == "广东东莞市"
+    assert destination_name("上海", "上海市") == "上海市"
+    assert destination_name("浙江省", "金华市") == "浙江省金华市"
 
 
 def test_every_pdf_page_footer_names_the_day_of_its_heading(made, truth):

@@ -23,7 +23,6 @@ import``) is unchanged; these sheets are a separate document.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -34,11 +33,13 @@ from planner.documents.common import (
     DocData,
     DocumentBatch,
     atomic_output,
+    cell_text,
     ellipsis,
     excel_safe_text,
     mask_id,
+    safe_codes,
 )
-from planner.documents.pickup import _destination
+from planner.documents.pickup import destination_name, seat_key
 from planner.plan_format import TZ
 
 DOC_NAME = "乘车单"
@@ -50,24 +51,13 @@ RIDER_COLUMNS = ["序号", "上车点", "上车时间", "座位", "姓名", "身
 PDF_RIDER_WIDTHS = [0.6, 2.6, 1.0, 0.7, 1.3, 2.4, 1.9, 1.4, 1.1, 0.9, 1.6, 1.3, 2.8]
 KIND_NAMES = {"village": "村", "pickup": "上车点", "hub": "枢纽", "station": "到达站", "factory": "厂门",
               "rest": "服务区"}
-_SAFE_CODE = re.compile(r"^[0-9A-Za-z_-]+$")
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    s = str(value)
-    return "" if s in ("nan", "None", "NaT", "<NA>") else s
 
 
 def _local(ts: object) -> pd.Timestamp | None:
     """A plan time as a local, timezone-free Timestamp (for Excel), or None."""
-    if ts is None or (not isinstance(ts, pd.Timestamp) and _text(ts) == ""):
+    if ts is None or (not isinstance(ts, pd.Timestamp) and cell_text(ts) == ""):
         return None
     t = pd.Timestamp(ts)
     if pd.isna(t):
@@ -81,11 +71,6 @@ def _hhmm(ts: pd.Timestamp | None, with_day: bool = False) -> str:
     if ts is None or pd.isna(ts):
         return ""
     return ts.strftime("%m-%d %H:%M") if with_day else ts.strftime("%H:%M")
-
-
-def _seat_key(seat: str) -> tuple[int, str]:
-    m = re.match(r"^\s*(\d+)\s*([A-Za-z]*)\s*$", seat or "")
-    return (int(m.group(1)), m.group(2).upper()) if m else (10**6, seat or "")
 
 
 class Runs:
@@ -122,11 +107,11 @@ class Runs:
         self.riders["onward_depart"] = self.riders["worker_id"].map(nxt["board_time"])
         self.riders["final_place"] = self.riders["worker_id"].map(last["alight_place_id"].astype(str)).fillna("")
         self.stops = stops[stops["trip_id"].isin(run_ids)]
-        self.leaders = {str(t): _text(x) for t, x in zip(trips["trip_id"], trips.get("leader_worker_id", ""))
-                        if _text(x)}
+        self.leaders = {str(t): cell_text(x) for t, x in zip(trips["trip_id"], trips.get("leader_worker_id", ""))
+                        if cell_text(x)}
         # name, phone, ID number per worker and employer, destination per factory: dicts, read once
         people = data.people
-        cols = {c: (people[c].map(_text).tolist() if c in people.columns else [""] * len(people))
+        cols = {c: (people[c].map(cell_text).tolist() if c in people.columns else [""] * len(people))
                 for c in ("name", "phone", "id_number")}
         self.people: dict[str, tuple[str, str, str]] = {}
         for wid, name, phone, idn in zip(people.index.astype(str), cols["name"], cols["phone"], cols["id_number"]):
@@ -136,7 +121,7 @@ class Runs:
         for fid, name, prov, city in zip(fac.index.astype(str), fac.get("name", pd.Series("", index=fac.index)),
                                          fac.get("province", pd.Series("", index=fac.index)),
                                          fac.get("city", pd.Series("", index=fac.index))):
-            self.factories.setdefault(fid, (_text(name), _destination(_text(prov), _text(city))))
+            self.factories.setdefault(fid, (cell_text(name), destination_name(cell_text(prov), cell_text(city))))
         self._by_trip = {t: g for t, g in self.riders.groupby("trip_id", sort=False)}
         self._stops_by_trip = {t: g for t, g in self.stops.groupby("trip_id", sort=False)}
 
@@ -157,7 +142,7 @@ def _register_line(data: DocData, vehicle_id: str, drivers: int) -> list[tuple[s
         row = row.iloc[0]
 
     def get(col: str) -> str:
-        return _text(row.get(col)) if row is not None else ""
+        return cell_text(row.get(col)) if row is not None else ""
 
     lines = [("号牌", get("plate") or BLANK),
              ("驾驶员", f"{get('driver_name') or BLANK}　电话：{get('driver_phone') or BLANK}")]
@@ -179,8 +164,8 @@ def run_sheet(runs: Runs, trip_id: str) -> dict:
     """
     data = runs.data
     trip = runs.trips.loc[trip_id]
-    vehicle_id = _text(trip.get("vehicle_id"))
-    mode = _text(trip.get("mode"))
+    vehicle_id = cell_text(trip.get("vehicle_id"))
+    mode = cell_text(trip.get("mode"))
     kind = "接驳车" if mode == "feeder" else "乡镇直达大巴"
     drivers = int(trip.get("drivers") or 0)
     riders = runs._by_trip[trip_id].copy()
@@ -188,7 +173,7 @@ def run_sheet(runs: Runs, trip_id: str) -> dict:
     leader_ids = [runs.leaders[trip_id]] if trip_id in runs.leaders else []
     onward_leaders = [w for w, o in zip(riders["worker_id"], riders["onward_trip"]) if runs.leaders.get(o) == w]
     info = [("车次（行程号）", trip_id), ("类别", kind),
-            ("车辆编号", f"{vehicle_id}（车型 {_text(trip.get('vehicle_type'))}）")]
+            ("车辆编号", f"{vehicle_id}（车型 {cell_text(trip.get('vehicle_type'))}）")]
     info += _register_line(data, vehicle_id, drivers)
     if leader_ids or onward_leaders:
         for w in leader_ids + [w for w in onward_leaders if w not in leader_ids]:
@@ -198,7 +183,7 @@ def run_sheet(runs: Runs, trip_id: str) -> dict:
     else:
         info.append(("带队人", f"{BLANK}　电话：{BLANK}"))
     depart, arrive = _local(trip.get("depart")), _local(trip.get("arrive"))
-    dest_ids = [d for d in _text(trip.get("destination_ids")).split(";") if d]
+    dest_ids = [d for d in cell_text(trip.get("destination_ids")).split(";") if d]
     dest = "、".join(data.places.get(d, d) for d in dest_ids)
     info.append(("出发", f"{_hhmm(depart, True)}　到达 {dest} {_hhmm(arrive, True)}"))
     info.append(("乘车人数", str(len(riders))))
@@ -216,7 +201,7 @@ def run_sheet(runs: Runs, trip_id: str) -> dict:
 
     seq = {str(p): int(s) for p, s in zip(st["place_id"], st["seq"]) if str(p) != "REST"}
     riders["_stop"] = riders["board_place_id"].astype(str).map(seq).fillna(10**6)
-    riders["_seat"] = riders["seat"].map(lambda s: _seat_key(_text(s)))
+    riders["_seat"] = riders["seat"].map(lambda s: seat_key(cell_text(s)))
     riders = riders.sort_values(["_stop", "_seat"], kind="stable")
     records = []
     for i, r in enumerate(riders.itertuples(index=False), 1):
@@ -230,10 +215,10 @@ def run_sheet(runs: Runs, trip_id: str) -> dict:
         dest = f"{city} {dest}".strip()
         records.append({
             "序号": i, "上车点": f"{data.places.get(place, place)}（{place}）", "上车时间": _local(r.board_time),
-            "座位": _text(r.seat), "姓名": name, "身份证号": mask_id(idn), "电话": phone, "人员编号": wid,
+            "座位": cell_text(r.seat), "姓名": name, "身份证号": mask_id(idn), "电话": phone, "人员编号": wid,
             "上车确认": "", "体温": "",
-            "换乘车次": _text(r.onward_trip) or ("直达" if mode == "coach" else ""),
-            "枢纽发车": _local(r.onward_depart) if _text(r.onward_trip) else None,
+            "换乘车次": cell_text(r.onward_trip) or ("直达" if mode == "coach" else ""),
+            "枢纽发车": _local(r.onward_depart) if cell_text(r.onward_trip) else None,
             "目的地": dest,
         })
     return {"trip_id": trip_id, "info": info, "stops": stops,
@@ -335,11 +320,7 @@ def write_boarding_sheets(data: DocData, out_dir: Path, codes: list[str], *, run
     refused (ValueError) before anything is written.
     """
     out_dir = Path(out_dir)
-    codes = [str(c) for c in codes]
-    for code in codes:
-        if not _SAFE_CODE.match(code):
-            msg = f"乡镇/区县代码无效：{code[:40]!r} (invalid code)"
-            raise ValueError(msg)
+    codes = safe_codes(codes, "乡镇/区县")
     runs = runs or Runs(data)
     cache: dict[str, dict] = {}
     batch = DocumentBatch()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -155,6 +156,33 @@ def _township_names(sc: Scenario) -> dict[str, str]:
         return {}
     return dict(zip(tw["township_code"], tw["township_name"]))
 
+
+
+_SAFE_CODE = re.compile(r"^[0-9A-Za-z_-]+$")
+
+
+def cell_text(value: object) -> str:
+    """A plan or table value as the text a document shows: '' for every kind of missing value."""
+    if value is None:
+        return ""
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    s = str(value)
+    return "" if s in ("nan", "None", "NaT", "<NA>") else s
+
+
+def safe_codes(codes: object, what: str) -> list[str]:
+    """The township / county codes of a request as text, refused (ValueError, in Chinese) before
+    anything is written when one could not be part of a file name in the output folder."""
+    out = [str(c) for c in codes]
+    for code in out:
+        if not _SAFE_CODE.match(code):
+            msg = f"{what}代码无效：{code[:40]!r} (invalid code)"
+            raise ValueError(msg)
+    return out
 
 def local_time(ts) -> str:
     """A plan time as 'MM-DD HH:MM' local, or '' for none."""

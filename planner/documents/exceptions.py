@@ -17,13 +17,13 @@ ID numbers are masked (first 6 and last 4 characters).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
-from planner.documents.common import CjkPdf, DocData, DocumentBatch, mask_id, write_excel
-from planner.vocab import REJECTED_INPUT, UNASSIGNED_REASONS, reason_label
+from planner.documents.common import CjkPdf, DocData, DocumentBatch, cell_text, mask_id, safe_codes, write_excel
+from planner.documents.pickup import destination_name
+from planner.vocab import UNASSIGNED_REASONS, reason_label
 
 DOC_NAME = "未安排人员名单"
 
@@ -59,7 +59,6 @@ PDF_DROP = ("说明", "输入行号")
 PDF_WIDTHS = {"序号": 0.7, "乡镇": 2.0, "姓名": 1.4, "身份证号": 2.4, "电话": 1.9, "村": 1.7, "用工单位": 2.4,
               "目的地": 1.6, "未安排原因": 2.3, "处理建议": 4.5, "人员编号": 1.5}
 
-_SAFE_CODE = re.compile(r"^[0-9A-Za-z_-]+$")
 
 
 def action_zh(code: str) -> str:
@@ -67,22 +66,6 @@ def action_zh(code: str) -> str:
     return ACTIONS_ZH.get(str(code), DEFAULT_ACTION)
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    s = str(value)
-    return "" if s in ("nan", "None", "NaT", "<NA>") else s
-
-
-def _destination(province: str, city: str) -> str:
-    from planner.documents.pickup import _destination as dest
-
-    return dest(province, city)
 
 
 def unassigned(data: DocData) -> pd.DataFrame:
@@ -97,18 +80,18 @@ def unassigned(data: DocData) -> pd.DataFrame:
     for col in ("reason_detail", "village_code", "township_code", "county_code", "factory_id", "worker_id"):
         if col not in un.columns:
             un[col] = ""
-        un[col] = un[col].map(_text)
+        un[col] = un[col].map(cell_text)
     rows = un["source_row"].astype(int)
     people = data.people_by_row
     def person(col: str) -> pd.Series:
         if people is None or col not in people.columns:
             return pd.Series([""] * len(un), index=un.index)
-        return rows.map(people[col]).map(_text)
-    village_names = {str(k): _text(v) for k, v in data.villages["village_name"].items()} \
+        return rows.map(people[col]).map(cell_text)
+    village_names = {str(k): cell_text(v) for k, v in data.villages["village_name"].items()} \
         if "village_name" in data.villages.columns else {}
     fac = data.factories
-    factory_names = {str(k): _text(v) for k, v in fac["name"].items()} if "name" in fac.columns else {}
-    dests = {str(k): _destination(_text(p), _text(c))
+    factory_names = {str(k): cell_text(v) for k, v in fac["name"].items()} if "name" in fac.columns else {}
+    dests = {str(k): destination_name(cell_text(p), cell_text(c))
              for k, p, c in zip(fac.index, fac.get("province", pd.Series("", index=fac.index)),
                                 fac.get("city", pd.Series("", index=fac.index)))}
     out = pd.DataFrame({
@@ -116,7 +99,7 @@ def unassigned(data: DocData) -> pd.DataFrame:
         "worker_id": un["worker_id"],
         "township_code": un["township_code"],
         "county_code": un["county_code"],
-        "reason": un["reason"].map(_text),
+        "reason": un["reason"].map(cell_text),
         "name": person("name"),
         "id_masked": person("id_number").map(mask_id),
         "phone": person("phone"),
@@ -218,11 +201,7 @@ def write_exception_lists(data: DocData, out_dir: Path, codes: list[str]) -> lis
     refused (ValueError) before anything is written.
     """
     out_dir = Path(out_dir)
-    codes = [str(c) for c in codes]
-    for code in codes:
-        if not _SAFE_CODE.match(code):
-            msg = f"乡镇/区县代码无效：{code[:40]!r} (invalid code)"
-            raise ValueError(msg)
+    codes = safe_codes(codes, "乡镇/区县")
     rows = unassigned(data)
     batch = DocumentBatch()
     for code in codes:

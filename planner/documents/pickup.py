@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from planner.plan_format import TZ
-from planner.documents.common import CjkPdf, DocData, DocumentBatch, as_dates, mask_id, write_excel
+from planner.documents.common import (CjkPdf, DocData, DocumentBatch, as_dates, cell_text, mask_id, safe_codes,
+                                      write_excel)
 
 DOC_NAME = "乘车人员名单"
 
@@ -34,23 +35,11 @@ SIGNATURES = ["乡镇负责人", "带队人", "驾驶员"]
 
 UNKNOWN_DAY = "日期不详"
 
-_SAFE_CODE = re.compile(r"^[0-9A-Za-z_-]+$")
 
 
-def _text(value) -> str:
-    """A cell value as text, '' for missing values."""
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    s = str(value)
-    return "" if s in ("nan", "None", "NaT") else s
 
 
-def _seat_key(seat: str) -> tuple[int, str]:
+def seat_key(seat: str) -> tuple[int, str]:
     """Sort key of a seat like '12C': row number first, then the letter."""
     m = re.match(r"^\s*(\d+)\s*([A-Za-z]*)\s*$", seat or "")
     if not m:
@@ -58,7 +47,7 @@ def _seat_key(seat: str) -> tuple[int, str]:
     return (int(m.group(1)), m.group(2).upper())
 
 
-def _destination(province: str, city: str) -> str:
+def destination_name(province: str, city: str) -> str:
     """Province and city as one place name: '广东东莞市', but '上海市' (not '上海上海市')."""
     short = province.rstrip("省市")
     if city.startswith(short):
@@ -97,12 +86,12 @@ def pickup_rows(data: DocData, township_code: str) -> pd.DataFrame:
     if "village_name" in data.villages.columns:
         vn = data.villages["village_name"]
         for k, v in zip(vn.index, vn):
-            village_names.setdefault(str(k), _text(v))
+            village_names.setdefault(str(k), cell_text(v))
     factory_info: dict[str, tuple[str, str]] = {}
     for fid, f in data.factories.iterrows():
         if str(fid) in factory_info:
             continue
-        factory_info[str(fid)] = (_text(f.get("name")), _destination(_text(f.get("province")), _text(f.get("city"))))
+        factory_info[str(fid)] = (cell_text(f.get("name")), destination_name(cell_text(f.get("province")), cell_text(f.get("city"))))
 
     times = pd.to_datetime(rows["board_time"])
     if len(times) and times.dt.tz is not None:
@@ -113,25 +102,25 @@ def pickup_rows(data: DocData, township_code: str) -> pd.DataFrame:
         has_time = not pd.isna(t)
         day = t.strftime("%Y-%m-%d") if has_time else UNKNOWN_DAY
         hhmm = t.strftime("%H:%M") if has_time else ""
-        place_id = _text(r.board_place_id)
+        place_id = cell_text(r.board_place_id)
         place_name = data.places.get(place_id, "")
         place = f"{place_name}（{place_id}）" if place_name else place_id
-        trip = _text(r.trip_id)
+        trip = cell_text(r.trip_id)
         wid = r.worker_id
         person = people.loc[wid] if wid in people.index else None
         if isinstance(person, pd.DataFrame):  # duplicated worker ids in the input: take the first
             person = person.iloc[0]
-        name = _text(person.get("name")) if person is not None else ""
-        id_number = _text(person.get("id_number")) if person is not None else ""
-        phone = _text(person.get("phone")) if person is not None else ""
-        village = village_names.get(_text(r.village_code), "")
-        factory_id = _text(r.factory_id)
+        name = cell_text(person.get("name")) if person is not None else ""
+        id_number = cell_text(person.get("id_number")) if person is not None else ""
+        phone = cell_text(person.get("phone")) if person is not None else ""
+        village = village_names.get(cell_text(r.village_code), "")
+        factory_id = cell_text(r.factory_id)
         factory, destination = factory_info.get(factory_id, ("", ""))
         records.append({
             "_t": t.value if has_time else 2**62,  # unknown times last
-            "_seat": _seat_key(_text(r.seat)),
+            "_seat": seat_key(cell_text(r.seat)),
             "日期": day, "上车点": place, "上车时间": hhmm, "车次": trip, "车辆": vehicles.get(trip, ""),
-            "座位": _text(r.seat), "姓名": name, "身份证号": mask_id(id_number), "电话": phone,
+            "座位": cell_text(r.seat), "姓名": name, "身份证号": mask_id(id_number), "电话": phone,
             "村": village, "用工单位": factory or factory_id, "目的地": destination,
             "上车确认": "", "体温": "",
         })
@@ -225,11 +214,7 @@ def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None
         w = data.plan.workers
         codes = w.loc[w["status"].astype(str) == "planned", "township_code"].astype(str)
         townships = sorted(c for c in codes.unique() if c and c != "nan")
-    townships = [str(code) for code in townships]
-    for code in townships:
-        if not _SAFE_CODE.match(code):
-            msg = f"乡镇代码无效：{code[:40]!r} (invalid township code)"
-            raise ValueError(msg)
+    townships = safe_codes(townships, "乡镇")
     batch = DocumentBatch()
     for code in townships:
         xlsx, pdf = out_dir / f"{DOC_NAME}_{code}.xlsx", out_dir / f"{DOC_NAME}_{code}.pdf"
