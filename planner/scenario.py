@@ -354,6 +354,9 @@ class Solver(_Strict):
     wait_for_fuller_coach: bool = Field(
         True, description="Hold a part-filled coach for later days when nobody on it is urgent."
     )
+    favour_throughput: bool = Field(
+        True, description="On a day with more coach loads than free coaches, give the coaches to the loads moving the most people per coach-hour (fullest, nearest) instead of the most urgent."
+    )
 
 
 class Scenario(_Strict):

@@ -164,9 +164,13 @@ def test_tiny_plan_within_its_bound(tmp_path):
 
 
 def test_modelled_timing_is_tighter():
-    """Timed by the travel model (x1.3 detour) the 50 h round trip lasts L ~ 59 h: (168 + L) / L ~ 3.9 trips.
+    """Timed by the travel model (x1.3 detour) the 50 h round trip lasts L ~ 59 h: by hours alone
+    (168 + L) / L ~ 3.9 trips; by whole days, 3.
 
-    The LP is fractional: 22 x 3.86 = 84 (floored), between 3 and 4 full trips.
+    The drive out at the coach speed is 17.6 h: boarding at 07:00 on day 0 it arrives 00:37 on
+    day 1, turns round (12.9 h) until 13:29, drives back through the 02:00-05:00 stop until 10:06
+    on day 2 and rests 8 h: free at 18:06, six minutes after the last boarding time. So the coach
+    boards on days 0, 3 and 6 at most: 3 trips (the hours-only LP said 84 seats, 3.86 trips).
     """
     p, out_h = problem(200, cycle_h=50.0)
     assert bound(p) == 4 * 22
@@ -174,4 +178,28 @@ def test_modelled_timing_is_tighter():
     km = min(float(haversine_km(*cf.POS[x], *cf.POS["F0001"])) for x in (cf.V1, cf.V2, cf.V3, "T500101", "R-WZB"))
     cycle = 50.0 + 2 * (trip_hours_lower([km * 1.3], p, modelled=True)[0] - out_h)
     assert 55 < cycle < 62
-    assert modelled.bound == int(22 * (168 + cycle) / cycle)
+    assert int(22 * (168 + cycle) / cycle) == 84  # what the hours alone allow
+    assert modelled.shortest_cycle_days == 3
+    assert modelled.bound == 3 * 22
+
+
+def test_day_cycle_by_hand():
+    """Whole days between two boardings of one coach, worked out on the clock (07:00-18:00 boarding).
+
+    5 h out, 2 h turnaround, 5 h back, no rest: 07:00 -> 12:00 -> 14:00 -> 19:00, after 18:00:
+    next boarding the day after (1). 4.5 h each way: back at 18:00, boards again the same day (0).
+    With the 8 h rest after 4.5 h: free at 02:00, the next day (1). 20 h each way: out 07:00 to
+    02:00 (19 h), the night stop to 05:00, arrives 06:00 on day 1; turns round until 08:00, drives
+    18 h to 02:00 on day 2, stops until 05:00, 2 h more: 07:00 on day 2, rests until 15:00 (2).
+    """
+    from planner.solve.bounds import day_cycle
+
+    sc = cf.scenario(fleet={"turnaround_h": 2.0, "rest_after_return_h": 0.0})
+    assert day_cycle(5.0, True, sc) == 1
+    assert day_cycle(4.5, True, sc) == 0
+    sc8 = cf.scenario(fleet={"turnaround_h": 2.0, "rest_after_return_h": 8.0})
+    assert day_cycle(4.5, True, sc8) == 1
+    assert day_cycle(20.0, True, sc8) == 2
+    # a later last boarding time lets the 5 h trip's coach board again the same day
+    late = cf.scenario(fleet={"turnaround_h": 2.0, "rest_after_return_h": 0.0, "latest_coach_depart_time": "19:30"})
+    assert day_cycle(5.0, True, late) == 0

@@ -648,3 +648,21 @@ def test_feeder_empty_drive_before_the_night_stop_is_not_night_driving(fx, case)
     assert not hits(report, "feeder_night_stop_driving")
     shift_trip(plan, "F500101-0003", -40)  # the run itself now at 04:30-04:50: in the stop
     assert hits(run(fx, plan), "feeder_night_stop_driving", trip="F500101-0003")
+
+
+def test_coach_boarding_outside_window_is_caught(fx):
+    """A coach boarding after fleet.latest_coach_depart_time, or before the first boarding time, is reported."""
+    plan = fx.plan()
+    st = plan.stops
+    trip = "C500101-0001"
+    boards = st[(st["trip_id"] == trip) & (pd.to_numeric(st["boarding"]) > 0)]
+    last = pd.to_datetime(boards["depart"]).max()
+    first = pd.to_datetime(boards["depart"]).min()
+    assert run(fx, plan).ok
+    late = (last - pd.Timedelta(minutes=1)).strftime("%H:%M")
+    report = run(fx, fx.plan(), sc=with_keys(fx, fleet={"latest_coach_depart_time": late}))
+    assert hits(report, "coach_boarding_outside_window", trip=trip)
+    assert "上客时段" in report.of("coach_boarding_outside_window")["message"].iloc[0]
+    early = (first + pd.Timedelta(minutes=1)).strftime("%H:%M")
+    report = run(fx, fx.plan(), sc=with_keys(fx, fleet={"coach_depart_time": early, "direct_first_pickup_time": early}))
+    assert hits(report, "coach_boarding_outside_window", trip=trip)

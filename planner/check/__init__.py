@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from planner.check.accounting import accounting
+from planner.check.boarding_window import boarding_window
 from planner.check.chains import chains
 from planner.check.context import CheckContext
 from planner.check.county import county
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 
 # reported before the others: when they hold, the other findings are mostly their consequence
 FIRST_RULES = ("scenario_mismatch", "plan_format")
-RULE_FAMILIES = (accounting, structure, chains, seats, county, driving, feeders, fleet, hubs, dates, drops, waits)
+RULE_FAMILIES = (accounting, structure, chains, seats, county, driving, feeders, fleet, hubs, dates, drops, waits,
+                boarding_window)
 Progress = Callable[[str], None] | None
 
 

@@ -71,7 +71,7 @@ class CountyBound:
     bound: int  # most workers any plan can move (coaches and trains)
     coach_only: int  # the same with no train
     coaches: int  # the county's coaches (all types)
-    shortest_cycle_days: int  # floor(shortest round trip / 24 h) over the county's workers' factories
+    shortest_cycle_days: int  # least whole days between two boardings of a coach, over the county's factories
 
 
 @dataclass
@@ -126,6 +126,58 @@ def trip_hours_lower(km: np.ndarray, p: ProblemData, *, modelled: bool = False) 
     return drive + rests * r.min_rest_min / 60.0
 
 
+def drive_hours_lower(km: np.ndarray, p: ProblemData, *, modelled: bool = False) -> np.ndarray:
+    """Hours of driving alone over ``km`` at the fastest speed in use (``modelled``: the coach speed)."""
+    vmax = p.travel.max_kmh if p.travel is not None else p.sc.travel.coach_speed_kmh
+    if modelled:
+        vmax = p.sc.travel.coach_speed_kmh
+    return np.asarray(km, dtype=float) / vmax
+
+
+def _drive_through(t: int, minutes: int, stop_start: int, stop_end: int) -> int:
+    """The minute (from day 0, 00:00) a drive of ``minutes`` started at ``t`` ends, no driving in the
+    daily night stop [stop_start, stop_end) (may wrap midnight; equal ends: no stop)."""
+    left = minutes
+    guard = 10_000
+    while left > 0 and guard:
+        guard -= 1
+        tod = t % 1440
+        inside = (stop_start <= tod < stop_end) if stop_start <= stop_end else (tod >= stop_start or tod < stop_end)
+        if stop_start != stop_end and inside:
+            t += (stop_end - tod) % 1440
+            continue
+        room = (stop_start - tod) % 1440 if stop_start != stop_end else left
+        step = min(left, room if room > 0 else left)
+        t += step
+        left -= step
+    return t
+
+
+def day_cycle(drive_h: float, away: bool, sc) -> int:
+    """Least whole days between two boarding days of one coach whose trip drives ``drive_h`` each way.
+
+    Boarding at the earliest on day 0 (the boarding window's start), the drive out, then (for a
+    trip leaving the province with empty returns on) the turnaround, the drive back and the rest
+    after return, with no driving in the night stop; the coach boards again on the first day whose
+    boarding window it is back for. See the module docstring.
+    """
+    from planner.check.boarding_window import boarding_window_minutes
+
+    lo, hi = boarding_window_minutes(sc.fleet)
+    r = sc.drivers
+    xs, xe = r.no_driving_start.hour * 60 + r.no_driving_start.minute, r.no_driving_end.hour * 60 + r.no_driving_end.minute
+    drive = int(math.floor(drive_h * 60 + 1e-9))
+    t = _drive_through(lo, drive, xs, xe)
+    if away and sc.fleet.empty_return:
+        t += int(math.floor(sc.fleet.turnaround_h * 60 + 1e-9))
+        t = _drive_through(t, drive, xs, xe)
+        t += int(math.floor(sc.fleet.rest_after_return_h * 60 + 1e-9))
+    else:
+        t = _drive_through(t, drive, xs, xe)
+    day, tod = divmod(t, 1440)
+    return int(day if tod <= hi else day + 1)
+
+
 def _county_places(p: ProblemData, county: str, villages: np.ndarray) -> np.ndarray:
     """lon/lat of every place of the county a coach can start from or return to: its villages and hubs.
 
@@ -142,6 +194,28 @@ def _county_places(p: ProblemData, county: str, villages: np.ndarray) -> np.ndar
     return np.stack([lon, lat], axis=1)
 
 
+def _factory_km(p: ProblemData, county: str, villages: np.ndarray, factories: np.ndarray,
+                modelled: bool = False) -> np.ndarray:
+    """Per factory: the least km from any starting place of the county (great-circle; ``modelled``:
+    x the county's detour factor, the travel model of ``planner/travel.py``)."""
+    xy = _county_places(p, county, villages)
+    f = p.factories.loc[factories]
+    flon, flat = f["lon"].to_numpy(float), f["lat"].to_numpy(float)
+    if not len(xy):
+        return np.zeros(len(factories))
+    key = (county, modelled, tuple(map(str, factories)))
+    cache = p.__dict__.setdefault("_bound_km_cache", {})
+    if key in cache:
+        return cache[key]
+    km = np.full(len(factories), np.inf)
+    for lon, lat in xy:  # a county has at most a few hundred starting places
+        km = np.minimum(km, haversine_km(lon, lat, flon, flat))
+    if modelled:
+        km = km * p.sc.travel.factor(county)
+    cache[key] = km
+    return km
+
+
 def _factory_hours(p: ProblemData, county: str, villages: np.ndarray, factories: np.ndarray,
                    modelled: bool = False) -> np.ndarray:
     """Per factory: shortest trip (h) from any starting place of the county (great-circle, fastest speed).
@@ -149,17 +223,7 @@ def _factory_hours(p: ProblemData, county: str, villages: np.ndarray, factories:
     ``modelled``: great-circle km x the county's detour factor at the coach speed (the travel
     model of ``planner/travel.py`` for a factory outside the road network's area).
     """
-    xy = _county_places(p, county, villages)
-    f = p.factories.loc[factories]
-    flon, flat = f["lon"].to_numpy(float), f["lat"].to_numpy(float)
-    if not len(xy):
-        return np.zeros(len(factories))
-    km = np.full(len(factories), np.inf)
-    for lon, lat in xy:  # a county has at most a few hundred starting places
-        km = np.minimum(km, haversine_km(lon, lat, flon, flat))
-    if modelled:
-        return trip_hours_lower(km * p.sc.travel.factor(county), p, modelled=True)
-    return trip_hours_lower(km, p)
+    return trip_hours_lower(_factory_km(p, county, villages, factories, modelled), p, modelled=modelled)
 
 
 CLASS_H = 6.0  # cycle classes: round trips bucketed by 6 h
@@ -175,6 +239,7 @@ class _Groups:
 
     frame: pd.DataFrame  # columns s, a, b, station, needed, bt, n
     cycle_h: dict[int, float]
+    cycle_days: dict[int, int] = field(default_factory=dict)  # class -> day cycle M_q (see the module docstring)
 
 
 def _groups(p: ProblemData, w: pd.DataFrame, county: str, modelled: bool = False) -> _Groups:
@@ -188,6 +253,10 @@ def _groups(p: ProblemData, w: pd.DataFrame, county: str, modelled: bool = False
     cycle = pd.Series(2 * hours.to_numpy() + np.where(away, stay, 0.0), index=facs)
     q_of = np.floor(cycle / CLASS_H).astype(np.int64)
     cycle_h = {int(q): float(cycle[q_of == q].min()) for q in np.unique(q_of)}
+    drive_h = pd.Series(drive_hours_lower(_factory_km(p, county, w["village_code"].unique(), facs, modelled), p,
+                                          modelled=modelled), index=facs)
+    cycle_days = {int(q): day_cycle(float(drive_h[q_of == q].min()), bool(away[q_of == q].all()), sc)
+                  for q in np.unique(q_of)}
     h = w["factory_id"].map(hours).to_numpy(float)
     s = w["factory_id"].map(q_of).to_numpy(np.int64)
     a = w["earliest"].to_numpy(np.int64)
@@ -197,7 +266,7 @@ def _groups(p: ProblemData, w: pd.DataFrame, county: str, modelled: bool = False
                       "needed": w["needed"].to_numpy(np.int64), "bt": bt})
     g = g[(g["b"] >= g["a"]) | (g["bt"] >= g["a"])]
     frame = g.groupby(list(g.columns), as_index=False).size().rename(columns={"size": "n"})
-    return _Groups(frame, cycle_h)
+    return _Groups(frame, cycle_h, cycle_days)
 
 
 @dataclass(frozen=True)
@@ -313,7 +382,8 @@ def _solve_county(p: ProblemData, groups: _Groups, fleet: dict[str, int], servic
     # before L_q hours: on each day it is inside at most one period of floor(L_q / 24) days.
     # (2) Its departures t_1 < ... < t_m within k days have sum_{i<m} L_i <= t_m - t_1 < 24 k,
     # so sum_i L_i < 24 k + L_max over any k consecutive days.
-    span = np.floor(lq[y_q] / 24.0).astype(np.int64)
+    mq = np.array([groups.cycle_days.get(int(q), 0) for q in classes], dtype=np.int64)
+    span = np.maximum(np.floor(lq[y_q] / 24.0).astype(np.int64), mq[y_q])
     l_max = float(lq.max())
     w0, w1 = np.triu_indices(n_days)  # every window [e0, e1]
     for ti, t in enumerate(types):
@@ -388,7 +458,8 @@ def throughput_bound(p: ProblemData, *, modelled: bool = False) -> ThroughputBou
         out.counties[str(county)] = CountyBound(
             str(county), movable, min(movable, int(math.floor(with_trains + 1e-6))),
             min(movable, int(math.floor(coach_only + 1e-6))), int(sum(fleet.values())),
-            int(math.floor(min(groups.cycle_h.values()) / 24.0)) if groups.cycle_h else 0)
+            min(max(int(math.floor(h / 24.0)), groups.cycle_days.get(q, 0)) for q, h in groups.cycle_h.items())
+            if groups.cycle_h else 0)
         coach_sum += min(movable, coach_only)
     seats = np.array([sv.seats for sv in services], dtype=float)
     out.train_seats_usable = int(np.minimum(seats, usable).sum()) if len(services) else 0

@@ -126,6 +126,7 @@ class CountyPlanner:
         self.terminal = inp.terminal_id
         self._km_cache: dict[tuple[str, str], float] = {}
         self._dead_cache: dict[tuple[str, str], int] = {}
+        self._cycle_cache: dict[tuple[str | None, str], float] = {}
         # CP-SAT repacking is worth most where few coaches leave; a budget per county
         # keeps a municipality-wide run from spending hours on it
         self.cpsat_left = self.sc.solver.cpsat_budget_per_county_s
@@ -301,8 +302,43 @@ class CountyPlanner:
                 if self._leaves_today(b, cap, d):
                     urgency = min(int(ctx.latest[x]) for x in b.units)
                     loads.append(Load(b.units, b.load, sorted(b.factories), area, urgency))
-        loads.sort(key=lambda ld: (ld.urgency, -ld.people))
+        return self._order_loads(d, loads)
+
+    def _order_loads(self, d: int, loads: list[Load]) -> list[Load]:
+        """Who gets today's coaches first.
+
+        When the coaches free today can take every load, the most urgent go first
+        (earliest-deadline-first), so nobody misses their last day for want of ordering.
+        When there are more loads than coaches (the fleet binds), every coach trip is worth
+        the people it moves per hour the coach is away: the loads moving the most people per
+        coach-hour (fullest, nearest) go first and urgency only breaks ties.
+        """
+        latest = at(self.p.days[d], self.sc.fleet.latest_coach_depart_time)
+        free = sum(v.free_at <= latest for v in self.coaches)
+        if len(loads) <= free or not self.sc.solver.favour_throughput:
+            loads.sort(key=lambda ld: (ld.urgency, -ld.people))
+            return loads
+        loads.sort(key=lambda ld: (-ld.people / self._cycle_hours(ld.factories), ld.urgency, -ld.people))
         return loads
+
+    def _cycle_hours(self, factories: list[str]) -> float:
+        """Hours a coach is away serving ``factories`` from the terminal: out, turnaround, back, rest.
+
+        An estimate for ordering (the trip's own timing comes from the driver rules when it is
+        built): driving at the coach speed with a rest per stretch, twice the farthest factory.
+        """
+        sc = self.sc
+        origin = self.terminal
+        worst = 0.0
+        for f in factories:
+            key = (origin, f)
+            hit = self._cycle_cache.get(key)
+            if hit is None:
+                drive_h = self._coach_minutes(origin, f) / 60.0 if origin else 0.0
+                stretches = math.ceil(drive_h / max(sc.drivers.max_continuous_day_h, 0.5))
+                hit = self._cycle_cache[key] = drive_h + stretches * sc.drivers.min_rest_min / 60.0
+            worst = max(worst, hit)
+        return max(1.0, 2 * worst + sc.fleet.turnaround_h + sc.fleet.rest_after_return_h)
 
     def _leaves_today(self, b, cap: int, d: int) -> bool:
         """A coach load leaves when (nearly) full, when someone on it cannot wait, when waiting is
