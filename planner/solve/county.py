@@ -318,7 +318,15 @@ class CountyPlanner:
         if len(loads) <= free or not self.sc.solver.favour_throughput:
             loads.sort(key=lambda ld: (ld.urgency, -ld.people))
             return loads
-        loads.sort(key=lambda ld: (-ld.people / self._cycle_hours(ld.factories), ld.urgency, -ld.people))
+        import os
+        mode = os.environ.get("PLANNER_ORDER", "rate")
+        if mode == "fullfirst":
+            def full(ld):
+                cap = self.coach_cap[self._rule_for(ld.factories, d)]
+                return ld.people < cap - 2
+            loads.sort(key=lambda ld: (full(ld), ld.urgency, -ld.people / self._cycle_hours(ld.factories)))
+        else:
+            loads.sort(key=lambda ld: (-ld.people / self._cycle_hours(ld.factories), ld.urgency, -ld.people))
         return loads
 
     def _cycle_hours(self, factories: list[str]) -> float:
