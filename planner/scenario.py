@@ -354,8 +354,8 @@ class Solver(_Strict):
     wait_for_fuller_coach: bool = Field(
         True, description="Hold a part-filled coach for later days when nobody on it is urgent."
     )
-    favour_throughput: bool = Field(
-        True, description="On a day with more coach loads than free coaches, give the coaches to the loads moving the most people per coach-hour (fullest, nearest) instead of the most urgent."
+    favour_full_coaches: bool = Field(
+        True, description="On a day with more coach loads than free coaches, full coaches go first (most urgent first), part-filled ones get the coaches left; off: most urgent first whatever the load."
     )
 
 

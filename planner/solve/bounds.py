@@ -98,7 +98,8 @@ class ThroughputBound:
                       "train_seats_usable": self.train_seats_usable},
             "by_county": per,
             "how": "per county LP over coach-days: fleet per type; a coach leaves again only a round trip "
-                   "(great-circle km at the fastest speed, rests, turnaround, empty return, rest) later; most seats "
+                   "(great-circle km at the fastest speed, rests, turnaround, empty return, rest) later and boards only in "
+                   "the daily boarding window (whole-day cycles); most seats "
                    "allowed that day; each worker's possible days (ready, proof, window, needed_by); train carriage "
                    "seats; relaxes drop limits, families, feeder rides, hub capacity; total counts each train seat once",
         }
