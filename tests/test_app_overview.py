@@ -175,6 +175,7 @@ def test_chrome_is_hidden_and_the_uploader_speaks_chinese(tiny_plan_dir, monkeyp
     goto(at, "计划")
     css = " ".join(h.proto.body for h in at.get("html"))
     assert "stFileUploaderDropzoneInstructions" in css and "将文件拖放到此处" in css and "选择文件" in css
+    assert "每个文件不超过 50 MB" in css  # server.maxUploadSize of .streamlit/config.toml
     label = at.get("file_uploader")[0].label
     assert "每个文件不超过 50 MB" in label
 
