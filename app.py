@@ -27,6 +27,7 @@ from pathlib import Path
 import streamlit as st
 
 from planner.app import views
+from planner.app.charts import bar_chart
 from planner.app.zh import zh_only
 from planner.app.deck import MODE_NAMES, MODES, build_deck
 
@@ -490,9 +491,9 @@ def page_county(data) -> None:
         show_table(k["reasons"], hide_index=True, width="stretch")
     t = views.daily_tables(data, code)
     st.subheader("每日发车数（按方式）")
-    st.bar_chart(t["departures"])
+    bar_chart(t["departures"], value="发车数", series="方式")
     st.subheader("每日大巴使用（在途 / 空闲）")
-    st.bar_chart(t["coaches"])
+    bar_chart(t["coaches"], value="大巴数", series="状态")
     with st.expander("每日汇总"):
         show_table(t["daily"], hide_index=True, width="stretch")
     with st.expander("按日按枢纽发车"):
@@ -519,7 +520,7 @@ def page_township(data) -> None:
     st.metric("乘车人数", f"{len(rows):,}")
     if len(rows):
         per_day = rows.groupby("日期").size().rename("人数")
-        st.bar_chart(per_day)
+        bar_chart(per_day, value="人数")
         show_table(rows, hide_index=True, width="stretch")
         from planner.documents.pickup import write_pickup_lists
 
@@ -544,7 +545,7 @@ def page_province(data) -> None:
     c[1].metric("到达车辆（车次×目的地）", f"{len(a['vehicles']):,}")
     if len(a["per_day"]):
         st.subheader("每日到达人数")
-        st.bar_chart(a["per_day"]["人数"])
+        bar_chart(a["per_day"]["人数"], value="人数")
     st.subheader("按日期、目的地")
     show_table(a["by_destination"], hide_index=True, width="stretch")
     with st.expander("到达车辆"):

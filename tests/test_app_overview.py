@@ -446,3 +446,28 @@ def test_township_without_planned_workers_is_listed_and_says_why(idle_township, 
     table = next(t.value for t in at.dataframe if "人员编号" in t.value.columns)
     assert sorted(table["人员编号"]) == sorted(idle["worker_id"])
     assert set(table["未安排原因"]) == {"岗位未确认"}
+
+
+def test_charts_are_titled_in_chinese(tiny_plan_dir, monkeypatch):
+    """st.bar_chart of a wide table says "value" and "color"; the app's charts name their axes and legend."""
+    import json
+
+    at = start(monkeypatch, tiny_plan_dir)
+    seen = 0
+    for page in ("区县人社局", "乡镇", "接收省份"):
+        goto(at, page)
+        for node in _walk(at._tree):
+            if getattr(node, "type", "") != "vega_lite_chart":
+                continue
+            spec = json.loads(node.proto.spec)
+            titles = re.findall(r'"title": "([^"]*)"', json.dumps(spec.get("encoding", {}), ensure_ascii=False))
+            assert titles and not {"value", "color", "index"} & set(titles), (page, titles)
+            assert all(re.search(r"[\u4e00-\u9fff]", t) for t in titles if t.strip()), (page, titles)
+            seen += 1
+    assert seen >= 3
+
+
+def _walk(node):
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _walk(child)
