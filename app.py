@@ -1,8 +1,13 @@
 """The planner in a browser, for people who do not use a command line: ``streamlit run app.py``.
 
-Pages (sidebar): 计划 (validate a shipped scenario, plan it, or open a plan
+Pages (sidebar): 概览, the first page (the state of the plan: names, when
+planned, the checker's verdict, planned and unassigned, departures, the gaps to
+the bounds; then a role to choose, which opens that user's page:
+planner.app.overview), 计划 (validate a shipped scenario, plan it, or open a plan
 directory; or upload a scenario with its data files, or only data files, which
-are then planned with the shipped geodata: planner.app.upload), 地图, 区县人社局,
+are then planned with the shipped geodata: planner.app.upload; an Excel
+template per table: planner.app.templates; the validation report as a table:
+planner.app.validation_view), 地图, 区县人社局,
 乡镇, 接收省份, 追溯, 上车登记 and 交接签收 (the daily loop: planner.app.boarding_page;
 ``?view=boarding`` opens 上车登记 alone, phone-sized). On start the app opens the demo plan
 (planning it first when ``out/demo/summary.json`` is missing). The environment
@@ -14,8 +19,11 @@ scenario and plan directory to open first (the tests use them);
 names a plan, never a server path.
 
 The app calls the same functions as the CLI and reads only a plan directory and
-its scenario. Everything a user reads is Simplified Chinese; ID numbers are
-always masked.
+its scenario. Everything a user reads is Simplified Chinese (the planner's
+bilingual messages lose their English glosses on screen: planner.app.zh;
+Streamlit's toolbar is hidden by .streamlit/config.toml and its uploader's words
+replaced: planner.app.chrome); ID numbers are always masked. 追溯 finds a worker
+by name (a township tells people of one name apart) or by worker id.
 """
 
 from __future__ import annotations
@@ -216,7 +224,7 @@ def make_files(key: str, label: str, writer) -> None:
                 ss[f"files-{key}"] = exc.written
                 st.error("部分文件生成失败：" + "；".join(f"{f.path.name}（{f.reason}）" for f in exc.failed))
             except Exception as exc:  # noqa: BLE001 - a message, never a traceback
-                st.error(f"文件生成失败：{failure_reason(exc)}")
+                st.error(f"文件生成失败：{zh_only(failure_reason(exc))}")
     paths = ss.get(f"files-{key}")
     if paths:
         download_files([Path(p) for p in paths], key)
@@ -234,7 +242,7 @@ def validate_and_plan(chosen: Path, prefix: str, default_out: Path, data_root: l
             try:
                 sc, result = load_and_validate(chosen, data_root=data_root)
             except Exception as exc:  # noqa: BLE001 - a message, never a traceback
-                st.error(f"情景无法读取：{shown(exc, data_root)}")
+                st.error(f"情景无法读取：{zh_only(shown(exc, data_root))}")
                 result = None
         if result is not None:
             from planner.app.validation_view import show_validation
@@ -322,10 +330,10 @@ def upload_section() -> None:
         try:
             missing = upload.missing_data_files(own, roots)
         except upload.UploadError as exc:  # a path outside the upload: the key is named
-            st.error(f"情景文件 {own.name} 不可用：{exc}")
+            st.error(f"情景文件 {own.name} 不可用：{zh_only(exc)}")
             return
         except Exception as exc:  # noqa: BLE001 - a ScenarioError names the key; never a traceback
-            st.error(f"情景文件 {own.name} 无法读取：{shown(exc, roots)}")
+            st.error(f"情景文件 {own.name} 无法读取：{zh_only(shown(exc, roots))}")
             return
         if missing:
             st.error("情景文件列出的数据文件缺失：\n\n" + "\n\n".join(f"- {m}" for m in missing))
@@ -355,7 +363,7 @@ def upload_section() -> None:
             st.error(str(exc))
             return
         except Exception as exc:  # noqa: BLE001
-            st.error(f"无法为上传的数据生成情景文件：{shown(exc, roots)}")
+            st.error(f"无法为上传的数据生成情景文件：{zh_only(shown(exc, roots))}")
             return
         with st.expander(f"生成的情景文件 {chosen.name}"):
             st.code(chosen.read_text(encoding="utf-8"), language="toml")
@@ -407,7 +415,7 @@ def page_plan() -> None:
             except UploadError as exc:
                 st.error(str(exc))
             except PlanFormatError as exc:
-                st.error(f"{chosen_dir.name} 不是完整的计划目录：{public_message(str(exc), PLAN_ROOTS)}")
+                st.error(f"{chosen_dir.name} 不是完整的计划目录：{zh_only(public_message(str(exc), PLAN_ROOTS))}")
             else:
                 st.session_state.plan_dir = str(chosen_dir)
                 st.session_state.scenario = s

@@ -156,6 +156,22 @@ def test_a_verdict_never_outlives_its_plan(own_plan):
     assert verdict.read(own_plan) is None
 
 
+def test_planner_check_records_the_verdict_the_overview_shows(own_plan, tmp_path, monkeypatch):
+    """`planner check` against the plan's own scenario records its verdict; against another it does not count."""
+    from planner.cli import EXIT_OK, main
+
+    other = tmp_path / "other"
+    shutil.copytree(TINY.parent, other)
+    toml = (other / "scenario.toml").read_text(encoding="utf-8")
+    (other / "scenario.toml").write_text(toml.replace('name = "校验测试情景"', 'name = "另一个情景"'), encoding="utf-8")
+    main(["check", str(own_plan), "--scenario", str(other / "scenario.toml")])
+    assert verdict.read(own_plan) is None  # a check against another scenario says nothing about this plan
+    assert main(["check", str(own_plan), "--scenario", str(TINY)]) == EXIT_OK
+    assert verdict.read(own_plan)["ok"] is True and verdict.read(own_plan)["violations"] == 0
+    at = start(monkeypatch, own_plan)
+    assert any("独立校验：通过" in x.value for x in at.success)
+
+
 def test_overview_facts_follow_the_summary(data):
     s = data.plan.summary
     f = overview_facts(s, plan_name="p", scenario_name="x", when=None, verdict=None)
@@ -186,6 +202,8 @@ def test_zh_only_drops_english_glosses_and_keeps_codes():
     assert zh_only("校验通过 (checker: no violations)") == "校验通过"
     assert zh_only("人员 (W0000001) 的村（500101）") == "人员 (W0000001) 的村（500101）"
     assert zh_only("生成时间（北京时间）") == "生成时间（北京时间）"
+    assert zh_only("TOML 语法错误 (TOML syntax error): bad (at line 2, column 8)") == \
+        "TOML 语法错误: bad (at line 2, column 8)"
     assert set(PROBLEM_LABELS) == set(PROBLEM_CODES)  # every validation problem has its Chinese name
     for label in PROBLEM_LABELS.values():
         assert re.search(r"[\u4e00-\u9fff]", label)

@@ -138,8 +138,8 @@ def county_kpis(data: DocData, county: str | None = None) -> dict:
     out["throughput"] = throughput
     out["county_only"] = False
     out["reasons"] = pd.DataFrame(
-        [{"原因代码": r, "原因": reason_label(r), "人数": int(n)} for r, n in reasons.items() if int(n)],
-        columns=["原因代码", "原因", "人数"])
+        [{"原因": reason_label(r), "人数": int(n), "原因代码": r} for r, n in reasons.items() if int(n)],
+        columns=["原因", "人数", "原因代码"])  # the Chinese first; the code last, for whoever reads the files
     return out
 
 

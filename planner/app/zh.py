@@ -18,7 +18,8 @@ __all__ = ["zh_only", "plan_report_lines", "WALL_TIME_NAMES", "check_lines"]
 # " (plan written to)", " (OK)", "(checking the plan)": a parenthesis of ASCII text holding an
 # English word (two lower-case letters in a row, or a capitalised word such as OK / NOT OK).
 # Codes such as (W0000001) or (500101) have no such word and stay.
-_GLOSS = re.compile(r"\s*\((?=[^()]*(?:[a-z]{2}|\b[A-Z]{2,}\b))[\x20-\x7e]*?\)")
+# A position a parser gives, "(at line 2, column 8)", is not a gloss and stays.
+_GLOSS = re.compile(r"\s*\((?![^()]*\b(?:line|column) [0-9])(?=[^()]*(?:[a-z]{2}|\b[A-Z]{2,}\b))[\x20-\x7e]*?\)")
 # the same in full-width parentheses: （English）
 _GLOSS_WIDE = re.compile(r"\s*（(?=[^（）]*[a-z]{2})[\x20-\x7e]*?）")
 
@@ -39,7 +40,8 @@ def zh_only(text: object) -> str:
     """``text`` without its English glosses in parentheses: ``不能为空 (empty)`` -> ``不能为空``.
 
     Only a parenthesis of plain ASCII text with an English word goes; Chinese
-    in parentheses, and codes without a word (``(W0000001)``), stay.
+    in parentheses, codes without a word (``(W0000001)``) and a parser's
+    position (``(at line 2, column 8)``) stay.
     """
     out = _GLOSS.sub("", str(text))
     return _GLOSS_WIDE.sub("", out)
