@@ -36,6 +36,7 @@ import streamlit as st
 
 from planner.app import views
 from planner.app.charts import bar_chart
+from planner.app.tables import show_table
 from planner.app.zh import zh_only
 from planner.app.deck import MODE_NAMES, MODES, build_deck
 
@@ -180,25 +181,6 @@ def shown(text, data_root: list[Path] | None) -> str:
     from planner.app.upload import public_message
 
     return public_message(str(text), [*data_root, UPLOAD_DIR, ROOT])
-
-
-def show_table(frame, empty: str = "（无记录）", **kwargs) -> None:
-    """st.dataframe with formula-like text cells neutralised (a leading '); ``empty`` is said for no rows.
-
-    Streamlit's table toolbar offers a CSV download that writes cells as they
-    are; a name typed as ``=HYPERLINK(...)`` would be a live formula in Excel
-    (OWASP CSV injection), so such cells are shown, and downloaded, as text.
-    """
-    import pandas as pd
-
-    from planner.documents.common import excel_safe_frame
-
-    frame = pd.DataFrame(frame)
-    if frame.empty:  # Streamlit would draw a grid reading "empty"
-        st.caption(empty)
-        return
-    kwargs.setdefault("placeholder", "")  # a missing value is a blank cell, not "None"
-    st.dataframe(excel_safe_frame(frame), **kwargs)
 
 
 def download_files(paths: list[Path], key: str) -> None:

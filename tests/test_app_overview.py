@@ -489,3 +489,35 @@ def _walk(node):
     yield node
     for child in getattr(node, "children", {}).values():
         yield from _walk(child)
+
+
+def test_no_page_draws_an_empty_table(data, tiny_plan_dir, monkeypatch):
+    """An empty table is said in words ("（无记录）"), never drawn as Streamlit's grid reading "empty"."""
+    at = start(monkeypatch, tiny_plan_dir)
+    for page in ("概览", "区县人社局", "乡镇", "接收省份", "追溯"):
+        goto(at, page)
+        if page == "追溯":
+            w = data.plan.workers
+            at.text_input(key="trace-worker").set_value(str(w.loc[w["status"] == "planned", "worker_id"].iloc[0])).run()
+            assert not at.exception
+        no_empty_tables(at)
+
+
+def _tables_script():
+    import pandas as pd
+
+    from planner.app.tables import show_table
+
+    show_table(pd.DataFrame(columns=["姓名", "车次"]), hide_index=True)
+    show_table(pd.DataFrame({"姓名": ["张某华", None], "车次": ["=1+1", "C1"]}), hide_index=True)
+
+
+def test_show_table_says_no_records_and_leaves_missing_cells_blank():
+    at = AppTest.from_function(_tables_script)
+    at.run()
+    assert not at.exception
+    assert [c.value for c in at.caption] == ["（无记录）"]
+    assert len(at.dataframe) == 1  # only the table with rows is drawn
+    table = at.dataframe[0]
+    assert table.proto.HasField("placeholder") and table.proto.placeholder == ""  # blank, not "None"
+    assert table.value["车次"].iloc[0].startswith("'")  # a formula-like cell is text
