@@ -174,6 +174,34 @@ def data_or_stop():
         st.stop()
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def overview_summary(plan_dir: str, stamp: float) -> dict:
+    from planner.app.overview import read_overview_summary
+
+    return read_overview_summary(Path(plan_dir))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def county_names(scenario: str) -> dict[str, str]:
+    from planner.app.overview import county_names as names
+
+    return names(Path(scenario))
+
+
+def summary_or_stop() -> dict:
+    """The open plan's summary.json (checksums verified) for the first page, without reading its tables."""
+    plan_dir, scenario = current()
+    if not ensure_plan(plan_dir, scenario):
+        st.stop()
+    try:
+        return overview_summary(str(plan_dir), _stamp(plan_dir))
+    except Exception as exc:  # a broken plan directory: say so, no traceback
+        from planner.app.upload import public_message
+
+        st.error(f"无法读取计划 {plan_dir.name}：{zh_only(public_message(str(exc), PLAN_ROOTS + [ROOT]))}")
+        st.stop()
+
+
 def shown(text, data_root: list[Path] | None) -> str:
     """A message for the screen; for uploads (``data_root`` given) without any server path."""
     if data_root is None:
@@ -619,14 +647,14 @@ if page == "计划":
 elif page == "情景变体":  # what-if variants and fleet sizing (planner.app.variants, issue 16)
     from planner.app.variants import page_variants
     page_variants(scenario, plan_dir, run_planning, PLANS_DIR)
+elif page == "概览":  # the state of the plan, from its summary alone (planner.app.overview)
+    from planner.app.overview import page_overview
+    page_overview(summary_or_stop(), plan_dir, scenario, names=lambda: county_names(str(scenario)), go=go)
 elif page == "发布与重新规划":  # publish, then replan around it (planner.app.replan_page, issue 14)
     from planner.app.replan_page import page_replan
     page_replan(plan_dir, scenario, PLAN_ROOTS)
 else:
     data = data_or_stop()
-    from planner.app.overview import page_overview
-
-    {"概览": lambda d: page_overview(d, plan_dir, scenario, county_names=views.county_options(d), go=go),
-     "地图": page_map, "区县人社局": page_county, "乡镇": page_township, "接收省份": page_province,
+    {"地图": page_map, "区县人社局": page_county, "乡镇": page_township, "接收省份": page_province,
      "追溯": page_trace, "上车登记": lambda d: page_boarding(d, plan_dir),
      "交接签收": lambda d: page_handover(d, plan_dir)}[page](data)

@@ -521,3 +521,11 @@ def test_show_table_says_no_records_and_leaves_missing_cells_blank():
     table = at.dataframe[0]
     assert table.proto.HasField("placeholder") and table.proto.placeholder == ""  # blank, not "None"
     assert table.value["车次"].iloc[0].startswith("'")  # a formula-like cell is text
+
+
+def test_county_names_come_from_the_scenario():
+    from planner.app.overview import county_names
+
+    names = county_names(TINY)
+    assert names.get("500101", "").endswith("（500101）") and len(names["500101"]) > len("（500101）")
+    assert county_names(ROOT / "no-such.toml") == {}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from planner.vocab import reason_label
 
-__all__ = ["ROLES", "overview_facts", "planned_at", "page_overview"]
+__all__ = ["ROLES", "overview_facts", "planned_at", "read_overview_summary", "county_names", "page_overview"]
 
 #: Beijing time: the plans' local times are China Standard Time.
 CST = timezone(timedelta(hours=8))
@@ -42,6 +42,33 @@ def planned_at(plan_dir: Path) -> datetime | None:
         return datetime.fromtimestamp(p.stat().st_mtime, tz=CST)
     except OSError:
         return None
+
+
+def read_overview_summary(plan_dir: Path) -> dict:
+    """The plan's ``summary.json``, once every file it lists matches its checksum (PlanFormatError if not).
+
+    Only the summary is read, not the plan's tables nor the scenario's data: the
+    first page is drawn in about a second on the demo, where the other pages
+    first read everything (about 8 s).
+    """
+    from planner.plan_format import verify_plan_dir
+
+    return verify_plan_dir(Path(plan_dir))
+
+
+def county_names(scenario: Path) -> dict[str, str]:
+    """County code -> 'name（code）' from the scenario's county table; {} when it cannot be read."""
+    try:
+        from planner.io.readers import read_table
+        from planner.scenario import load_scenario
+
+        spec = load_scenario(Path(scenario)).file_specs().get("counties")
+        if spec is None:
+            return {}
+        c = read_table(spec, table="counties")
+        return {str(k): f"{v}（{k}）" for k, v in zip(c["county_code"], c["county_name"])}
+    except Exception:  # noqa: BLE001 - names are a nicety: the codes are shown instead
+        return {}
 
 
 def _verdict_text(verdict: dict | None) -> tuple[str, str]:
@@ -99,16 +126,19 @@ def overview_facts(summary: dict, *, plan_name: str, scenario_name: str, when: d
     }
 
 
-def page_overview(data, plan_dir: Path, scenario: Path, *, county_names: dict[str, str] | None = None,
-                  go: Callable[[str], None] | None = None) -> None:
-    """Draw the overview of the plan now open; ``go(page)`` (a button callback) opens a page."""
+def page_overview(summary: dict, plan_dir: Path, scenario: Path, *,
+                  names: Callable[[], dict[str, str]] | None = None, go: Callable[[str], None] | None = None) -> None:
+    """Draw the overview of the plan now open (its ``summary.json``); ``go(page)`` (a button callback) opens a page.
+
+    ``names()`` gives county names, asked for only when the plan has more than one county.
+    """
     import streamlit as st
 
     from planner.app import verdict as verdicts
     from planner.app.zh import check_lines
 
     ss = st.session_state
-    f = overview_facts(data.plan.summary or {}, plan_name=Path(plan_dir).name, scenario_name=data.scenario.name,
+    f = overview_facts(summary or {}, plan_name=Path(plan_dir).name, scenario_name=Path(scenario).stem,
                        when=planned_at(plan_dir), verdict=verdicts.read(plan_dir))
     st.header("概览")
     st.markdown(f"**计划** {f['plan']}　**情景** {f['scenario']}　**生成时间** {f['when']}")
@@ -147,8 +177,8 @@ def page_overview(data, plan_dir: Path, scenario: Path, *, county_names: dict[st
     if f["reasons"]:
         st.caption("未安排原因：" + "；".join(f"{r} {n:,} 人" for r, n in f["reasons"][:6]))
     if len(f["counties"]) > 1:
-        names = county_names or {}
-        rows = [{"区县": names.get(r["区县代码"], r["区县代码"]), **{k: v for k, v in r.items() if k != "区县代码"}}
+        labels = names() if names is not None else {}
+        rows = [{"区县": labels.get(r["区县代码"], r["区县代码"]), **{k: v for k, v in r.items() if k != "区县代码"}}
                 for r in f["counties"]]
         with st.expander(f"各区县（{len(rows)} 个）"):
             st.dataframe(rows, hide_index=True, width="stretch")

@@ -63,6 +63,7 @@ def record(plan_dir: Path, ok: bool, text: str, violations: int | None = None,
         fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=target.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(entry, f, ensure_ascii=False)
+        os.chmod(tmp, 0o644)  # readable like the plan's own files (mkstemp makes it private)
         os.replace(tmp, target)
     except OSError:
         pass
