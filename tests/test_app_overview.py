@@ -9,7 +9,6 @@ lower bound of the only county, the township selector.
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import tomllib
