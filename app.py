@@ -245,19 +245,24 @@ def validate_and_plan(chosen: Path, prefix: str, default_out: Path, data_root: l
 
     ``data_root`` (uploads): the folders the scenario may read from; messages then show no server path.
     """
+    held_key = f"{prefix}validation-held"
     if st.button("校验数据", key=f"{prefix}validate"):
         from planner.loader import load_and_validate
+        from planner.app.validation_view import report_only
 
+        st.session_state.pop(held_key, None)
         with st.spinner("正在读取并检查数据…"):
             try:
                 sc, result = load_and_validate(chosen, data_root=data_root)
             except Exception as exc:  # noqa: BLE001 - a message, never a traceback
                 st.error(f"情景无法读取：{zh_only(shown(exc, data_root))}")
-                result = None
-        if result is not None:
-            from planner.app.validation_view import show_validation
+            else:  # kept, so that filtering the report (a rerun) does not lose it
+                st.session_state[held_key] = (str(chosen), sc.name, report_only(result))
+    held = st.session_state.get(held_key)
+    if held is not None and held[0] == str(chosen):
+        from planner.app.validation_view import show_validation
 
-            show_validation(result, sc.name, key=f"{prefix}validation", show_table=show_table)
+        show_validation(held[2], held[1], key=f"{prefix}validation", show_table=show_table)
     out_text = st.text_input("计划名称（保存在程序的计划文件夹中）", value=default_out.name, key=f"{prefix}plan-out")
     if st.button("生成计划", type="primary", key=f"{prefix}run-plan"):
         from planner.app.paths import plan_dir_in

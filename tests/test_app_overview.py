@@ -338,6 +338,11 @@ def test_validation_report_is_a_table_in_chinese(tiny_plan_dir, tmp_path, monkey
     assert row["读入行数"] == 20 and row["拒绝"] == 2 and row["接受"] == 18
     assert any("被拒绝的行" in w.value for w in at.warning)
     assert not [c for c in at.code if c.language != "toml"]  # not a log (the toml is the generated scenario)
+    # filtering is a rerun: the report stays, filtered
+    at.multiselect(key="upload-validation-kinds").set_value([PROBLEM_LABELS["bad_phone"]]).run()
+    assert not at.exception
+    only = next(d.value for d in at.dataframe if "问题" in d.value.columns)
+    assert len(only) >= 1 and set(only["代码"]) == {"bad_phone"}
     assert str(plans) not in texts(at)
 
 
