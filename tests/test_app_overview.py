@@ -180,6 +180,11 @@ def test_overview_facts_follow_the_summary(data):
     assert sum(n for _, n in f["reasons"]) == f["unassigned"]
     bad = overview_facts(s, plan_name="p", scenario_name="x", when=None, verdict={"ok": False, "violations": 7})
     assert bad["verdict_state"] == "violations" and "7" in bad["verdict"]
+    assert f["replan"] == ""
+    again = overview_facts({**s, "replan": {"base_dir": "/srv/out/demo", "lock_through": "2020-02-16",
+                                           "locked_trips": ["C1", "C2"]}},
+                           plan_name="p2", scenario_name="x", when=None, verdict=None)
+    assert "demo" in again["replan"] and "2020-02-16" in again["replan"] and "/srv" not in again["replan"]
 
 
 # ------------------------------------------------------------------ Chinese throughout

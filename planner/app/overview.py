@@ -89,7 +89,8 @@ def overview_facts(summary: dict, *, plan_name: str, scenario_name: str, when: d
     ``verdict_state`` (ok | violations | unchecked), ``read``, ``planned``,
     ``unassigned``, ``planned_share`` (0-1 of those read), ``departures``
     (Chinese name -> count), ``lower_bound`` (dict or None: 下界, 计划, 差距,
-    差距百分比), ``throughput`` (dict or None), ``reasons`` (list of
+    差距百分比), ``throughput`` (dict or None), ``replan`` (a sentence naming the base
+    plan of a replanned plan, else ""), ``reasons`` (list of
     (Chinese reason, count), most first) and ``counties`` (per-county rows of
     the throughput bound).
     """
@@ -107,8 +108,15 @@ def overview_facts(summary: dict, *, plan_name: str, scenario_name: str, when: d
     for code, c in sorted(((s.get("throughput_bound") or {}).get("by_county") or {}).items()):
         counties.append({"区县代码": code, "已安排": int(c.get("planned", 0)), "运力上界": int(c.get("bound", 0)),
                          "差距": int(c.get("gap", 0)), "差距百分比": c.get("gap_pct", 0.0)})
+    rp = s.get("replan") or {}
+    replan = ""
+    if rp:
+        base = Path(str(rp.get("base_dir") or "")).name or str(rp.get("base_plan_id", ""))
+        replan = (f"重新规划自计划 {base}：已发布车次锁定至 {rp.get('lock_through') or '（无）'}，"
+                  f"锁定车次 {len(rp.get('locked_trips') or []):,} 个")
     return {
         "plan": plan_name,
+        "replan": replan,
         "scenario": str((s.get("scenario") or {}).get("name") or scenario_name),
         "when": when.strftime("%Y-%m-%d %H:%M（北京时间）") if when else "未知",
         "verdict": headline, "verdict_state": state,
@@ -142,6 +150,8 @@ def page_overview(summary: dict, plan_dir: Path, scenario: Path, *,
                        when=planned_at(plan_dir), verdict=verdicts.read(plan_dir))
     st.header("概览")
     st.markdown(f"**计划** {f['plan']}　**情景** {f['scenario']}　**生成时间** {f['when']}")
+    if f["replan"]:
+        st.caption(f["replan"])
     box = {"ok": st.success, "violations": st.error, "unchecked": st.info}[f["verdict_state"]]
     box(f"独立校验：{f['verdict']}")
     if f["verdict_state"] == "unchecked":
