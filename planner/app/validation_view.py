@@ -128,7 +128,12 @@ def show_validation(result: ValidationResult, scenario_name: str, *, key: str, s
         if len(shown) > SHOWN_ROWS:
             st.caption(f"只显示前 {SHOWN_ROWS:,} 行；完整的问题表请下载。")
         draw(shown.head(SHOWN_ROWS), hide_index=True, width="stretch",
-             column_config={"问题": st.column_config.TextColumn(width="large")})
+             column_config={"行": st.column_config.NumberColumn(width="small", format="%d"),
+                            "列": st.column_config.TextColumn(width="small"),
+                            "问题类型": st.column_config.TextColumn(width="medium"),
+                            "问题": st.column_config.TextColumn(width="large"),
+                            "处理": st.column_config.TextColumn(width="medium"),
+                            "代码": st.column_config.TextColumn(width="small")})
         csv = excel_safe_frame(table).to_csv(index=False).encode("utf-8-sig")  # Excel opens UTF-8 with a BOM
         st.download_button("下载完整的问题表（CSV）", data=csv, file_name="校验问题表.csv", mime="text/csv",
                            key=f"{key}-download")
