@@ -146,9 +146,9 @@ def test_every_role_opens_its_view(tiny_plan_dir, monkeypatch):
 
 def test_a_verdict_never_outlives_its_plan(own_plan):
     assert verdict.read(own_plan) is None
-    verdict.record(own_plan, False, "发现 3 处违规 (violations; checked x)", 3)
+    verdict.record(own_plan, False, "发现 1,203 处违规，涉及 2 条规则 (violations; checked x)")
     got = verdict.read(own_plan)
-    assert got["ok"] is False and got["violations"] == 3
+    assert got["ok"] is False and got["violations"] == 1203  # counted from the checker's report
     assert verdict.record_path(own_plan).parent == own_plan.parent  # beside the plan, never inside it
     summary = own_plan / "summary.json"
     summary.write_bytes(summary.read_bytes() + b" ")  # another plan in the same directory

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,6 +56,9 @@ def record(plan_dir: Path, ok: bool, text: str, violations: int | None = None,
     Written atomically (a temporary file renamed), so a reader never sees half
     a record. A folder that cannot be written keeps no record (returned anyway).
     """
+    if violations is None:  # the checker's report says how many: "发现 1,234 处违规"
+        m = re.search(r"发现 ([0-9,]+) 处违规", str(text))
+        violations = int(m.group(1).replace(",", "")) if m else (0 if ok else None)
     entry = {"summary_sha256": summary_digest(plan_dir), "ok": bool(ok), "violations": violations,
              "scenario_checksum": scenario_checksum or _plan_scenario_checksum(plan_dir),
              "text": str(text), "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
