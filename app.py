@@ -1,8 +1,13 @@
 """The planner in a browser, for people who do not use a command line: ``streamlit run app.py``.
 
-Pages (sidebar): 计划 (validate a shipped scenario, plan it, or open a plan
+Pages (sidebar): 概览, the first page (the state of the plan: names, when
+planned, the checker's verdict, planned and unassigned, departures, the gaps to
+the bounds; then a role to choose, which opens that user's page:
+planner.app.overview), 计划 (validate a shipped scenario, plan it, or open a plan
 directory; or upload a scenario with its data files, or only data files, which
-are then planned with the shipped geodata: planner.app.upload), 地图, 区县人社局,
+are then planned with the shipped geodata: planner.app.upload; an Excel
+template per table: planner.app.templates; the validation report as a table:
+planner.app.validation_view), 地图, 区县人社局,
 乡镇, 接收省份, 追溯, 上车登记 and 交接签收 (the daily loop: planner.app.boarding_page;
 ``?view=boarding`` opens 上车登记 alone, phone-sized). On start the app opens the demo plan
 (planning it first when ``out/demo/summary.json`` is missing). The environment
@@ -14,8 +19,11 @@ scenario and plan directory to open first (the tests use them);
 names a plan, never a server path.
 
 The app calls the same functions as the CLI and reads only a plan directory and
-its scenario. Everything a user reads is Simplified Chinese; ID numbers are
-always masked.
+its scenario. Everything a user reads is Simplified Chinese (the planner's
+bilingual messages lose their English glosses on screen: planner.app.zh;
+Streamlit's toolbar is hidden by .streamlit/config.toml and its uploader's words
+replaced: planner.app.chrome); ID numbers are always masked. 追溯 finds a worker
+by name (a township tells people of one name apart) or by worker id.
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ from pathlib import Path
 import streamlit as st
 
 from planner.app import views
+from planner.app.charts import bar_chart
+from planner.app.tables import show_table
+from planner.app.zh import zh_only
 from planner.app.deck import MODE_NAMES, MODES, build_deck
 
 ROOT = Path(__file__).resolve().parent
@@ -40,12 +51,22 @@ PLAN_ROOTS = list(dict.fromkeys([PLANS_DIR, DEFAULT_PLAN_DIR.parent]))
 GEODATA_DIR = ROOT / "geodata"
 VEHICLE_TYPES = ROOT / "scenarios" / "data" / "common" / "vehicle_types.csv"
 ALL = "全部"
-PAGES = ["计划", "地图", "区县人社局", "乡镇", "接收省份", "追溯", "上车登记", "交接签收", "情景变体", "发布与重新规划"]
+PAGES = ["概览", "计划", "地图", "区县人社局", "乡镇", "接收省份", "追溯", "上车登记", "交接签收", "情景变体", "发布与重新规划"]
 # ?view=boarding opens 上车登记 alone in a narrow layout, for a phone at the vehicle door
 PHONE_VIEW = st.query_params.get("view") == "boarding"
 
 st.set_page_config(page_title="点对点返岗包车规划", layout="centered" if PHONE_VIEW else "wide",
                    initial_sidebar_state="collapsed" if PHONE_VIEW else "auto")
+
+
+from planner.app.chrome import use_chinese_chrome  # noqa: E402
+
+use_chinese_chrome()
+
+
+def go(page: str) -> None:
+    """Open ``page`` (a button callback: the sidebar's radio is set before it is drawn)."""
+    st.session_state.page = page
 
 
 # ------------------------------------------------------------------ loading
@@ -106,8 +127,9 @@ def run_planning(scenario: Path, out: Path, status, data_root: list[Path] | None
         if now - steps["shown"] < 0.5:
             return
         steps["shown"] = now
-        status.write(msg)
         share = getattr(msg, "share", None)  # the solver's county progress carries its share of the work
+        msg = zh_only(msg)  # the log in Chinese only; the command line keeps the English glosses
+        status.write(msg)
         if share is not None:
             steps["solve"] = share
         done = 0.1 + 0.8 * steps.get("solve", 0.0) if "solve" in steps else min(0.1, steps["n"] / 200)
@@ -118,13 +140,22 @@ def run_planning(scenario: Path, out: Path, status, data_root: list[Path] | None
             load_scenario(scenario, data_root=data_root)  # an uploaded scenario reads only what was uploaded
         report = run_plan(scenario, out, progress=progress)
     except PlannerError as exc:
-        st.error(f"规划失败：{shown(exc, data_root)}")
+        st.error(f"规划失败：{zh_only(shown(exc, data_root))}")
         return False
     except Exception as exc:  # noqa: BLE001 - never a traceback on screen
-        st.error(f"规划失败（程序错误）：{type(exc).__name__}: {shown(exc, data_root)}")
+        st.error(f"规划失败（程序错误）：{type(exc).__name__}: {zh_only(shown(exc, data_root))}")
         return False
     bar.progress(1.0, text="完成")
-    st.code(report.text(), language=None)
+    from planner.app import verdict
+    from planner.app.zh import plan_report_lines
+
+    if report.check_ok is not None:  # the overview shows it (planner.app.verdict)
+        verdict.record(out, report.check_ok, report.check_text)
+    lines = plan_report_lines(report.summary, plan_name=Path(out).name, replaced=report.replaced,
+                              notes=[shown(n, data_root) for n in report.notes], check_ok=report.check_ok,
+                              check_text=shown(report.check_text, data_root))
+    st.session_state.plan_log = {"plan": Path(out).name, "lines": lines, "ok": report.ok}
+    st.code("\n".join(lines), language=None)
     if not report.ok:
         st.warning("独立校验发现问题，详见上方报告。")
     return True
@@ -137,7 +168,37 @@ def data_or_stop():
     try:
         return load_data(str(plan_dir), str(scenario), _stamp(plan_dir))
     except Exception as exc:  # a broken plan directory or scenario: say so, no traceback
-        st.error(f"无法读取计划 {plan_dir}：{exc}")
+        from planner.app.upload import public_message
+
+        st.error(f"无法读取计划 {plan_dir.name}：{zh_only(public_message(str(exc), PLAN_ROOTS + [ROOT]))}")
+        st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def overview_summary(plan_dir: str, stamp: float) -> dict:
+    from planner.app.overview import read_overview_summary
+
+    return read_overview_summary(Path(plan_dir))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def county_names(scenario: str) -> dict[str, str]:
+    from planner.app.overview import county_names as names
+
+    return names(Path(scenario))
+
+
+def summary_or_stop() -> dict:
+    """The open plan's summary.json (checksums verified) for the first page, without reading its tables."""
+    plan_dir, scenario = current()
+    if not ensure_plan(plan_dir, scenario):
+        st.stop()
+    try:
+        return overview_summary(str(plan_dir), _stamp(plan_dir))
+    except Exception as exc:  # a broken plan directory: say so, no traceback
+        from planner.app.upload import public_message
+
+        st.error(f"无法读取计划 {plan_dir.name}：{zh_only(public_message(str(exc), PLAN_ROOTS + [ROOT]))}")
         st.stop()
 
 
@@ -148,20 +209,6 @@ def shown(text, data_root: list[Path] | None) -> str:
     from planner.app.upload import public_message
 
     return public_message(str(text), [*data_root, UPLOAD_DIR, ROOT])
-
-
-def show_table(frame, **kwargs) -> None:
-    """st.dataframe with formula-like text cells neutralised (a leading ').
-
-    Streamlit's table toolbar offers a CSV download that writes cells as they
-    are; a name typed as ``=HYPERLINK(...)`` would be a live formula in Excel
-    (OWASP CSV injection), so such cells are shown, and downloaded, as text.
-    """
-    import pandas as pd
-
-    from planner.documents.common import excel_safe_frame
-
-    st.dataframe(excel_safe_frame(pd.DataFrame(frame)), **kwargs)
 
 
 def download_files(paths: list[Path], key: str) -> None:
@@ -187,7 +234,7 @@ def make_files(key: str, label: str, writer) -> None:
                 ss[f"files-{key}"] = exc.written
                 st.error("部分文件生成失败：" + "；".join(f"{f.path.name}（{f.reason}）" for f in exc.failed))
             except Exception as exc:  # noqa: BLE001 - a message, never a traceback
-                st.error(f"文件生成失败：{failure_reason(exc)}")
+                st.error(f"文件生成失败：{zh_only(failure_reason(exc))}")
     paths = ss.get(f"files-{key}")
     if paths:
         download_files([Path(p) for p in paths], key)
@@ -198,19 +245,24 @@ def validate_and_plan(chosen: Path, prefix: str, default_out: Path, data_root: l
 
     ``data_root`` (uploads): the folders the scenario may read from; messages then show no server path.
     """
+    held_key = f"{prefix}validation-held"
     if st.button("校验数据", key=f"{prefix}validate"):
         from planner.loader import load_and_validate
+        from planner.app.validation_view import report_only
 
+        st.session_state.pop(held_key, None)
         with st.spinner("正在读取并检查数据…"):
             try:
                 sc, result = load_and_validate(chosen, data_root=data_root)
             except Exception as exc:  # noqa: BLE001 - a message, never a traceback
-                st.error(f"情景无法读取：{shown(exc, data_root)}")
-                result = None
-        if result is not None:
-            (st.success if result.ok else st.warning)(
-                f"情景 {sc.name}：" + ("数据无误" if result.ok else "发现问题，见下方报告（文件、行、列）"))
-            st.code(shown(result.report_text(max_per_code=20), data_root), language=None)
+                st.error(f"情景无法读取：{zh_only(shown(exc, data_root))}")
+            else:  # kept, so that filtering the report (a rerun) does not lose it
+                st.session_state[held_key] = (str(chosen), sc.name, report_only(result))
+    held = st.session_state.get(held_key)
+    if held is not None and held[0] == str(chosen):
+        from planner.app.validation_view import show_validation
+
+        show_validation(held[2], held[1], key=f"{prefix}validation", show_table=show_table)
     out_text = st.text_input("计划名称（保存在程序的计划文件夹中）", value=default_out.name, key=f"{prefix}plan-out")
     if st.button("生成计划", type="primary", key=f"{prefix}run-plan"):
         from planner.app.paths import plan_dir_in
@@ -227,10 +279,27 @@ def validate_and_plan(chosen: Path, prefix: str, default_out: Path, data_root: l
         if ok:
             st.session_state.plan_dir = str(Path(out))
             st.session_state.scenario = str(chosen)
-            st.success("已切换到新计划，可在左侧选择其他页面查看。")
+            st.session_state.flash = f"已生成并切换到新计划 {Path(out).name}，可在左侧选择其他页面查看。"
+            st.rerun()  # the banner and the sidebar name the new plan at once
 
 
 NOT_CHOSEN = "（请选择）"
+
+
+def template_downloads() -> None:
+    """One Excel template per table (columns, types in Chinese, an example row), from planner.schemas."""
+    from planner.app import templates
+    from planner.app.upload import TABLE_NAMES
+
+    with st.expander("下载 Excel 模板（每个数据表一个：列名、类型说明、一行示例）"):
+        st.caption("模板由程序的数据表定义生成，与校验规则一致。第一个工作表填写数据，第二个工作表是各列的中文说明。"
+                   "填好后按原文件名上传即可自动识别数据表。")
+        cols = st.columns(3)
+        for i, table in enumerate(templates.TEMPLATE_TABLES):
+            cols[i % 3].download_button(
+                f"{TABLE_NAMES.get(table, table)}（{templates.template_name(table)}）",
+                data=lambda t=table: templates.template_workbook(t), file_name=templates.template_name(table),
+                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"template-{table}")
 
 
 def upload_section() -> None:
@@ -245,6 +314,7 @@ def upload_section() -> None:
         "以及可选的专列车次 `train_services`、风险等级日历 `risk_calendar`、车型 `vehicle_types`。"
         "只上传数据文件时，村、区县、枢纽、到达站等使用随程序提供的地理数据。"
         "格式见 docs/data-format.md。")
+    template_downloads()
     limit_mb = int(st.get_option("server.maxUploadSize"))  # .streamlit/config.toml
     files = st.file_uploader(f"选择文件（CSV、XLSX、GeoJSON、GPKG、TOML，可多选；每个文件不超过 {limit_mb} MB）",
                              type=["toml", "csv", "xlsx", "geojson", "json", "gpkg"],
@@ -275,10 +345,10 @@ def upload_section() -> None:
         try:
             missing = upload.missing_data_files(own, roots)
         except upload.UploadError as exc:  # a path outside the upload: the key is named
-            st.error(f"情景文件 {own.name} 不可用：{exc}")
+            st.error(f"情景文件 {own.name} 不可用：{zh_only(exc)}")
             return
         except Exception as exc:  # noqa: BLE001 - a ScenarioError names the key; never a traceback
-            st.error(f"情景文件 {own.name} 无法读取：{shown(exc, roots)}")
+            st.error(f"情景文件 {own.name} 无法读取：{zh_only(shown(exc, roots))}")
             return
         if missing:
             st.error("情景文件列出的数据文件缺失：\n\n" + "\n\n".join(f"- {m}" for m in missing))
@@ -308,7 +378,7 @@ def upload_section() -> None:
             st.error(str(exc))
             return
         except Exception as exc:  # noqa: BLE001
-            st.error(f"无法为上传的数据生成情景文件：{shown(exc, roots)}")
+            st.error(f"无法为上传的数据生成情景文件：{zh_only(shown(exc, roots))}")
             return
         with st.expander(f"生成的情景文件 {chosen.name}"):
             st.code(chosen.read_text(encoding="utf-8"), language="toml")
@@ -320,7 +390,14 @@ def upload_section() -> None:
 def page_plan() -> None:
     st.header("计划")
     plan_dir, scenario = current()
-    st.info(f"当前计划：{plan_dir}　情景：{scenario}")
+    ss = st.session_state
+    if ss.get("flash"):
+        st.success(ss.pop("flash"))
+        log = ss.get("plan_log")
+        if log and log.get("plan") == plan_dir.name:
+            with st.expander(f"规划记录：{log['plan']}", expanded=not log.get("ok", True)):
+                st.code("\n".join(log["lines"]), language=None)
+    st.info(f"当前计划：{plan_dir.name}　情景：{scenario.name}")
     shipped = sorted(SCENARIO_DIR.glob("*.toml"))
     choices = [str(p) for p in shipped]
     if str(scenario) not in choices:
@@ -353,12 +430,12 @@ def page_plan() -> None:
             except UploadError as exc:
                 st.error(str(exc))
             except PlanFormatError as exc:
-                st.error(f"{chosen_dir.name} 不是完整的计划目录：{public_message(str(exc), PLAN_ROOTS)}")
+                st.error(f"{chosen_dir.name} 不是完整的计划目录：{zh_only(public_message(str(exc), PLAN_ROOTS))}")
             else:
-                d = str(chosen_dir)
-                st.session_state.plan_dir = d
+                st.session_state.plan_dir = str(chosen_dir)
                 st.session_state.scenario = s
-                st.success(f"已打开计划 {d}")
+                st.session_state.flash = f"已打开计划 {chosen_dir.name}"
+                st.rerun()  # the banner and the sidebar name it at once
 
 
 def page_map(data) -> None:
@@ -411,15 +488,21 @@ def page_county(data) -> None:
     c[1].metric("未安排人数", f"{k['unassigned']:,}")
     c[2].metric("省际大巴发车", f"{k['departures']['省际大巴']:,}")
     c[3].metric("专列车厢", f"{k['departures']['专列车厢']:,}")
+    c = st.columns(4)
     if k["lower_bound"]:
         lb = k["lower_bound"]
-        c = st.columns(4)
         c[0].metric("大巴发车下界", f"{lb['下界（大巴发车）']:,}")
         c[1].metric("与下界差距", f"{lb['差距']:,}（{lb['差距百分比']}%）")
         if k["seat_fill"] is not None:
             c[2].metric("座位利用率", f"{k['seat_fill']:.1%}")
-    else:
-        st.caption("大巴发车下界仅对全部区县计算。")
+    if k.get("throughput"):
+        tb = k["throughput"]
+        c[3].metric("与运力上界差距（人）", f"{tb['差距']:,}（{tb['差距百分比']}%）",
+                    help=f"运力上界 {tb['上界']:,} 人：车队在计划期内最多能运送的人数")
+    if k.get("county_only"):
+        st.caption("本计划只有这一个区县，下界与全部区县相同。")
+    elif not k["lower_bound"]:
+        st.caption("大巴发车下界由规划程序对全部区县计算；选择“全部区县”查看。")
     left, right = st.columns(2)
     with left:
         st.subheader("发车数")
@@ -431,9 +514,9 @@ def page_county(data) -> None:
         show_table(k["reasons"], hide_index=True, width="stretch")
     t = views.daily_tables(data, code)
     st.subheader("每日发车数（按方式）")
-    st.bar_chart(t["departures"])
+    bar_chart(t["departures"], value="发车数", series="方式")
     st.subheader("每日大巴使用（在途 / 空闲）")
-    st.bar_chart(t["coaches"])
+    bar_chart(t["coaches"], value="大巴数", series="状态")
     with st.expander("每日汇总"):
         show_table(t["daily"], hide_index=True, width="stretch")
     with st.expander("按日按枢纽发车"):
@@ -453,18 +536,20 @@ def page_township(data) -> None:
                           key="town-county")
     towns = views.township_options(data, None if county == ALL else county)
     if not towns:
-        st.info("没有已安排人员的乡镇。")
+        st.info("所选区县没有登记的务工人员。")
         return
     town = st.selectbox("乡镇", list(towns), format_func=lambda c: towns[c], key="township")
     rows = views.pickup_rows(data, town)
     st.metric("乘车人数", f"{len(rows):,}")
     if len(rows):
         per_day = rows.groupby("日期").size().rename("人数")
-        st.bar_chart(per_day)
-    show_table(rows, hide_index=True, width="stretch")
-    from planner.documents.pickup import write_pickup_lists
+        bar_chart(per_day, value="人数")
+        show_table(rows, hide_index=True, width="stretch")
+        from planner.documents.pickup import write_pickup_lists
 
-    make_files(f"pickup-{town}", "生成乘车人员名单（Excel、PDF）", lambda out: write_pickup_lists(data, out, [town]))
+        make_files(f"pickup-{town}", "生成乘车人员名单（Excel、PDF）", lambda out: write_pickup_lists(data, out, [town]))
+    else:
+        st.warning("本乡镇登记的务工人员都未安排乘车，原因和处理建议见下方名单。")
     from planner.app.exceptions_page import show_unassigned  # issue 15 section 1
 
     show_unassigned(data, town, f"unassigned-{town}")
@@ -483,7 +568,7 @@ def page_province(data) -> None:
     c[1].metric("到达车辆（车次×目的地）", f"{len(a['vehicles']):,}")
     if len(a["per_day"]):
         st.subheader("每日到达人数")
-        st.bar_chart(a["per_day"]["人数"])
+        bar_chart(a["per_day"]["人数"], value="人数")
     st.subheader("按日期、目的地")
     show_table(a["by_destination"], hide_index=True, width="stretch")
     with st.expander("到达车辆"):
@@ -494,11 +579,35 @@ def page_province(data) -> None:
     make_files(f"manifest-{prov}", "生成到达名单（Excel、PDF）", lambda out: write_manifests(data, out, prov))
 
 
+def find_trace_worker(data) -> str | None:
+    """The worker 追溯 is about: typed as a worker id or a name, a township to tell people of one name apart."""
+    left, right = st.columns([2, 1])
+    query = left.text_input("姓名或务工人员编号", key="trace-worker", placeholder="例如 张某华 或 W0000001").strip()
+    if not query:
+        st.info("请输入姓名或务工人员编号，查询同车、同站人员。")
+        return None
+    found = views.find_workers(data, query)
+    if found.empty:
+        st.error(f"计划中没有姓名或编号为“{query}”的务工人员。")
+        return None
+    towns = dict(zip(found["township_code"], found["乡镇"]))
+    if len(found) > 1 and len(towns) > 1:
+        town = right.selectbox("乡镇（区分同名人员）", [ALL, *towns], key="trace-township",
+                               format_func=lambda t: "全部乡镇" if t == ALL else towns[t])
+        if town != ALL:
+            found = found[found["township_code"] == town]
+    if len(found) == 1:
+        return str(found.iloc[0]["人员编号"])
+    st.caption(f"找到 {len(found):,} 人，请选择一人（可先选乡镇）：")
+    show_table(found.drop(columns="township_code"), hide_index=True, width="stretch")
+    labels = {r["人员编号"]: f"{r['姓名']}　{r['乡镇']}　{r['村']}　{r['人员编号']}" for _, r in found.iterrows()}
+    return st.selectbox("选择人员", list(labels), format_func=labels.get, key="trace-pick")
+
+
 def page_trace(data) -> None:
     st.header("追溯")
-    wid = st.text_input("务工人员编号", key="trace-worker", placeholder="例如 W0000001").strip()
-    if not wid:
-        st.info("请输入务工人员编号，查询同车、同站人员。")
+    wid = find_trace_worker(data)
+    if wid is None:
         return
     info = views.worker_info(data, wid)
     if info is None:
@@ -507,6 +616,10 @@ def page_trace(data) -> None:
     st.write(f"**{info['worker_id']}**　{info['name']}　身份证号 {info['id_masked']}　{info['status']}"
              + (f"（{info['reason']}）" if info["reason"] else "")
              + f"　{info['village']} → {info['factory']}")
+    why = views.unassigned_why(data, wid)
+    if why is not None:  # nobody shared a vehicle with them: say why instead of empty tables
+        st.warning(f"此人未安排乘车，没有同车、同站人员。原因：{why['reason']}。处理建议：{why['action']}")
+        return
     st.subheader("行程")
     show_table(info["legs"], hide_index=True, width="stretch")
     trace = views.worker_trace(data, wid)
@@ -529,15 +642,19 @@ def page_trace(data) -> None:
 from planner.app.boarding_page import page_boarding, page_handover  # noqa: E402
 
 st.sidebar.title("点对点返岗包车规划")
-page = st.sidebar.radio("页面", PAGES, index=PAGES.index("上车登记") if PHONE_VIEW else 1, key="page")
+page = st.sidebar.radio("页面", PAGES, index=PAGES.index("上车登记") if PHONE_VIEW else 0, key="page")
 plan_dir, scenario = current()
-st.sidebar.caption(f"计划：{plan_dir.name}　情景：{scenario.name}")
+st.sidebar.caption(f"计划：{plan_dir.name}　情景：{scenario.name}"
+                   + (f"　角色：{st.session_state.role}" if st.session_state.get("role") else ""))
 
 if page == "计划":
     page_plan()
 elif page == "情景变体":  # what-if variants and fleet sizing (planner.app.variants, issue 16)
     from planner.app.variants import page_variants
     page_variants(scenario, plan_dir, run_planning, PLANS_DIR)
+elif page == "概览":  # the state of the plan, from its summary alone (planner.app.overview)
+    from planner.app.overview import page_overview
+    page_overview(summary_or_stop(), plan_dir, scenario, names=lambda: county_names(str(scenario)), go=go)
 elif page == "发布与重新规划":  # publish, then replan around it (planner.app.replan_page, issue 14)
     from planner.app.replan_page import page_replan
     page_replan(plan_dir, scenario, PLAN_ROOTS)

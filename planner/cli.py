@@ -121,6 +121,10 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
     )
     print(report.text())
+    if report.check_ok is not None:  # the app's first page shows it (planner.app.verdict)
+        from planner.app.verdict import record
+
+        record(Path(args.out), report.check_ok, report.check_text)
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
@@ -131,6 +135,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)
     report = check_plan_dir(Path(args.plan_dir), sc, progress=_progress, base=args.base)
     print(report.text(max_per_rule=args.max_lines))
+    from planner.app.verdict import record  # the app's first page shows it
+
+    record(Path(args.plan_dir), report.ok, report.text(max_per_rule=10), int(len(report.violations)), sc.checksum)
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 

@@ -144,3 +144,57 @@ def reason_labels() -> dict[str, str]:
 def unknown_reasons(codes: Iterable[str]) -> list[str]:
     """The codes (sorted, non-empty) that are not unassigned reasons declared here."""
     return sorted({str(c) for c in codes if str(c) and str(c) not in REASON_CODES})
+
+
+# ------------------------------------------------------------------ validation problems
+# The Chinese name of every problem code of planner.schemas.PROBLEM_CODES, for the app's validation
+# report (the code stays in the report's last column, where a machine or a support request reads it).
+PROBLEM_LABELS: dict[str, str] = {
+    "missing_file": "数据文件不存在",
+    "unreadable_file": "文件无法读取（格式、编码或工作簿损坏）",
+    "missing_column": "缺少必需的列",
+    "missing_value": "必填单元格为空",
+    "bad_type": "数据类型不对（数字、日期或位数不符）",
+    "bad_value": "取值不在允许范围内",
+    "out_of_range": "数值小于下限",
+    "duplicate_id": "编号重复",
+    "dangling_reference": "引用的记录不存在或已被拒绝",
+    "inconsistent_code": "村、乡镇、区县代码不一致",
+    "outside_china": "位置在中国境外",
+    "lonlat_swapped": "经纬度写反",
+    "outside_county": "位置在所属区县边界之外",
+    "near_county_border": "位置略超出所属区县边界",
+    "bad_id_number": "身份证号格式不对",
+    "bad_id_birth_date": "身份证号中的出生日期不存在",
+    "bad_id_check_digit": "身份证号校验位错误",
+    "duplicate_resident_id": "同一身份证号出现两次",
+    "underage_worker": "未满 16 周岁",
+    "unsafe_id": "编号以公式符号开头或含空格",
+    "control_character": "含控制字符或不可见字符",
+    "normalised_text": "含全角字符，已自动转换",
+    "suspicious_encoding": "文件编码可能不对",
+    "bad_phone": "手机号格式不对",
+    "date_outside_window": "日期超出计划期",
+    "bad_date_range": "起止日期颠倒",
+    "inconsistent_seats": "核定座位数与座位布局不符",
+    "proof_date_future": "健康证明日期晚于计划期",
+    "unknown_province": "目的省份不在情景的健康证明互认表中",
+    "county_not_found": "位置不在任何接收地区县内",
+    "county_province_mismatch": "区县代码与省份不符",
+    "scenario_conflict": "情景设置与数据矛盾",
+    "no_workers": "没有可用的务工人员",
+    "no_coaches": "车队中没有大巴",
+    "group_mixed": "同组人员的村或企业不同",
+}
+
+#: What happens to the row (or table) of a problem, by severity (planner.validate.Problem.severity).
+PROBLEM_EFFECTS: dict[str, str] = {
+    "fatal": "整个表无法使用，无法规划",
+    "error": "该行被拒绝，不参与规划",
+    "warning": "该行保留，照常规划（请核实）",
+}
+
+
+def problem_label(code: str) -> str:
+    """The Chinese name of a validation problem code (the code itself when unknown)."""
+    return PROBLEM_LABELS.get(str(code), str(code))

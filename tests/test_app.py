@@ -80,7 +80,8 @@ def planned(data) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ the app
 def test_map_view_offline_layers_and_filter(app, data):
-    assert app.sidebar.radio(key="page").value == "地图"
+    assert app.sidebar.radio(key="page").value == "概览"  # the first page is the overview (tests/test_app_overview.py)
+    goto(app, "地图")
     raw = app.get("deck_gl_json_chart")[0].proto.json
     deck = json.loads(raw)
     types = {layer["@@type"] for layer in deck["layers"]}
@@ -194,7 +195,10 @@ def test_plan_page_validates_and_opens(app, plan_dir):
     goto(app, "计划")
     app.button(key="validate").click().run()
     assert not app.exception
-    assert app.code and ("区县" in app.code[0].value or "workers" in app.code[0].value or app.code[0].value)
+    assert any("数据无误" in s.value for s in app.success)  # the validation report is a table now
+    balance = app.dataframe[-1].value
+    assert list(balance.columns) == ["数据表", "读入行数", "接受", "拒绝"]
+    assert (balance["读入行数"] == balance["接受"] + balance["拒绝"]).all()
     app.text_input(key="open-dir").set_value(str(plan_dir / "missing")).run()
     app.button(key="open").click().run()
     assert app.error
@@ -378,7 +382,6 @@ def test_app_upload_plans_data_files(app, tmp_path, monkeypatch):
     at.button(key="upload-validate").click().run()
     assert not at.exception and not at.error
     assert any("数据无误" in s.value for s in at.success)
-    assert any("结论：数据可用" in c.value for c in at.code)
     out = tmp_path / "plan"
     at.text_input(key="upload-plan-out").set_value(str(out)).run()
     at.button(key="upload-run-plan").click().run()
@@ -406,8 +409,10 @@ def test_app_upload_bad_files_give_chinese_messages(app, tmp_path, monkeypatch):
     assert not at.exception and not at.error
     at.button(key="upload-validate").click().run()
     assert not at.exception
-    report = "\n".join(c.value for c in at.code)
-    assert "workers.csv:2:ready_date" in report, report
+    # the validation report as a table: file, row, column, problem
+    problems = next(d.value for d in at.dataframe if "问题" in d.value.columns)
+    hit = problems[(problems["文件"] == "workers.csv") & (problems["行"] == 2) & (problems["列"] == "ready_date")]
+    assert len(hit) == 1, problems
     at.file_uploader(key="upload-files").set_value([("scenario.toml", b"name = 1\n[window\n", "text/plain")]).run()
     assert not at.exception and any("TOML" in e.value for e in at.error)
 

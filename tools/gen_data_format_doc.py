@@ -20,7 +20,9 @@ declarations (`planner/validate.py`, readers in `planner/io/readers.py`).
 
 ## Files, encodings, coordinates
 - **Tables** (workers, fleet, the optional vehicle register `vehicles`, vehicle types, train services, risk calendar): CSV or Excel (`.xlsx`,
-  first sheet or `sheet = "..."`).
+  first sheet or `sheet = "..."`). The app's 上传数据 tab offers an Excel template of every table
+  below but the polygon layers (`planner/app/templates.py`, made from the same declarations: the
+  columns, their type and meaning in Chinese, one example row with cells of the right type).
 - **Places** (villages, hubs, factories, stations): CSV/Excel with `lon`/`lat` columns, or a
   GeoPackage (`.gpkg`, first layer or `layer = "..."`) or GeoJSON with Point geometries (which
   become `lon`/`lat`). A layer in a projected CRS is reprojected to EPSG:4326.

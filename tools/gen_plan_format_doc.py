@@ -49,6 +49,12 @@ value is always an empty cell, never `NaT`, `nan` or `None`.
   `DIR` is refused with a message naming the process that holds it. The lock is an `flock` on
   the open file, which the system releases when the process ends however it ends, so a lock
   file left by a killed run is stale and is taken over by the next run (which says so).
+- **The checker's verdict beside the plan.** `planner plan`, `planner check` and the app keep the
+  verdict of their last check in `.DIR.check.json` beside `DIR` (JSON: `ok`, `violations`, `text`,
+  `checked_at`, `summary_sha256` of the `summary.json` checked, `scenario_checksum` of the scenario
+  checked against); the app's first page shows it. It is not part of the plan: a record whose
+  `summary_sha256` differs from the plan's, or made against another scenario, is ignored
+  (`planner.app.verdict`).
 - **Refused targets, before anything is solved.** `--out` naming a file; a non-empty directory
   that is not a plan (no `summary.json` or `trips.csv`); a plan directory holding other files
   (replacing the plan would delete them). Replacing an existing plan is allowed and said so.

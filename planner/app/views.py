@@ -22,7 +22,8 @@ from planner.vocab import reason_label
 
 __all__ = [
     "county_options", "county_kpis", "daily_tables", "township_options", "pickup_rows", "province_options",
-    "province_arrivals", "worker_info", "worker_trace", "trip_passengers", "filter_options",
+    "province_arrivals", "worker_info", "worker_trace", "trip_passengers", "filter_options", "find_workers",
+    "unassigned_why",
 ]
 
 
@@ -39,9 +40,12 @@ def county_options(data: DocData) -> dict[str, str]:
 
 
 def township_options(data: DocData, county: str | None = None) -> dict[str, str]:
-    """Township code -> label for every township with planned workers (of one county, or all)."""
+    """Township code -> label for every township with registered workers (of one county, or all).
+
+    Every row of the plan's ``workers.csv`` counts, planned or not: a township
+    whose people are all unassigned is listed, so its official can see why.
+    """
     w = data.plan.workers
-    w = w[w["status"].astype(str) == "planned"]
     if county:
         w = w[w["county_code"].astype(str) == str(county)]
     codes = sorted(x for x in w["township_code"].astype(str).unique() if x and x != "nan")
@@ -75,10 +79,22 @@ def county_kpis(data: DocData, county: str | None = None) -> dict:
     For the whole scenario (``county=None``) the numbers are those of ``summary.json``;
     for one county they are counted from the plan files (workers by ``county_code``,
     vehicles by ``home_county_code``; train carriages that carry the county's workers).
-    The lower bound is computed by the planner for the whole scenario only (``None``
-    for a county).
+    The lower bound is computed by the planner for the whole scenario: it is
+    shown for a county when that county is the only one of the plan (then the two
+    are the same), else ``None``. ``throughput`` is the throughput bound of the
+    whole scenario or of the county (``summary.json`` ``throughput_bound``), or
+    None when the summary has none.
     """
     s = data.plan.summary or {}
+    if county is not None and list(county_options(data)) == [str(county)]:
+        # the only county of the plan: its numbers are the scenario's, lower bound included
+        out = county_kpis(data, None)
+        out["county_only"] = True
+        return out
+    tb_all = s.get("throughput_bound") or {}
+    tb = tb_all.get("total") if county is None else (tb_all.get("by_county") or {}).get(str(county))
+    throughput = ({"上界": int(tb.get("bound", 0)), "已安排": int(tb.get("planned", 0)), "差距": int(tb.get("gap", 0)),
+                   "差距百分比": tb.get("gap_pct", 0.0)} if tb else None)
     if county is None:
         w = s.get("workers", {})
         reasons = w.get("unassigned_by_reason", {})
@@ -119,9 +135,11 @@ def county_kpis(data: DocData, county: str | None = None) -> dict:
             "vehicle_km": {VKM_NAMES[k]: round(v, 1) for k, v in vkm.items()},
             "lower_bound": None, "seat_fill": None,
         }
+    out["throughput"] = throughput
+    out["county_only"] = False
     out["reasons"] = pd.DataFrame(
-        [{"原因代码": r, "原因": reason_label(r), "人数": int(n)} for r, n in reasons.items() if int(n)],
-        columns=["原因代码", "原因", "人数"])
+        [{"原因": reason_label(r), "人数": int(n), "原因代码": r} for r, n in reasons.items() if int(n)],
+        columns=["原因", "人数", "原因代码"])  # the Chinese first; the code last, for whoever reads the files
     return out
 
 
@@ -217,6 +235,61 @@ def worker_info(data: DocData, worker_id: str) -> dict | None:
         "factory": _name(data, r["factory_id"]),
         "legs": table,
     }
+
+
+FOUND_COLUMNS = ["人员编号", "姓名", "身份证号", "乡镇", "村", "状态"]
+
+
+def find_workers(data: DocData, query: str, township: str | None = None) -> pd.DataFrame:
+    """Workers of the plan whose worker id or name is ``query`` (ID numbers masked), for 追溯.
+
+    An exact worker id finds that worker. Otherwise names equal to ``query``
+    are found, or, when none is, names containing it. ``township`` (a 9-digit
+    code) keeps only that township's people: two people may share a name. Rows
+    without a worker id (rejected input) cannot be traced and are not listed.
+    Columns :data:`FOUND_COLUMNS` plus ``township_code``.
+    """
+    q = str(query).strip()
+    w = data.plan.workers
+    w = w[w["worker_id"].astype(str).str.strip() != ""]
+    empty = pd.DataFrame(columns=[*FOUND_COLUMNS, "township_code"])
+    if not q or w.empty:
+        return empty
+    ids = w["worker_id"].astype(str)
+    hit = w[ids == q]
+    if hit.empty:
+        names = ids.map(data.people["name"].astype(str)[~data.people.index.duplicated()]
+                        if "name" in data.people.columns else {}).fillna("")
+        exact = names == q
+        hit = w[exact] if exact.any() else w[names.str.contains(q, regex=False)]
+    if township:
+        hit = hit[hit["township_code"].astype(str) == str(township)]
+    if hit.empty:
+        return empty
+    rows = []
+    for r in hit.itertuples(index=False):
+        person = _person(data, str(r.worker_id))
+        town = str(r.township_code)
+        rows.append({"人员编号": str(r.worker_id), "姓名": str(person.get("name", "") or ""),
+                     "身份证号": mask_id(person.get("id_number", "")), "乡镇": township_label(data, town) if town else "",
+                     "村": _name(data, r.village_code), "状态": "已安排" if r.status == "planned" else "未安排",
+                     "township_code": town})
+    return pd.DataFrame(rows, columns=[*FOUND_COLUMNS, "township_code"])
+
+
+def unassigned_why(data: DocData, worker_id: str) -> dict | None:
+    """Why a worker is not on a vehicle: the reason and what to do, in Chinese; None when planned or unknown."""
+    from planner.documents.exceptions import action_zh
+
+    w = data.plan.workers
+    row = w[w["worker_id"].astype(str) == str(worker_id).strip()]
+    if row.empty or str(row.iloc[0]["status"]) == "planned":
+        return None
+    r = row.iloc[0]
+    code = str(r["reason"])
+    detail = r.get("reason_detail", "") if hasattr(r, "get") else ""
+    detail = "" if detail is None or (isinstance(detail, float) and pd.isna(detail)) else str(detail)
+    return {"code": code, "reason": reason_label(code), "action": action_zh(code), "detail": detail}
 
 
 TRACE_VIEW_COLUMNS = ["接触类型", "接触人员编号", "姓名", "身份证号", "车次", "方式", "同行起点", "同行开始",
