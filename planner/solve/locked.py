@@ -36,6 +36,7 @@ import pandas as pd
 from planner.plan_format import PlanFiles
 from planner.solve.feeders import BusRun
 from planner.solve.records import PlanParts
+from planner.solve.repair import Repair, hold_reasons
 
 #: the reason a worker still on a locked trip has inside the solver (replaced by their locked legs)
 LOCKED = "locked_in_base"
@@ -85,6 +86,8 @@ class LockedInput:
     lock_through: date | None
     not_before: date | None
     vehicles: dict[str, VehicleState] = field(default_factory=dict)
+    counties: list[str] = field(default_factory=list)  # repair mode: the counties planned
+    repair: Repair | None = None  # repair mode: every base trip kept (planner.solve.repair); None: fresh mode
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -157,6 +160,27 @@ class LockedInput:
                 out[str(vid)] = VehicleState(arrive + timedelta(hours=turnaround_h))
         return out
 
+    def with_repair(self, repair: Repair) -> LockedInput:
+        """Repair mode: keep every trip ``repair`` keeps, and everybody on them it does not re-pool."""
+        self.repair = repair
+        legs = self.base.legs.copy()
+        legs["worker_id"] = legs["worker_id"].astype(str)
+        legs["trip_id"] = legs["trip_id"].astype(str)
+        gone = set(self.removed) | set(repair.removed)
+        self.keep_legs = legs[legs["trip_id"].isin(self.kept_ids) & ~legs["worker_id"].isin(gone)].copy()
+        return self
+
+    @property
+    def kept_ids(self) -> set[str]:
+        """The base trips written into the new plan: the locked ones, in repair mode every one kept."""
+        return self.trip_ids | self.repair.kept if self.repair is not None else self.trip_ids
+
+    def prime(self, ctx) -> None:  # noqa: ANN001 - SolveContext
+        """Repair mode: the people kept boarding at each hub count against its daily capacity."""
+        if self.repair is not None:
+            for key, n in self.repair.hub_used.items():
+                ctx.hub_used[key] = ctx.hub_used.get(key, 0) + n
+
     # ------------------------------------------------------------ solver hooks
     @property
     def was_on(self) -> set[str]:
@@ -180,6 +204,8 @@ class LockedInput:
         wid = workers["worker_id"].astype(str).to_numpy()
         free = reason == ""
         reason[free & np.isin(wid, list(self.workers))] = LOCKED
+        if self.repair is not None:  # the base's unassigned whose data did not change stay so
+            hold_reasons(workers, reason, self.repair.held)
         if self.fever_trip_day:
             proof = pd.to_datetime(workers["proof_date"], errors="coerce").dt.date.to_numpy()
             # the fever is why they stay home, whatever else would also keep them (a lapsed proof)
@@ -189,6 +215,12 @@ class LockedInput:
 
     def apply_fleet(self, coaches: list, feeders: list) -> None:
         """Vehicles out on locked trips are free only once back (a county planner's ``Vehicle``s, in place)."""
+        if self.repair is not None:  # kept trips: a coach's busy intervals, a feeder bus's runs
+            for v in coaches:
+                v.busy = self.repair.busy.get(v.vehicle_id)
+            for v in feeders:
+                v.runs = tuple(sorted((*v.runs, *self.repair.feeder_runs.get(v.vehicle_id, ())), key=lambda r: r.board))
+            feeders = []  # their locked runs are among the kept ones
         for v in (*coaches, *feeders):
             st = self.vehicles.get(v.vehicle_id)
             if st is None:
@@ -200,7 +232,7 @@ class LockedInput:
 
     def merge(self, p, parts: PlanParts) -> PlanParts:  # noqa: ANN001 - ProblemData (no import cycle)
         """The new records with fresh trip ids, plus the locked trips, stops, legs and outcomes."""
-        renumber(parts, self.base.trips, self.trip_ids)
+        renumber(parts, self.base.trips, self.kept_ids)
         parts.extend(self.locked_parts(p))
         return parts
 
@@ -214,29 +246,39 @@ class LockedInput:
         legs = base.legs.copy()
         legs["trip_id"] = legs["trip_id"].astype(str)
         legs["worker_id"] = legs["worker_id"].astype(str)
-        gone = legs[legs["trip_id"].isin(self.trip_ids) & ~legs.index.isin(keep.index)]
-        trips = base.trips[base.trips["trip_id"].astype(str).isin(self.trip_ids)]
-        stops = base.stops[base.stops["trip_id"].astype(str).isin(self.trip_ids)].copy()
+        kept = self.kept_ids
+        gone = legs[legs["trip_id"].isin(kept) & ~legs.index.isin(keep.index)]
+        trips = base.trips[base.trips["trip_id"].astype(str).isin(kept)]
+        stops = base.stops[base.stops["trip_id"].astype(str).isin(kept)].copy()
         stops = stops.sort_values(["trip_id", "seq"], kind="stable")
         # people counts of the stops: one fewer where each person taken off boarded and alighted
+        stops = stops.reset_index(drop=True)
+        at_place: dict[tuple[str, str], list[int]] = {}
+        hit_trips = set(gone["trip_id"])
+        sel = stops["trip_id"].astype(str).isin(hit_trips).to_numpy()
+        for i, t, pl in zip(np.flatnonzero(sel), stops["trip_id"].astype(str).to_numpy()[sel],
+                            stops["place_id"].astype(str).to_numpy()[sel]):
+            at_place.setdefault((t, pl), []).append(int(i))
+        counts = {col: stops[col].to_numpy().copy() for col in ("boarding", "alighting")}
         for r in gone.itertuples(index=False):
             for place, col in ((r.board_place_id, "boarding"), (r.alight_place_id, "alighting")):
-                hit = stops.index[(stops["trip_id"].astype(str) == r.trip_id) & (stops["place_id"] == place)
-                                  & (stops[col] > 0)]
-                if len(hit):
-                    stops.loc[hit[0], col] -= 1
-        on = keep.groupby("trip_id")
-        count = on.size()
+                for i in at_place.get((r.trip_id, str(place)), ()):
+                    if counts[col][i] > 0:
+                        counts[col][i] -= 1
+                        break
+        for col, arr in counts.items():
+            stops[col] = arr
+        count = keep.groupby("trip_id").size()
+        on_trip = keep.groupby("trip_id")["worker_id"].agg(set).to_dict()
+        first_seat = {tid: min(zip(g["seat"].map(_seat_key), g["worker_id"]))[1]
+                      for tid, g in keep.groupby("trip_id")}
         for rec in trips.to_dict("records"):
             row = {k: _py(v) for k, v in rec.items()}
             tid = str(row["trip_id"])
             if row.get("purpose") != "empty_return":
                 row["passengers"] = int(count.get(tid, 0))
-                kept = set(keep.loc[keep["trip_id"] == tid, "worker_id"])
-                if row.get("leader_worker_id") and row["leader_worker_id"] not in kept:
-                    mine = keep[keep["trip_id"] == tid]
-                    row["leader_worker_id"] = (min(zip(mine["seat"].map(_seat_key), mine["worker_id"]))[1]
-                                               if len(mine) else "")
+                if row.get("leader_worker_id") and row["leader_worker_id"] not in on_trip.get(tid, ()):
+                    row["leader_worker_id"] = first_seat.get(tid, "")
             out.trips.append(row)
         for rec in stops.to_dict("records"):
             out.stops.append({k: _py(v) for k, v in rec.items()})
@@ -262,6 +304,8 @@ class LockedInput:
             "taken_off": {w: r for w, r in sorted(self.removed.items()) if w in self.was_on},
             "fever_trip_day": {w: d.isoformat() for w, d in sorted(self.fever_trip_day.items())},
             "vehicles_free_at": {v: s.free_at.isoformat(timespec="seconds") for v, s in sorted(self.vehicles.items())},
+            "mode": "repair" if self.repair is not None else "fresh",
+            **({"repair": self.repair.summary_block(self.counties)} if self.repair is not None else {}),
         }
 
 

@@ -35,6 +35,9 @@ CHANGE_REASON_LABELS: dict[str, str] = {
     NEW_REGISTRATION: "新登记人员",
     NEWLY_PLANNED: "原未安排，现已安排",
     REPLANNED: "重新规划后车次或座位变化",
+    "vehicle_removed": "原车辆已撤出车队，改乘他车",
+    "registration_changed": "登记信息（日期、证明、村或工厂）变更，重新安排",
+    "family_replanned": "同行家庭成员重新安排，一同改乘",
 }
 COLUMNS = REPORT_TABLES["changes"].names()
 

@@ -1,0 +1,268 @@
+"""Repair mode of ``planner replan``: keep every trip of the base plan, plan only the people it no longer carries.
+
+A fresh replan (``--mode fresh``) keeps the locked trips and plans everything after them
+again, so a thousand changes move ten thousand people. Repair mode (the default) keeps
+*every* trip of the base plan (:func:`build_repair`), minus:
+
+* the people a replan takes off anyway (recorded absent, feverish or refused on a locked
+  trip, cancelled: :class:`planner.solve.locked.LockedInput`);
+* the people on unlocked trips whose data no longer allow that trip: not eligible any more
+  (proof lapsed, job not confirmed, ...), their trip's departure day outside their
+  days today, arriving after the factory's ``needed_by``, their destination closed on
+  arrival, or village, factory or family changed (``registration_changed``); a family goes
+  together: the other members of such a worker's family are re-pooled with them;
+* every unlocked trip of a vehicle no longer in today's fleet (``vehicle_removed``): the
+  whole trip is dropped (its empty return too) and its people, on all their legs, re-pooled;
+* trips left with nobody on them (dropped, and a coach's empty return with them).
+
+Only the *pool* is planned: new registrations, the people taken off or re-pooled, and the
+people the base plan left unassigned whose data changed (their eligibility today differs
+from the base plan's reason, or village / factory / family changed). Everybody else the
+base plan left unassigned stays so with their reason (``held``), so a county without
+changes has nobody to plan and is not planned at all: its trips are copied.
+
+The pool goes into new trips on vehicles free between the kept trips: a coach's kept
+intervals (:class:`planner.solve.busy.Busy`: departure to the drivers' rest after the empty
+return), a feeder bus's kept runs in its timeline (new runs fit between them under the
+driver rules), the people kept boarding at each hub counted against its daily capacity.
+The pool goes by coach only (kept carriages hold the train seats).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from planner.plan_format import PlanFiles
+from planner.solve.busy import Busy
+from planner.solve.feeders import BusRun
+from planner.solve.problem import CLOSED
+from planner.vocab import INELIGIBLE_REASONS
+
+VEHICLE_REMOVED = "vehicle_removed"
+REGISTRATION_CHANGED = "registration_changed"
+FAMILY_REPLANNED = "family_replanned"
+NOTHING_LEFT = "no_passengers_left"
+#: base reasons that depend on the worker's own data only (a change there is worth planning again)
+DATA_REASONS = INELIGIBLE_REASONS | {"no_road_to_village", "destination_closed"}
+_SAME = ("village_code", "factory_id", "group_id")
+
+
+@dataclass
+class Repair:
+    """What a repair replan keeps, drops and plans; see the module docstring."""
+
+    kept: set[str]  # base trips kept (the locked ones included)
+    dropped: dict[str, str]  # base trip -> why dropped
+    removed: dict[str, str]  # worker -> why re-pooled off a kept unlocked trip
+    held: dict[str, str]  # worker -> reason: unassigned in the base and not planned again
+    pool: set[str]  # workers planned anew
+    busy: dict[str, Busy] = field(default_factory=dict)  # coach -> kept intervals
+    feeder_runs: dict[str, tuple[BusRun, ...]] = field(default_factory=dict)  # feeder bus -> kept runs
+    hub_used: dict[tuple[str, int], int] = field(default_factory=dict)  # (hub, day offset) -> people kept boarding
+
+    def summary_block(self, counties: list[str]) -> dict:
+        """What summary.json says under ``replan.repair``."""
+        return {
+            "kept_trips": sorted(self.kept),
+            "dropped_trips": dict(sorted(self.dropped.items())),
+            "repooled": dict(sorted(self.removed.items())),
+            "pool": len(self.pool),
+            "held_unassigned": len(self.held),
+            "counties_planned": counties,
+        }
+
+
+def _fleet_ids(p) -> set[str]:  # noqa: ANN001 - ProblemData
+    """Vehicle ids of today's fleet (county-type-number, as the county planner names them)."""
+    out: set[str] = set()
+    for rec in p.fleet.itertuples(index=False):
+        if p.vehicle_modes.get(str(rec.type_id)) in ("coach", "feeder"):
+            out.update(f"{rec.county_code}-{rec.type_id}-{i + 1:03d}" for i in range(int(rec.count)))
+    return out
+
+
+def _day(ts: pd.Series) -> pd.Series:
+    return pd.to_datetime(ts, errors="coerce").dt.date
+
+
+def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], taken_off: dict[str, str], *,
+                 rest_after_return_h: float, turnaround_h: float, feeder_dwell_min: int) -> Repair:  # noqa: ANN001
+    """Decide what a repair replan keeps and plans; see the module docstring.
+
+    ``p``: today's problem; ``elig``: :func:`planner.solve.problem.worker_eligibility` of it without
+    any lock (per worker position); ``locked_ids``: the locked trips (kept whatever happens);
+    ``taken_off``: worker -> reason, the people the replan takes off anyway (off every leg).
+    """
+    start = p.days[0]
+    trips = base.trips.assign(trip_id=base.trips["trip_id"].astype(str),
+                              vehicle_id=base.trips["vehicle_id"].fillna("").astype(str))
+    legs = base.legs.assign(trip_id=base.legs["trip_id"].astype(str), worker_id=base.legs["worker_id"].astype(str))
+    bw = base.workers.assign(worker_id=base.workers["worker_id"].astype(str))
+    bw = bw[bw["worker_id"] != ""].drop_duplicates("worker_id").set_index("worker_id")
+    w = p.workers.assign(worker_id=p.workers["worker_id"].astype(str)).reset_index(drop=True)
+    pos = {wid: i for i, wid in enumerate(w["worker_id"])}
+    reason_now = elig["reason"].to_numpy(dtype=object)
+    earliest, expiry, needed = (elig[c].to_numpy() for c in ("earliest", "expiry", "needed"))
+    gid_now = w["group_id"].fillna("").astype(str) if "group_id" in w.columns else pd.Series("", index=w.index)
+    now = pd.DataFrame({"village_code": w["village_code"].astype(str).to_numpy(),
+                        "factory_id": w["factory_id"].astype(str).to_numpy(),
+                        "group_id": gid_now.to_numpy()}, index=w["worker_id"])
+    then = pd.DataFrame({c: bw[c].fillna("").astype(str) if c in bw.columns else "" for c in _SAME}, index=bw.index)
+    common = now.index.intersection(then.index)
+    differs = set(common[(now.loc[common, list(_SAME)] != then.loc[common, list(_SAME)]).any(axis=1).to_numpy()])
+
+    dropped: dict[str, str] = {}
+    removed: dict[str, str] = {}
+    # unlocked trips of vehicles no longer in the fleet: dropped, their people re-pooled
+    fleet = _fleet_ids(p)
+    road = trips["mode"].isin(["coach", "feeder"]) & ~trips["trip_id"].isin(locked_ids)
+    for tid in trips.loc[road & ~trips["vehicle_id"].isin(fleet), "trip_id"]:
+        dropped[tid] = VEHICLE_REMOVED
+    for wid in legs.loc[legs["trip_id"].isin(dropped), "worker_id"].unique():
+        if wid not in taken_off:
+            removed[wid] = VEHICLE_REMOVED
+    # people on unlocked trips whose data no longer allow their journey
+    locked_people = set(legs.loc[legs["trip_id"].isin(locked_ids), "worker_id"])
+    levels = {str(f): row for f, row in zip(p.factories.index, p.level_matrix(p.factories["county_code"]))}
+    planned = bw[bw["status"].astype(str) == "planned"]
+    dep = _day(planned["depart_day"])
+    arr = _day(planned["planned_arrival"])
+    for wid, d, a in zip(planned.index, dep, arr):
+        if wid in taken_off or wid in removed or wid in locked_people or wid not in pos:
+            continue
+        i = pos[wid]
+        why = ""
+        if wid in differs:
+            why = REGISTRATION_CHANGED
+        elif reason_now[i]:
+            why = str(reason_now[i])
+        elif isinstance(d, date) and isinstance(a, date):
+            dd, aa = (d - start).days, (a - start).days
+            row = levels.get(str(w.at[i, "factory_id"]))
+            if dd < earliest[i] or dd > expiry[i] or aa > needed[i]:
+                why = REGISTRATION_CHANGED
+            elif row is not None and 0 <= aa < len(row) and row[aa] >= CLOSED:
+                why = "destination_closed"
+        if why:
+            removed[wid] = why
+    # a family goes together: the others of a re-pooled member's family (on unlocked trips) too
+    fam = now["group_id"]
+    groups = {fam.get(wid, "") for wid in removed} - {""}
+    if groups:
+        for wid in fam.index[fam.isin(groups)]:
+            if wid in bw.index and wid not in removed and wid not in taken_off and wid not in locked_people \
+                    and str(bw.at[wid, "status"]) == "planned":
+                removed[wid] = FAMILY_REPLANNED
+    # trips nobody is left on are dropped (a coach's empty return with them)
+    gone = set(removed) | set(taken_off)
+    left = legs[~legs["worker_id"].isin(gone) & ~legs["trip_id"].isin(dropped)].groupby("trip_id").size()
+    passenger = trips[(trips["purpose"] == "passenger") & ~trips["trip_id"].isin(locked_ids)
+                      & ~trips["trip_id"].isin(dropped)]
+    for tid in passenger["trip_id"]:
+        if int(left.get(tid, 0)) == 0:
+            dropped[tid] = NOTHING_LEFT
+    v = trips[trips["vehicle_id"] != ""].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
+    nxt = v.groupby("vehicle_id")["trip_id"].shift(-1)
+    nxt_purpose = v.groupby("vehicle_id")["purpose"].shift(-1)
+    for tid, n, np_ in zip(v["trip_id"], nxt, nxt_purpose):
+        if tid in dropped and isinstance(n, str) and np_ == "empty_return" and n not in locked_ids:
+            dropped.setdefault(n, dropped[tid])
+    kept = set(trips["trip_id"]) - set(dropped)
+    # who is planned: new registrations, people off their trips, the base's unassigned whose data changed
+    on_kept = set(legs.loc[legs["trip_id"].isin(kept), "worker_id"]) - gone
+    pool: set[str] = set()
+    held: dict[str, str] = {}
+    for wid, i in pos.items():
+        if wid in on_kept:
+            continue
+        if wid not in bw.index or wid in gone:
+            pool.add(wid)
+            continue
+        base_reason = str(bw.at[wid, "reason"])
+        if wid in differs or (base_reason in DATA_REASONS and str(reason_now[i]) != base_reason):
+            pool.add(wid)
+        else:
+            held[wid] = str(reason_now[i]) or base_reason or "no_vehicle_before_needed_by"
+    out = Repair(kept, dropped, removed, held, pool)
+    kt = trips[trips["trip_id"].isin(kept)]
+    out.busy = _coach_busy(kt, rest_after_return_h, turnaround_h, trips)
+    out.feeder_runs = _feeder_runs(kt, base.stops, feeder_dwell_min)
+    kl = legs[legs["trip_id"].isin(kept) & ~legs["worker_id"].isin(gone)]
+    hubs = set(p.hubs.index.astype(str))
+    kl = kl[kl["board_place_id"].astype(str).isin(hubs)]
+    days = (pd.to_datetime(kl["board_time"]).dt.date - start).map(lambda x: x.days)
+    for (hub, d), n in kl.groupby([kl["board_place_id"].astype(str), days]).size().items():
+        out.hub_used[(hub, int(d))] = int(n)
+    return out
+
+
+def _coach_busy(kt: pd.DataFrame, rest_h: float, turnaround_h: float, all_trips: pd.DataFrame) -> dict[str, Busy]:
+    """Per coach, the kept intervals (departure to the rest after the empty return) and the county's longest."""
+    coach = kt[kt["mode"] == "coach"].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
+    out: dict[str, list[tuple[datetime, datetime]]] = {}
+    for vid, g in coach.groupby("vehicle_id", sort=True):
+        iv: list[tuple[datetime, datetime]] = []
+        for r in g.itertuples(index=False):
+            s = pd.Timestamp(r.depart).to_pydatetime()
+            e = pd.Timestamp(r.arrive).to_pydatetime()
+            e += timedelta(hours=rest_h if r.purpose == "empty_return" else turnaround_h)
+            if iv and s <= iv[-1][1]:
+                iv[-1] = (iv[-1][0], max(iv[-1][1], e))
+            else:
+                iv.append((s, e))
+        out[str(vid)] = iv
+    # the longest round trip of each county's coaches in the base plan: how far ahead a new trip may reach
+    span: dict[str, timedelta] = {}
+    allc = all_trips[all_trips["mode"] == "coach"].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
+    er_arr = allc.groupby("vehicle_id")["arrive"].shift(-1)
+    er_purpose = allc.groupby("vehicle_id")["purpose"].shift(-1)
+    for r, a2, p2 in zip(allc.itertuples(index=False), er_arr, er_purpose):
+        if r.purpose != "passenger":
+            continue
+        end = pd.Timestamp(a2 if p2 == "empty_return" else r.arrive).to_pydatetime()
+        end += timedelta(hours=rest_h if p2 == "empty_return" else turnaround_h)
+        c = str(r.home_county_code)
+        span[c] = max(span.get(c, timedelta(0)), end - pd.Timestamp(r.depart).to_pydatetime())
+    home = dict(zip(coach["vehicle_id"].astype(str), coach["home_county_code"].astype(str)))
+    return {vid: Busy(tuple(iv), span.get(home[vid], timedelta(days=4)) + timedelta(hours=6))
+            for vid, iv in out.items()}
+
+
+def _feeder_runs(kt: pd.DataFrame, stops: pd.DataFrame, dwell: int) -> dict[str, tuple[BusRun, ...]]:
+    """Per feeder bus, its kept runs as the feeder scheduler's timeline holds them."""
+    f = kt[kt["mode"] == "feeder"].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
+    if f.empty:
+        return {}
+    st = stops[stops["trip_id"].astype(str).isin(set(f["trip_id"]))]
+    n_village = st[st["place_kind"] == "village"].groupby(st["trip_id"].astype(str)).size()
+    out: dict[str, tuple[BusRun, ...]] = {}
+    for vid, g in f.groupby("vehicle_id", sort=True):
+        runs = []
+        for r in g.itertuples(index=False):
+            dep, arr = pd.Timestamp(r.depart).to_pydatetime(), pd.Timestamp(r.arrive).to_pydatetime()
+            k = int(n_village.get(str(r.trip_id), 1))
+            driving = max(0.0, (arr - dep).total_seconds() / 60 - dwell * (k - 1))
+            runs.append(BusRun(str(r.origin_id), dep - timedelta(minutes=dwell), arr,
+                               str(r.destination_ids).split(";")[-1], driving))
+        out[str(vid)] = tuple(sorted(runs, key=lambda x: x.board))
+    return out
+
+
+def counties_of(p, pool: set[str]) -> list[str]:  # noqa: ANN001
+    """The counties with somebody to plan (the others are not planned: their trips are copied)."""
+    w = p.workers
+    sel = w["worker_id"].astype(str).isin(pool).to_numpy()
+    return sorted(set(w.loc[sel, "county_code"].astype(str)))
+
+
+def hold_reasons(workers: pd.DataFrame, reason: np.ndarray, held: dict[str, str]) -> None:
+    """Mark (in place) the base's unassigned who are not planned again with their reason."""
+    if not held:
+        return
+    wid = workers["worker_id"].astype(str).to_numpy()
+    for i in np.flatnonzero((reason == "") & np.isin(wid, list(held))):
+        reason[i] = held[wid[i]]
