@@ -128,7 +128,7 @@ def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[s
     from planner.plan_writer import stage_plan
     from planner.solve.locked import LockedInput
     from planner.solve.problem import build_problem, worker_eligibility
-    from planner.solve.repair import build_repair, counties_of
+    from planner.solve.repair import build_repair, counties_of, fill_kept_seats
     from planner.solve.solver import solve
     from planner.store.changes import plan_changes, write_changes
     from planner.store.cli_support import store_for
@@ -173,14 +173,18 @@ def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[s
     p = build_problem(sc, val.tables)
     repooled: dict[str, str] = {}
     if mode == "repair":
-        rp = build_repair(base, p, worker_eligibility(p), li.trip_ids, li.removed,
+        elig = worker_eligibility(p)
+        rp = build_repair(base, p, elig, li.trip_ids, li.removed,
                           rest_after_return_h=sc.fleet.rest_after_return_h, turnaround_h=sc.fleet.turnaround_h,
                           feeder_dwell_min=sc.feeders.dwell_min)
         li.with_repair(rp)
+        li.add_filled(fill_kept_seats(base, p, elig, rp, li.keep_legs, li.trip_ids, not_before=not_before,
+                                      skip=set(li.fever_trip_day)))
         li.counties = counties_of(p, rp.pool)
         p.services = p.services.iloc[0:0]  # the pool goes by coach: the kept carriages hold the train seats
         repooled = rp.removed
-        say(f"修补模式：保留原计划车次 {len(rp.kept):,} 个，取消 {len(rp.dropped):,} 个；待安排 {len(rp.pool):,} 人，"
+        say(f"修补模式：保留原计划车次 {len(rp.kept):,} 个，取消 {len(rp.dropped):,} 个；{len(li.filled):,} 人补入原车次空座，"
+            f"另待安排 {len(rp.pool):,} 人，"
             f"涉及区县 {len(li.counties)} 个 (repair mode: kept trips, people to plan)")
     p.locked = li
     wall["lock"] = time.perf_counter() - t

@@ -36,7 +36,7 @@ import pandas as pd
 from planner.plan_format import PlanFiles
 from planner.solve.feeders import BusRun
 from planner.solve.records import PlanParts
-from planner.solve.repair import Repair, hold_reasons
+from planner.solve.repair import Fill, Repair, hold_reasons
 
 #: the reason a worker still on a locked trip has inside the solver (replaced by their locked legs)
 LOCKED = "locked_in_base"
@@ -87,6 +87,7 @@ class LockedInput:
     not_before: date | None
     vehicles: dict[str, VehicleState] = field(default_factory=dict)
     counties: list[str] = field(default_factory=list)  # repair mode: the counties planned
+    filled: dict[str, tuple] = field(default_factory=dict)  # repair: worker put in free kept seats -> outcome
     repair: Repair | None = None  # repair mode: every base trip kept (planner.solve.repair); None: fresh mode
 
     # ------------------------------------------------------------ building
@@ -170,6 +171,17 @@ class LockedInput:
         self.keep_legs = legs[legs["trip_id"].isin(self.kept_ids) & ~legs["worker_id"].isin(gone)].copy()
         return self
 
+    def add_filled(self, fill: Fill) -> None:
+        """Repair mode: people put into free seats of kept trips ride there (not planned again)."""
+        if fill.legs.empty:
+            return
+        extra = fill.legs.copy()
+        top = int(self.base.legs.index.max()) + 1 if len(self.base.legs) else 0
+        extra.index = pd.RangeIndex(top, top + len(extra))
+        self.keep_legs = pd.concat([self.keep_legs, extra])
+        self.filled.update(fill.outcome)
+        self.repair.pool -= set(fill.outcome)
+
     @property
     def kept_ids(self) -> set[str]:
         """The base trips written into the new plan: the locked ones, in repair mode every one kept."""
@@ -248,6 +260,7 @@ class LockedInput:
         legs["worker_id"] = legs["worker_id"].astype(str)
         kept = self.kept_ids
         gone = legs[legs["trip_id"].isin(kept) & ~legs.index.isin(keep.index)]
+        added = keep[~keep.index.isin(legs.index)]  # repair: people put into free seats
         trips = base.trips[base.trips["trip_id"].astype(str).isin(kept)]
         stops = base.stops[base.stops["trip_id"].astype(str).isin(kept)].copy()
         stops = stops.sort_values(["trip_id", "seq"], kind="stable")
@@ -266,6 +279,19 @@ class LockedInput:
                     if counts[col][i] > 0:
                         counts[col][i] -= 1
                         break
+        if len(added):
+            sel = stops["trip_id"].astype(str).isin(set(added["trip_id"])).to_numpy()
+            add_at: dict[tuple[str, str], list[int]] = {}
+            for i, t, pl in zip(np.flatnonzero(sel), stops["trip_id"].astype(str).to_numpy()[sel],
+                                stops["place_id"].astype(str).to_numpy()[sel]):
+                add_at.setdefault((t, pl), []).append(int(i))
+            for r in added.itertuples(index=False):
+                on = add_at.get((r.trip_id, str(r.board_place_id)), [])
+                if on:
+                    counts["boarding"][on[0]] += 1
+                off = add_at.get((r.trip_id, str(r.alight_place_id)), [])
+                if off:
+                    counts["alighting"][off[-1]] += 1
         for col, arr in counts.items():
             stops[col] = arr
         count = keep.groupby("trip_id").size()
@@ -288,8 +314,12 @@ class LockedInput:
         w = base.workers
         w = w[w["worker_id"].astype(str).isin(set(keep["worker_id"]))].drop_duplicates("worker_id")
         for r in w.itertuples(index=False):
+            if str(r.worker_id) in self.filled:
+                continue
             day = pd.Timestamp(r.depart_day).date()
             out.outcome[pos_of[str(r.worker_id)]] = (str(r.chain), day, _py(r.planned_arrival))
+        for wid, oc in self.filled.items():
+            out.outcome[pos_of[wid]] = oc
         return out
 
     def summary_block(self) -> dict:
@@ -305,7 +335,8 @@ class LockedInput:
             "fever_trip_day": {w: d.isoformat() for w, d in sorted(self.fever_trip_day.items())},
             "vehicles_free_at": {v: s.free_at.isoformat(timespec="seconds") for v, s in sorted(self.vehicles.items())},
             "mode": "repair" if self.repair is not None else "fresh",
-            **({"repair": self.repair.summary_block(self.counties)} if self.repair is not None else {}),
+            **({"repair": {**self.repair.summary_block(self.counties), "filled_seats": sorted(self.filled)}}
+               if self.repair is not None else {}),
         }
 
 

@@ -266,3 +266,112 @@ def hold_reasons(workers: pd.DataFrame, reason: np.ndarray, held: dict[str, str]
     wid = workers["worker_id"].astype(str).to_numpy()
     for i in np.flatnonzero((reason == "") & np.isin(wid, list(held))):
         reason[i] = held[wid[i]]
+
+
+# ---------------------------------------------------------------- free seats of kept trips
+@dataclass
+class Fill:
+    """People put into free seats of kept unlocked trips: their legs and what ``workers.csv`` says of them."""
+
+    legs: pd.DataFrame  # base leg columns
+    outcome: dict[str, tuple[str, date, object]]  # worker -> (chain, trunk day, planned arrival)
+
+
+def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep_legs: pd.DataFrame,
+                    locked_ids: set[str], *, not_before: date | None, skip: set[str]) -> Fill:  # noqa: ANN001
+    """Put pool members into free seats of kept unlocked trips, where that is easy; see below.
+
+    Easy means: a journey somebody kept on the base plan makes from the same village to the same
+    factory (its trips, boarding and alighting places and times: every rule of the journey was
+    checked for them) has a free seat on each of its trips under the trip's seat pattern; every
+    trip is kept and unlocked; its trunk day lies in the person's days today (after the lock,
+    ready, proof valid) and it arrives by the factory's ``needed_by``; hub boardings stay within
+    the hub's daily capacity. A family takes seats together (all its members in the pool and
+    eligible). ``skip``: people not to place (a fever without a newer proof). The earliest such
+    journey is taken; the rest of the pool is planned by the solver.
+    """
+    from planner.rules.seats import allowed_seats
+
+    start = p.days[0]
+    empty = Fill(keep_legs.iloc[0:0].copy(), {})
+    w = p.workers.assign(worker_id=p.workers["worker_id"].astype(str)).reset_index(drop=True)
+    reason = elig["reason"].to_numpy(dtype=object)
+    pool_pos = [i for i, wid in enumerate(w["worker_id"]) if wid in repair.pool and wid not in skip and not reason[i]]
+    if not pool_pos or keep_legs.empty:
+        return empty
+    trips = base.trips.assign(trip_id=base.trips["trip_id"].astype(str)).set_index("trip_id")
+    # journeys the base plan keeps, per (village, factory): the legs of one kept person each
+    bw = base.workers.assign(worker_id=base.workers["worker_id"].astype(str)).drop_duplicates("worker_id")
+    home = dict(zip(bw["worker_id"], zip(bw["village_code"].astype(str), bw["factory_id"].astype(str),
+                                         bw["chain"].astype(str))))
+    kl = keep_legs.sort_values(["worker_id", "leg"], kind="stable")
+    journeys: dict[tuple[str, str], dict[tuple, tuple]] = {}
+    for wid, g in kl.groupby("worker_id", sort=True):
+        tids = tuple(g["trip_id"].astype(str))
+        if any(t in locked_ids or t not in repair.kept for t in tids) or wid not in home:
+            continue
+        v, f, chain = home[wid]
+        steps = tuple(zip(tids, g["board_place_id"].astype(str), g["board_time"], g["alight_place_id"].astype(str),
+                          g["alight_time"]))
+        journeys.setdefault((v, f), {}).setdefault(tids, (chain, steps))
+    if not journeys:
+        return empty
+    taken: dict[str, set[str]] = {t: set(s) for t, s in kl.groupby(kl["trip_id"].astype(str))["seat"]}
+    seat_order: dict[str, list[str]] = {}
+
+    def free_seats(tid: str) -> list[str]:
+        if tid not in seat_order:
+            r = trips.loc[tid]
+            seat_order[tid] = allowed_seats(p.layouts[str(r["vehicle_type"])], str(r["occupancy_rule"]),
+                                            p.isolation_rows(str(r["vehicle_type"])))
+        used = taken.get(tid, set())
+        return [s for s in seat_order[tid] if s not in used]
+
+    hub_cap = {str(h): int(c) for h, c in zip(p.hubs.index, p.hubs["daily_capacity_people"])}
+    first_day = (not_before - start).days if not_before is not None else 0
+    gid = w["group_id"].fillna("").astype(str) if "group_id" in w.columns else pd.Series("", index=w.index)
+    units: dict[str, list[int]] = {}
+    for i in pool_pos:
+        key = f"G:{gid[i]}|{w.at[i, 'village_code']}|{w.at[i, 'factory_id']}" if gid[i] else f"W:{i}"
+        units.setdefault(key, []).append(i)
+    if gid.ne("").any():  # a family only when all of it is in the pool and free to go
+        size = gid[gid != ""].value_counts()
+        units = {k: m for k, m in units.items() if not k.startswith("G:") or len(m) == size.get(gid[m[0]], 0)}
+    rows: list[dict] = []
+    outcome: dict[str, tuple[str, date, object]] = {}
+    earliest, expiry, needed = (elig[c].to_numpy() for c in ("earliest", "expiry", "needed"))
+    for key in sorted(units, key=lambda k: (int(min(needed[units[k]])), k)):
+        members = units[key]
+        i0 = members[0]
+        cands = journeys.get((str(w.at[i0, "village_code"]), str(w.at[i0, "factory_id"])), {})
+        lo = max(first_day, int(max(earliest[members])))
+        hi = int(min(expiry[members]))
+        need = int(min(needed[members]))
+        for tids, (chain, steps) in sorted(cands.items(), key=lambda kv: (pd.Timestamp(kv[1][1][0][2]), kv[0])):
+            trunk = steps[0] if chain == "direct" else steps[min(1, len(steps) - 1)]
+            day = pd.Timestamp(trunk[2]).date()
+            arrive = pd.Timestamp(steps[-1][4])
+            if not (lo <= (day - start).days <= hi) or (arrive.date() - start).days > need:
+                continue
+            if any(len(free_seats(t)) < len(members) for t in tids):
+                continue
+            hubs = [((b, (pd.Timestamp(bt).date() - start).days)) for _t, b, bt, _a, _at in steps if b in hub_cap]
+            if any(repair.hub_used.get(h, 0) + len(members) > hub_cap[h[0]] for h in hubs):
+                continue
+            for h in hubs:
+                repair.hub_used[h] = repair.hub_used.get(h, 0) + len(members)
+            for t in tids:
+                seats = free_seats(t)[: len(members)]
+                taken.setdefault(t, set()).update(seats)
+                for i, s in zip(members, seats):
+                    leg_no = tids.index(t) + 1
+                    _t, b, bt, a, at_ = steps[leg_no - 1]
+                    rows.append({"worker_id": str(w.at[i, "worker_id"]), "leg": leg_no, "trip_id": t, "seat": s,
+                                 "board_place_id": b, "board_time": bt, "alight_place_id": a, "alight_time": at_})
+            for i in members:
+                outcome[str(w.at[i, "worker_id"])] = (chain, day, arrive.to_pydatetime())
+            break
+    if not rows:
+        return empty
+    legs = pd.DataFrame(rows, columns=list(keep_legs.columns))
+    return Fill(legs, outcome)
