@@ -25,6 +25,7 @@ them (a feeder run and the coach it feeds) and the empty return of a locked coac
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -57,6 +58,40 @@ def _py(v: object) -> object:
     if isinstance(v, np.floating):
         return float(v)
     return v
+
+
+def _member(values: np.ndarray, among) -> np.ndarray:  # noqa: ANN001 - a set or dict of str
+    """``values[i] in among`` for every i (np.isin on object arrays sorts, and is slow on 15,000 ids)."""
+    return np.fromiter((v in among for v in values), dtype=bool, count=len(values))
+
+
+def _grouped(df: pd.DataFrame, key: str, cols: tuple[str, ...]) -> tuple[list, ...]:
+    """Per value of ``key`` (in order of first appearance): the lists of ``cols``; (keys, col1 lists, ...)."""
+    out: dict[str, tuple[list, ...]] = {}
+    for k, *vals in zip(df[key].astype(str).to_numpy(), *(df[c].astype(str).to_numpy() for c in cols)):
+        hit = out.get(k)
+        if hit is None:
+            out[k] = hit = tuple([] for _ in cols)
+        for lst, v in zip(hit, vals):
+            lst.append(v)
+    return (list(out), *zip(*out.values())) if out else ([], *([] for _ in cols))
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """The rows of a typed plan table as the solver's records hold them (:func:`_py` column by column)."""
+    cols = {}
+    for c in df.columns:
+        col = df[c]
+        if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col.dtype):
+            cols[c] = [None if pd.isna(v) else v.to_pydatetime() for v in col]
+        elif pd.api.types.is_integer_dtype(col.dtype):
+            cols[c] = [int(v) for v in col.to_numpy()]
+        elif pd.api.types.is_float_dtype(col.dtype):
+            cols[c] = [None if np.isnan(v) else float(v) for v in col.to_numpy()]
+        else:
+            cols[c] = [_py(v) for v in col.tolist()]
+    names = list(cols)
+    return [dict(zip(names, vals)) for vals in zip(*cols.values())]
 
 
 def _seat_key(seat: str) -> tuple[int, str]:
@@ -194,7 +229,7 @@ class LockedInput:
                 ctx.hub_used[key] = ctx.hub_used.get(key, 0) + n
 
     # ------------------------------------------------------------ solver hooks
-    @property
+    @functools.cached_property
     def was_on(self) -> set[str]:
         """Worker ids the base plan had on a locked trip (still on it or taken off)."""
         legs = self.base.legs
@@ -215,13 +250,13 @@ class LockedInput:
         """Mark (in place) the locked workers and the feverish without a newer proof."""
         wid = workers["worker_id"].astype(str).to_numpy()
         free = reason == ""
-        reason[free & np.isin(wid, list(self.workers))] = LOCKED
+        reason[free & _member(wid, self.workers)] = LOCKED
         if self.repair is not None:  # the base's unassigned whose data did not change stay so
             hold_reasons(workers, reason, self.repair.held)
         if self.fever_trip_day:
             proof = pd.to_datetime(workers["proof_date"], errors="coerce").dt.date.to_numpy()
             # the fever is why they stay home, whatever else would also keep them (a lapsed proof)
-            for i in np.flatnonzero((reason != LOCKED) & np.isin(wid, list(self.fever_trip_day))):
+            for i in np.flatnonzero((reason != LOCKED) & _member(wid, self.fever_trip_day)):
                 if not (isinstance(proof[i], date) and proof[i] > self.fever_trip_day[wid[i]]):
                     reason[i] = FEVER_REASON
 
@@ -296,8 +331,11 @@ class LockedInput:
             stops[col] = arr
         count = keep.groupby("trip_id").size()
         on_trip = keep.groupby("trip_id")["worker_id"].agg(set).to_dict()
-        first_seat = {tid: min(zip(g["seat"].map(_seat_key), g["worker_id"]))[1]
-                      for tid, g in keep.groupby("trip_id")}
+        lost = {str(r["trip_id"]) for r in trips[["trip_id", "leader_worker_id"]].to_dict("records")
+                if r["leader_worker_id"] and r["leader_worker_id"] not in on_trip.get(str(r["trip_id"]), ())}
+        mine = keep[keep["trip_id"].isin(lost)]
+        first_seat = {tid: min(zip(map(_seat_key, seat), wid))[1]
+                      for tid, seat, wid in zip(*_grouped(mine, "trip_id", ("seat", "worker_id")))}
         for rec in trips.to_dict("records"):
             row = {k: _py(v) for k, v in rec.items()}
             tid = str(row["trip_id"])
@@ -306,8 +344,7 @@ class LockedInput:
                 if row.get("leader_worker_id") and row["leader_worker_id"] not in on_trip.get(tid, ()):
                     row["leader_worker_id"] = first_seat.get(tid, "")
             out.trips.append(row)
-        for rec in stops.to_dict("records"):
-            out.stops.append({k: _py(v) for k, v in rec.items()})
+        out.stops.extend(_records(stops))
         for r in keep.itertuples(index=False):
             out.legs.append((pos_of[r.worker_id], int(r.leg), r.trip_id, str(r.seat), str(r.board_place_id),
                              _py(r.board_time), str(r.alight_place_id), _py(r.alight_time)))

@@ -264,7 +264,8 @@ def hold_reasons(workers: pd.DataFrame, reason: np.ndarray, held: dict[str, str]
     if not held:
         return
     wid = workers["worker_id"].astype(str).to_numpy()
-    for i in np.flatnonzero((reason == "") & np.isin(wid, list(held))):
+    among = np.fromiter((v in held for v in wid), dtype=bool, count=len(wid))
+    for i in np.flatnonzero((reason == "") & among):
         reason[i] = held[wid[i]]
 
 
@@ -305,18 +306,22 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
     home = dict(zip(bw["worker_id"], zip(bw["village_code"].astype(str), bw["factory_id"].astype(str),
                                          bw["chain"].astype(str))))
     kl = keep_legs.sort_values(["worker_id", "leg"], kind="stable")
+    per: dict[str, list[tuple]] = {}
+    taken: dict[str, set[str]] = {}
+    cols = [kl[c].to_numpy() for c in ("worker_id", "trip_id", "seat", "board_place_id", "board_time",
+                                       "alight_place_id", "alight_time")]
+    for wid, t, seat, b, bt, a, at_ in zip(*cols):
+        per.setdefault(str(wid), []).append((str(t), str(b), bt, str(a), at_))
+        taken.setdefault(str(t), set()).add(str(seat))
     journeys: dict[tuple[str, str], dict[tuple, tuple]] = {}
-    for wid, g in kl.groupby("worker_id", sort=True):
-        tids = tuple(g["trip_id"].astype(str))
-        if any(t in locked_ids or t not in repair.kept for t in tids) or wid not in home:
+    for wid, steps in per.items():
+        tids = tuple(st[0] for st in steps)
+        if wid not in home or any(t in locked_ids or t not in repair.kept for t in tids):
             continue
         v, f, chain = home[wid]
-        steps = tuple(zip(tids, g["board_place_id"].astype(str), g["board_time"], g["alight_place_id"].astype(str),
-                          g["alight_time"]))
-        journeys.setdefault((v, f), {}).setdefault(tids, (chain, steps))
+        journeys.setdefault((v, f), {}).setdefault(tids, (chain, tuple(steps)))
     if not journeys:
         return empty
-    taken: dict[str, set[str]] = {t: set(s) for t, s in kl.groupby(kl["trip_id"].astype(str))["seat"]}
     seat_order: dict[str, list[str]] = {}
 
     def free_seats(tid: str) -> list[str]:
@@ -367,7 +372,8 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
                     leg_no = tids.index(t) + 1
                     _t, b, bt, a, at_ = steps[leg_no - 1]
                     rows.append({"worker_id": str(w.at[i, "worker_id"]), "leg": leg_no, "trip_id": t, "seat": s,
-                                 "board_place_id": b, "board_time": bt, "alight_place_id": a, "alight_time": at_})
+                                 "board_place_id": b, "board_time": pd.Timestamp(bt), "alight_place_id": a,
+                                 "alight_time": pd.Timestamp(at_)})
             for i in members:
                 outcome[str(w.at[i, "worker_id"])] = (chain, day, arrive.to_pydatetime())
             break
