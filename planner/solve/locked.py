@@ -336,8 +336,7 @@ class LockedInput:
         mine = keep[keep["trip_id"].isin(lost)]
         first_seat = {tid: min(zip(map(_seat_key, seat), wid))[1]
                       for tid, seat, wid in zip(*_grouped(mine, "trip_id", ("seat", "worker_id")))}
-        for rec in trips.to_dict("records"):
-            row = {k: _py(v) for k, v in rec.items()}
+        for row in _records(trips):
             tid = str(row["trip_id"])
             if row.get("purpose") != "empty_return":
                 row["passengers"] = int(count.get(tid, 0))
@@ -345,16 +344,16 @@ class LockedInput:
                     row["leader_worker_id"] = first_seat.get(tid, "")
             out.trips.append(row)
         out.stops.extend(_records(stops))
-        for r in keep.itertuples(index=False):
-            out.legs.append((pos_of[r.worker_id], int(r.leg), r.trip_id, str(r.seat), str(r.board_place_id),
-                             _py(r.board_time), str(r.alight_place_id), _py(r.alight_time)))
+        for r in _records(keep):
+            out.legs.append((pos_of[r["worker_id"]], int(r["leg"]), r["trip_id"], str(r["seat"]),
+                             str(r["board_place_id"]), r["board_time"], str(r["alight_place_id"]), r["alight_time"]))
         w = base.workers
         w = w[w["worker_id"].astype(str).isin(set(keep["worker_id"]))].drop_duplicates("worker_id")
-        for r in w.itertuples(index=False):
-            if str(r.worker_id) in self.filled:
+        for r in _records(w[["worker_id", "chain", "depart_day", "planned_arrival"]]):
+            if str(r["worker_id"]) in self.filled:
                 continue
-            day = pd.Timestamp(r.depart_day).date()
-            out.outcome[pos_of[str(r.worker_id)]] = (str(r.chain), day, _py(r.planned_arrival))
+            day = pd.Timestamp(r["depart_day"]).date()
+            out.outcome[pos_of[str(r["worker_id"])]] = (str(r["chain"]), day, r["planned_arrival"])
         for wid, oc in self.filled.items():
             out.outcome[pos_of[wid]] = oc
         return out

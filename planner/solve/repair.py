@@ -131,6 +131,7 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
     planned = bw[bw["status"].astype(str) == "planned"]
     dep = _day(planned["depart_day"])
     arr = _day(planned["planned_arrival"])
+    fac = w["factory_id"].astype(str).to_numpy()
     for wid, d, a in zip(planned.index, dep, arr):
         if wid in taken_off or wid in removed or wid in locked_people or wid not in pos:
             continue
@@ -142,7 +143,7 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
             why = str(reason_now[i])
         elif isinstance(d, date) and isinstance(a, date):
             dd, aa = (d - start).days, (a - start).days
-            row = levels.get(str(w.at[i, "factory_id"]))
+            row = levels.get(fac[i])
             if dd < earliest[i] or dd > expiry[i] or aa > needed[i]:
                 why = REGISTRATION_CHANGED
             elif row is not None and 0 <= aa < len(row) and row[aa] >= CLOSED:
@@ -204,29 +205,27 @@ def _coach_busy(kt: pd.DataFrame, rest_h: float, turnaround_h: float, all_trips:
     """Per coach, the kept intervals (departure to the rest after the empty return) and the county's longest."""
     coach = kt[kt["mode"] == "coach"].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
     out: dict[str, list[tuple[datetime, datetime]]] = {}
-    for vid, g in coach.groupby("vehicle_id", sort=True):
-        iv: list[tuple[datetime, datetime]] = []
-        for r in g.itertuples(index=False):
-            s = pd.Timestamp(r.depart).to_pydatetime()
-            e = pd.Timestamp(r.arrive).to_pydatetime()
-            e += timedelta(hours=rest_h if r.purpose == "empty_return" else turnaround_h)
-            if iv and s <= iv[-1][1]:
-                iv[-1] = (iv[-1][0], max(iv[-1][1], e))
-            else:
-                iv.append((s, e))
-        out[str(vid)] = iv
+    rest, turn = timedelta(hours=rest_h), timedelta(hours=turnaround_h)
+    for vid, s, e, purpose in zip(coach["vehicle_id"].astype(str).tolist(), coach["depart"].dt.to_pydatetime(),
+                                  coach["arrive"].dt.to_pydatetime(), coach["purpose"].astype(str).tolist()):
+        iv = out.setdefault(vid, [])
+        e = e + (rest if purpose == "empty_return" else turn)
+        if iv and s <= iv[-1][1]:
+            iv[-1] = (iv[-1][0], max(iv[-1][1], e))
+        else:
+            iv.append((s, e))
     # the longest round trip of each county's coaches in the base plan: how far ahead a new trip may reach
     span: dict[str, timedelta] = {}
     allc = all_trips[all_trips["mode"] == "coach"].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
     er_arr = allc.groupby("vehicle_id")["arrive"].shift(-1)
     er_purpose = allc.groupby("vehicle_id")["purpose"].shift(-1)
-    for r, a2, p2 in zip(allc.itertuples(index=False), er_arr, er_purpose):
-        if r.purpose != "passenger":
+    for purpose, dep, arr, c, a2, p2 in zip(allc["purpose"].astype(str).tolist(), allc["depart"].dt.to_pydatetime(),
+                                            allc["arrive"].dt.to_pydatetime(),
+                                            allc["home_county_code"].astype(str).tolist(), er_arr, er_purpose):
+        if purpose != "passenger":
             continue
-        end = pd.Timestamp(a2 if p2 == "empty_return" else r.arrive).to_pydatetime()
-        end += timedelta(hours=rest_h if p2 == "empty_return" else turnaround_h)
-        c = str(r.home_county_code)
-        span[c] = max(span.get(c, timedelta(0)), end - pd.Timestamp(r.depart).to_pydatetime())
+        end = pd.Timestamp(a2).to_pydatetime() + rest if p2 == "empty_return" else arr + turn
+        span[c] = max(span.get(c, timedelta(0)), end - dep)
     home = dict(zip(coach["vehicle_id"].astype(str), coach["home_county_code"].astype(str)))
     return {vid: Busy(tuple(iv), span.get(home[vid], timedelta(days=4)) + timedelta(hours=6))
             for vid, iv in out.items()}
