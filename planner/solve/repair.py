@@ -283,7 +283,9 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
 
     Easy means: a journey somebody kept on the base plan makes from the same village to the same
     factory (its trips, boarding and alighting places and times: every rule of the journey was
-    checked for them) has a free seat on each of its trips under the trip's seat pattern; every
+    checked for them), or a kept feeder run from the same village joined at its hub to a kept trunk
+    vehicle (coach or carriage) somebody rides to the same factory, within the hub's transfer time
+    and longest wait, has a free seat on each of its trips under the trip's seat pattern; every
     trip is kept and unlocked; its trunk day lies in the person's days today (after the lock,
     ready, proof valid) and it arrives by the factory's ``needed_by``; hub boardings stay within
     the hub's daily capacity. A family takes seats together (all its members in the pool and
@@ -313,14 +315,32 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
         per.setdefault(str(wid), []).append((str(t), str(b), bt, str(a), at_))
         taken.setdefault(str(t), set()).add(str(seat))
     journeys: dict[tuple[str, str], dict[tuple, tuple]] = {}
+    first_legs: dict[str, dict[str, tuple]] = {}  # village -> feeder trip -> its step
+    second_legs: dict[tuple[str, str], dict[str, tuple]] = {}  # (hub, factory) -> trunk trip -> (chain, step)
     for wid, steps in per.items():
         tids = tuple(st[0] for st in steps)
         if wid not in home or any(t in locked_ids or t not in repair.kept for t in tids):
             continue
         v, f, chain = home[wid]
         journeys.setdefault((v, f), {}).setdefault(tids, (chain, tuple(steps)))
+        if chain != "direct" and len(steps) == 2:  # a feeder run to a hub, then the trunk vehicle
+            first_legs.setdefault(v, {}).setdefault(tids[0], steps[0])
+            second_legs.setdefault((steps[1][1], f), {}).setdefault(tids[1], (chain, steps[1]))
     if not journeys:
         return empty
+    transfer = timedelta(minutes=p.sc.hub.transfer_min)
+    max_wait = timedelta(minutes=max(p.sc.hub.max_wait_min, p.sc.hub.transfer_min))
+
+    def candidates(v: str, f: str) -> dict[tuple, tuple]:
+        """The journeys kept from ``v`` to ``f``, and any kept feeder run from ``v`` met in time at its hub
+        by a kept trunk vehicle to ``f`` (within the transfer and the longest wait)."""
+        out = dict(journeys.get((v, f), {}))
+        for ftid, s1 in first_legs.get(v, {}).items():
+            arrive = pd.Timestamp(s1[4])
+            for ctid, (chain, s2) in second_legs.get((s1[3], f), {}).items():
+                if transfer <= pd.Timestamp(s2[2]) - arrive <= max_wait:
+                    out.setdefault((ftid, ctid), (chain, (s1, s2)))
+        return out
     seat_order: dict[str, list[str]] = {}
 
     def free_seats(tid: str) -> list[str]:
@@ -347,7 +367,7 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
     for key in sorted(units, key=lambda k: (int(min(needed[units[k]])), k)):
         members = units[key]
         i0 = members[0]
-        cands = journeys.get((str(w.at[i0, "village_code"]), str(w.at[i0, "factory_id"])), {})
+        cands = candidates(str(w.at[i0, "village_code"]), str(w.at[i0, "factory_id"]))
         lo = max(first_day, int(max(earliest[members])))
         hi = int(min(expiry[members]))
         need = int(min(needed[members]))
