@@ -37,7 +37,7 @@ import pandas as pd
 from planner.plan_format import PlanFiles
 from planner.solve.feeders import BusRun
 from planner.solve.records import PlanParts
-from planner.solve.repair import Fill, Repair, hold_reasons
+from planner.solve.repair import Fill, Repair, _in, hold_reasons
 
 #: the reason a worker still on a locked trip has inside the solver (replaced by their locked legs)
 LOCKED = "locked_in_base"
@@ -83,7 +83,9 @@ def _records(df: pd.DataFrame) -> list[dict]:
     for c in df.columns:
         col = df[c]
         if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col.dtype):
-            cols[c] = [None if pd.isna(v) else v.to_pydatetime() for v in col]
+            vals = np.array(col.dt.to_pydatetime(), dtype=object)
+            vals[col.isna().to_numpy()] = None
+            cols[c] = vals.tolist()
         elif pd.api.types.is_integer_dtype(col.dtype):
             cols[c] = [int(v) for v in col.to_numpy()]
         elif pd.api.types.is_float_dtype(col.dtype):
@@ -154,8 +156,8 @@ class LockedInput:
         # closure: the other legs of everyone who stays on a locked trip, and a locked coach's empty return
         locked = set(published)
         while True:
-            on = legs[legs["trip_id"].isin(locked) & ~legs["worker_id"].isin(removed)]
-            more = set(legs.loc[legs["worker_id"].isin(set(on["worker_id"])), "trip_id"]) - locked
+            on = legs[_in(legs["trip_id"], locked) & ~_in(legs["worker_id"], removed)]
+            more = set(legs.loc[_in(legs["worker_id"], set(on["worker_id"])), "trip_id"]) - locked
             if not more:
                 break
             locked |= more
@@ -166,14 +168,14 @@ class LockedInput:
         for tid, n, np_ in zip(v["trip_id"], nxt, nxt_purpose):
             if tid in locked and isinstance(n, str) and np_ == "empty_return":
                 locked.add(n)
-        keep = legs[legs["trip_id"].isin(locked) & ~legs["worker_id"].isin(removed)].copy()
+        keep = legs[_in(legs["trip_id"], locked) & ~_in(legs["worker_id"], removed)].copy()
         out = cls(base, locked, published, keep, removed, fever_day, lock_through, not_before)
         out.vehicles = out._vehicle_states(rest_after_return_h, turnaround_h, feeder_dwell_min)
         return out
 
     def _vehicle_states(self, rest_h: float, turnaround_h: float, dwell: int) -> dict[str, VehicleState]:
         t = self.base.trips
-        t = t[t["trip_id"].astype(str).isin(self.trip_ids) & (t["vehicle_id"].astype(str) != "")]
+        t = t[_in(t["trip_id"].astype(str), self.trip_ids) & (t["vehicle_id"].astype(str) != "")]
         t = t[t["mode"].isin(["coach", "feeder"])].sort_values(["vehicle_id", "arrive", "trip_id"], kind="stable")
         stops = self.base.stops
         n_village = stops[stops["place_kind"] == "village"].groupby(stops["trip_id"].astype(str)).size()
@@ -203,7 +205,7 @@ class LockedInput:
         legs["worker_id"] = legs["worker_id"].astype(str)
         legs["trip_id"] = legs["trip_id"].astype(str)
         gone = set(self.removed) | set(repair.removed)
-        self.keep_legs = legs[legs["trip_id"].isin(self.kept_ids) & ~legs["worker_id"].isin(gone)].copy()
+        self.keep_legs = legs[_in(legs["trip_id"], self.kept_ids) & ~_in(legs["worker_id"], gone)].copy()
         return self
 
     def add_filled(self, fill: Fill) -> None:
@@ -233,7 +235,7 @@ class LockedInput:
     def was_on(self) -> set[str]:
         """Worker ids the base plan had on a locked trip (still on it or taken off)."""
         legs = self.base.legs
-        return set(legs.loc[legs["trip_id"].astype(str).isin(self.trip_ids), "worker_id"].astype(str))
+        return set(legs.loc[_in(legs["trip_id"].astype(str), self.trip_ids), "worker_id"].astype(str))
 
     @property
     def workers(self) -> set[str]:
@@ -289,21 +291,21 @@ class LockedInput:
         base = self.base
         out = PlanParts(prefix="L")
         pos_of = {w: i for i, w in enumerate(p.workers["worker_id"].astype(str))}
-        keep = self.keep_legs[self.keep_legs["worker_id"].isin(pos_of.keys())]
+        keep = self.keep_legs[_in(self.keep_legs["worker_id"], pos_of)]
         legs = base.legs.copy()
         legs["trip_id"] = legs["trip_id"].astype(str)
         legs["worker_id"] = legs["worker_id"].astype(str)
         kept = self.kept_ids
-        gone = legs[legs["trip_id"].isin(kept) & ~legs.index.isin(keep.index)]
+        gone = legs[_in(legs["trip_id"], kept) & ~legs.index.isin(keep.index)]
         added = keep[~keep.index.isin(legs.index)]  # repair: people put into free seats
-        trips = base.trips[base.trips["trip_id"].astype(str).isin(kept)]
-        stops = base.stops[base.stops["trip_id"].astype(str).isin(kept)].copy()
+        trips = base.trips[_in(base.trips["trip_id"].astype(str), kept)]
+        stops = base.stops[_in(base.stops["trip_id"].astype(str), kept)].copy()
         stops = stops.sort_values(["trip_id", "seq"], kind="stable")
         # people counts of the stops: one fewer where each person taken off boarded and alighted
         stops = stops.reset_index(drop=True)
         at_place: dict[tuple[str, str], list[int]] = {}
         hit_trips = set(gone["trip_id"])
-        sel = stops["trip_id"].astype(str).isin(hit_trips).to_numpy()
+        sel = _in(stops["trip_id"].astype(str), hit_trips)
         for i, t, pl in zip(np.flatnonzero(sel), stops["trip_id"].astype(str).to_numpy()[sel],
                             stops["place_id"].astype(str).to_numpy()[sel]):
             at_place.setdefault((t, pl), []).append(int(i))
@@ -315,7 +317,7 @@ class LockedInput:
                         counts[col][i] -= 1
                         break
         if len(added):
-            sel = stops["trip_id"].astype(str).isin(set(added["trip_id"])).to_numpy()
+            sel = _in(stops["trip_id"].astype(str), set(added["trip_id"]))
             add_at: dict[tuple[str, str], list[int]] = {}
             for i, t, pl in zip(np.flatnonzero(sel), stops["trip_id"].astype(str).to_numpy()[sel],
                                 stops["place_id"].astype(str).to_numpy()[sel]):
@@ -333,7 +335,7 @@ class LockedInput:
         on_trip = keep.groupby("trip_id")["worker_id"].agg(set).to_dict()
         lost = {str(r["trip_id"]) for r in trips[["trip_id", "leader_worker_id"]].to_dict("records")
                 if r["leader_worker_id"] and r["leader_worker_id"] not in on_trip.get(str(r["trip_id"]), ())}
-        mine = keep[keep["trip_id"].isin(lost)]
+        mine = keep[_in(keep["trip_id"], lost)]
         first_seat = {tid: min(zip(map(_seat_key, seat), wid))[1]
                       for tid, seat, wid in zip(*_grouped(mine, "trip_id", ("seat", "worker_id")))}
         for row in _records(trips):
@@ -348,7 +350,7 @@ class LockedInput:
             out.legs.append((pos_of[r["worker_id"]], int(r["leg"]), r["trip_id"], str(r["seat"]),
                              str(r["board_place_id"]), r["board_time"], str(r["alight_place_id"]), r["alight_time"]))
         w = base.workers
-        w = w[w["worker_id"].astype(str).isin(set(keep["worker_id"]))].drop_duplicates("worker_id")
+        w = w[_in(w["worker_id"].astype(str), set(keep["worker_id"]))].drop_duplicates("worker_id")
         for r in _records(w[["worker_id", "chain", "depart_day", "planned_arrival"]]):
             if str(r["worker_id"]) in self.filled:
                 continue
@@ -397,7 +399,7 @@ def renumber(parts: PlanParts, base_trips: pd.DataFrame, locked: set[str]) -> No
         m = _TRIP_ID.match(tid)
         if m:
             top[m.group(2)] = max(top.get(m.group(2), 0), int(m.group(3)))
-    free = base_trips[~base_trips["trip_id"].astype(str).isin(locked)]
+    free = base_trips[~_in(base_trips["trip_id"].astype(str), locked)]
     same: dict[tuple, str] = {}
     for r in free.itertuples(index=False):
         same.setdefault(_signature(r.mode, r.purpose, r.vehicle_id, r.origin_id, r.depart, r.destination_ids,

@@ -76,6 +76,12 @@ class Repair:
         }
 
 
+def _in(col: pd.Series, among) -> np.ndarray:  # noqa: ANN001 - a set, dict or iterable of str
+    """``col.isin(among)`` through a Python set (pandas' isin on Arrow strings converts every value of ``among``)."""
+    among = among if isinstance(among, (set, frozenset, dict)) else set(among)
+    return np.fromiter((v in among for v in col.to_numpy(dtype=object)), dtype=bool, count=len(col))
+
+
 def _fleet_ids(p) -> set[str]:  # noqa: ANN001 - ProblemData
     """Vehicle ids of today's fleet (county-type-number, as the county planner names them)."""
     out: set[str] = set()
@@ -119,14 +125,14 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
     removed: dict[str, str] = {}
     # unlocked trips of vehicles no longer in the fleet: dropped, their people re-pooled
     fleet = _fleet_ids(p)
-    road = trips["mode"].isin(["coach", "feeder"]) & ~trips["trip_id"].isin(locked_ids)
-    for tid in trips.loc[road & ~trips["vehicle_id"].isin(fleet), "trip_id"]:
+    road = trips["mode"].isin(["coach", "feeder"]) & ~_in(trips["trip_id"], locked_ids)
+    for tid in trips.loc[road & ~_in(trips["vehicle_id"], fleet), "trip_id"]:
         dropped[tid] = VEHICLE_REMOVED
-    for wid in legs.loc[legs["trip_id"].isin(dropped), "worker_id"].unique():
+    for wid in legs.loc[_in(legs["trip_id"], dropped), "worker_id"].unique():
         if wid not in taken_off:
             removed[wid] = VEHICLE_REMOVED
     # people on unlocked trips whose data no longer allow their journey
-    locked_people = set(legs.loc[legs["trip_id"].isin(locked_ids), "worker_id"])
+    locked_people = set(legs.loc[_in(legs["trip_id"], locked_ids), "worker_id"])
     levels = {str(f): row for f, row in zip(p.factories.index, p.level_matrix(p.factories["county_code"]))}
     planned = bw[bw["status"].astype(str) == "planned"]
     dep = _day(planned["depart_day"])
@@ -160,9 +166,9 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
                 removed[wid] = FAMILY_REPLANNED
     # trips nobody is left on are dropped (a coach's empty return with them)
     gone = set(removed) | set(taken_off)
-    left = legs[~legs["worker_id"].isin(gone) & ~legs["trip_id"].isin(dropped)].groupby("trip_id").size()
-    passenger = trips[(trips["purpose"] == "passenger") & ~trips["trip_id"].isin(locked_ids)
-                      & ~trips["trip_id"].isin(dropped)]
+    left = legs[~_in(legs["worker_id"], gone) & ~_in(legs["trip_id"], dropped)].groupby("trip_id").size()
+    passenger = trips[(trips["purpose"] == "passenger") & ~_in(trips["trip_id"], locked_ids)
+                      & ~_in(trips["trip_id"], dropped)]
     for tid in passenger["trip_id"]:
         if int(left.get(tid, 0)) == 0:
             dropped[tid] = NOTHING_LEFT
@@ -174,7 +180,7 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
             dropped.setdefault(n, dropped[tid])
     kept = set(trips["trip_id"]) - set(dropped)
     # who is planned: new registrations, people off their trips, the base's unassigned whose data changed
-    on_kept = set(legs.loc[legs["trip_id"].isin(kept), "worker_id"]) - gone
+    on_kept = set(legs.loc[_in(legs["trip_id"], kept), "worker_id"]) - gone
     pool: set[str] = set()
     held: dict[str, str] = {}
     for wid, i in pos.items():
@@ -189,12 +195,12 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
         else:
             held[wid] = str(reason_now[i]) or base_reason or "no_vehicle_before_needed_by"
     out = Repair(kept, dropped, removed, held, pool)
-    kt = trips[trips["trip_id"].isin(kept)]
+    kt = trips[_in(trips["trip_id"], kept)]
     out.busy = _coach_busy(kt, rest_after_return_h, turnaround_h, trips)
     out.feeder_runs = _feeder_runs(kt, base.stops, feeder_dwell_min)
-    kl = legs[legs["trip_id"].isin(kept) & ~legs["worker_id"].isin(gone)]
+    kl = legs[_in(legs["trip_id"], kept) & ~_in(legs["worker_id"], gone)]
     hubs = set(p.hubs.index.astype(str))
-    kl = kl[kl["board_place_id"].astype(str).isin(hubs)]
+    kl = kl[_in(kl["board_place_id"].astype(str), hubs)]
     days = (pd.to_datetime(kl["board_time"]).dt.date - start).map(lambda x: x.days)
     for (hub, d), n in kl.groupby([kl["board_place_id"].astype(str), days]).size().items():
         out.hub_used[(hub, int(d))] = int(n)
@@ -236,7 +242,7 @@ def _feeder_runs(kt: pd.DataFrame, stops: pd.DataFrame, dwell: int) -> dict[str,
     f = kt[kt["mode"] == "feeder"].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
     if f.empty:
         return {}
-    st = stops[stops["trip_id"].astype(str).isin(set(f["trip_id"]))]
+    st = stops[_in(stops["trip_id"].astype(str), set(f["trip_id"]))]
     n_village = st[st["place_kind"] == "village"].groupby(st["trip_id"].astype(str)).size()
     out: dict[str, tuple[BusRun, ...]] = {}
     for vid, g in f.groupby("vehicle_id", sort=True):
@@ -254,7 +260,7 @@ def _feeder_runs(kt: pd.DataFrame, stops: pd.DataFrame, dwell: int) -> dict[str,
 def counties_of(p, pool: set[str]) -> list[str]:  # noqa: ANN001
     """The counties with somebody to plan (the others are not planned: their trips are copied)."""
     w = p.workers
-    sel = w["worker_id"].astype(str).isin(pool).to_numpy()
+    sel = _in(w["worker_id"].astype(str), pool)
     return sorted(set(w.loc[sel, "county_code"].astype(str)))
 
 
