@@ -90,6 +90,13 @@ def _records(df: pd.DataFrame) -> list[dict]:
             cols[c] = [int(v) for v in col.to_numpy()]
         elif pd.api.types.is_float_dtype(col.dtype):
             cols[c] = [None if np.isnan(v) else float(v) for v in col.to_numpy()]
+        elif pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
+            vals = col.tolist()  # str, with NA where missing
+            miss = col.isna().to_numpy()
+            if miss.any():
+                for i in np.flatnonzero(miss):
+                    vals[i] = _py(vals[i])
+            cols[c] = vals
         else:
             cols[c] = [_py(v) for v in col.tolist()]
     names = list(cols)

@@ -78,8 +78,8 @@ class Repair:
 
 def _in(col: pd.Series, among) -> np.ndarray:  # noqa: ANN001 - a set, dict or iterable of str
     """``col.isin(among)`` through a Python set (pandas' isin on Arrow strings converts every value of ``among``)."""
-    among = among if isinstance(among, (set, frozenset, dict)) else set(among)
-    return np.fromiter((v in among for v in col.to_numpy(dtype=object)), dtype=bool, count=len(col))
+    values = np.fromiter(iter(among), dtype=object)
+    return pd.Series(col.to_numpy(dtype=object)).isin(values).to_numpy()
 
 
 def _fleet_ids(p) -> set[str]:  # noqa: ANN001 - ProblemData
@@ -342,9 +342,9 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
         by a kept trunk vehicle to ``f`` (within the transfer and the longest wait)."""
         out = dict(journeys.get((v, f), {}))
         for ftid, s1 in first_legs.get(v, {}).items():
-            arrive = pd.Timestamp(s1[4])
+            arrive = s1[4]
             for ctid, (chain, s2) in second_legs.get((s1[3], f), {}).items():
-                if transfer <= pd.Timestamp(s2[2]) - arrive <= max_wait:
+                if transfer <= s2[2] - arrive <= max_wait:
                     out.setdefault((ftid, ctid), (chain, (s1, s2)))
         return out
     seat_order: dict[str, list[str]] = {}
@@ -377,7 +377,7 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
         lo = max(first_day, int(max(earliest[members])))
         hi = int(min(expiry[members]))
         need = int(min(needed[members]))
-        for tids, (chain, steps) in sorted(cands.items(), key=lambda kv: (pd.Timestamp(kv[1][1][0][2]), kv[0])):
+        for tids, (chain, steps) in sorted(cands.items(), key=lambda kv: (kv[1][1][0][2], kv[0])):
             trunk = steps[0] if chain == "direct" else steps[min(1, len(steps) - 1)]
             day = pd.Timestamp(trunk[2]).date()
             arrive = pd.Timestamp(steps[-1][4])
