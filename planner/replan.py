@@ -164,7 +164,10 @@ def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[s
                      "这些车次已通知乡镇和接收地，新计划发布时会被拒绝 (published trips after the lock date are "
                      "replanned: publishing the new plan will be refused)")
     if not lp.trips:
-        notes.append("注意：原计划没有已发布的车次可锁定，全部重新规划 (nothing published: everything is planned anew)")
+        notes.append("注意：原计划没有已发布的车次可锁定，全部重新规划 (nothing published: everything is planned anew)"
+                     if mode == "fresh" else
+                     "注意：原计划没有已发布的车次可锁定；修补模式仍保留原计划的车次，只安排有变化的人员 "
+                     "(nothing published: repair mode still keeps the base plan's trips)")
     not_before = lock_day + timedelta(days=1) if lock_day is not None else None
     li = LockedInput.build(base, lp.trip_ids(), lp.taken_off, cancelled=cancelled, lock_through=lock_day,
                            not_before=not_before, rest_after_return_h=sc.fleet.rest_after_return_h,
