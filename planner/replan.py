@@ -60,6 +60,10 @@ class ReplanReport:
             f"锁定车次 {len(rp.get('locked_trips', [])):,} 个（已发布 {len(rp.get('published_trips', [])):,} 个），"
             f"新车次最早 {rp.get('not_before') or '窗口首日'} 出发",
             f"从锁定车次上撤下 {len(rp.get('taken_off', {})):,} 人（未到、发热、拒乘或已取消登记）",
+            *([f"修补模式：保留原计划车次 {len(rp['repair']['kept_trips']):,} 个，取消 {len(rp['repair']['dropped_trips']):,} 个"
+               f"（车辆撤出或无人乘坐）；{len(rp['repair']['repooled']):,} 人改排，"
+               f"{len(rp['repair']['filled_seats']):,} 人补入原车次空座，另 {rp['repair']['pool']:,} 人由求解器安排；"
+               f"规划区县 {len(rp['repair']['counties_planned'])} 个 (repair mode)"] if rp.get("repair") else []),
             f"务工人员 读入 {w['read']:,}：已安排 {w['planned']:,}，未安排 {w['unassigned']:,}",
             "变更 (changes.csv)：" + "，".join(f"{k} {v:,}" for k, v in sorted(self.changes.items())) if self.changes
             else "变更 (changes.csv)：无",
