@@ -30,6 +30,7 @@ The pool goes by coach only (kept carriages hold the train seats).
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -310,8 +311,8 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
     trips = base.trips.assign(trip_id=base.trips["trip_id"].astype(str)).set_index("trip_id")
     # journeys the base plan keeps, per (village, factory): the legs of one kept person each
     bw = base.workers.assign(worker_id=base.workers["worker_id"].astype(str)).drop_duplicates("worker_id")
-    home = dict(zip(bw["worker_id"], zip(bw["village_code"].astype(str), bw["factory_id"].astype(str),
-                                         bw["chain"].astype(str))))
+    home = dict(zip(bw["worker_id"].tolist(), zip(bw["village_code"].astype(str).tolist(),
+                                                  bw["factory_id"].astype(str).tolist(), bw["chain"].astype(str).tolist())))
     kl = keep_legs.sort_values(["worker_id", "leg"], kind="stable")
     per: dict[str, list[tuple]] = {}
     taken: dict[str, set[str]] = {}
@@ -334,28 +335,44 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
             second_legs.setdefault((steps[1][1], f), {}).setdefault(tids[1], (chain, steps[1]))
     if not journeys:
         return empty
-    transfer = timedelta(minutes=p.sc.hub.transfer_min)
-    max_wait = timedelta(minutes=max(p.sc.hub.max_wait_min, p.sc.hub.transfer_min))
+    transfer = 60 * int(p.sc.hub.transfer_min)
+    max_wait = 60 * int(max(p.sc.hub.max_wait_min, p.sc.hub.transfer_min))
+    # trunk legs per (hub, factory) in boarding order, with the boarding time in seconds, for a bisection
+    trunk_at: dict[tuple[str, str], tuple[list[int], list[tuple]]] = {}
+    for key, legs_ in second_legs.items():
+        rows = sorted((int(pd.Timestamp(s2[2]).timestamp()), ctid, chain, s2) for ctid, (chain, s2) in legs_.items())
+        trunk_at[key] = ([r[0] for r in rows], rows)
 
     def candidates(v: str, f: str) -> dict[tuple, tuple]:
         """The journeys kept from ``v`` to ``f``, and any kept feeder run from ``v`` met in time at its hub
         by a kept trunk vehicle to ``f`` (within the transfer and the longest wait)."""
         out = dict(journeys.get((v, f), {}))
         for ftid, s1 in first_legs.get(v, {}).items():
-            arrive = s1[4]
-            for ctid, (chain, s2) in second_legs.get((s1[3], f), {}).items():
-                if transfer <= s2[2] - arrive <= max_wait:
-                    out.setdefault((ftid, ctid), (chain, (s1, s2)))
+            hit = trunk_at.get((s1[3], f))
+            if hit is None:
+                continue
+            arrive = int(pd.Timestamp(s1[4]).timestamp())
+            times, rows = hit
+            for k in range(bisect.bisect_left(times, arrive + transfer), bisect.bisect_right(times, arrive + max_wait)):
+                _t, ctid, chain, s2 = rows[k]
+                out.setdefault((ftid, ctid), (chain, (s1, s2)))
         return out
     seat_order: dict[str, list[str]] = {}
 
+    n_free: dict[str, int] = {}
+    vtype = dict(zip(trips.index, trips["vehicle_type"].astype(str)))
+    vrule = dict(zip(trips.index, trips["occupancy_rule"].astype(str)))
+
     def free_seats(tid: str) -> list[str]:
         if tid not in seat_order:
-            r = trips.loc[tid]
-            seat_order[tid] = allowed_seats(p.layouts[str(r["vehicle_type"])], str(r["occupancy_rule"]),
-                                            p.isolation_rows(str(r["vehicle_type"])))
+            seat_order[tid] = allowed_seats(p.layouts[vtype[tid]], vrule[tid], p.isolation_rows(vtype[tid]))
         used = taken.get(tid, set())
         return [s for s in seat_order[tid] if s not in used]
+
+    def free_count(tid: str) -> int:
+        if tid not in n_free:
+            n_free[tid] = len(free_seats(tid))
+        return n_free[tid]
 
     hub_cap = {str(h): int(c) for h, c in zip(p.hubs.index, p.hubs["daily_capacity_people"])}
     first_day = (not_before - start).days if not_before is not None else 0
@@ -383,7 +400,7 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
             arrive = pd.Timestamp(steps[-1][4])
             if not (lo <= (day - start).days <= hi) or (arrive.date() - start).days > need:
                 continue
-            if any(len(free_seats(t)) < len(members) for t in tids):
+            if any(free_count(t) < len(members) for t in tids):
                 continue
             hubs = [((b, (pd.Timestamp(bt).date() - start).days)) for _t, b, bt, _a, _at in steps if b in hub_cap]
             if any(repair.hub_used.get(h, 0) + len(members) > hub_cap[h[0]] for h in hubs):
@@ -393,6 +410,7 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
             for t in tids:
                 seats = free_seats(t)[: len(members)]
                 taken.setdefault(t, set()).update(seats)
+                n_free[t] -= len(seats)
                 for i, s in zip(members, seats):
                     leg_no = tids.index(t) + 1
                     _t, b, bt, a, at_ = steps[leg_no - 1]
