@@ -238,3 +238,44 @@ def test_busy_intervals():
     # leaving by day 4, it may reach day 6: after the second one
     assert b.free_from(t0 - timedelta(days=3), t0 + timedelta(days=4)) == t0 + timedelta(days=7)
     assert b.free_from(t0 - timedelta(days=5), t0 - timedelta(days=3)) == t0 - timedelta(days=5)
+
+
+def test_data_changes_repool_exactly_the_people_concerned(case, tmp_path, capsys):
+    """A kept person's proof now issued after their trip: off it; a base-unassigned job now confirmed: planned."""
+    sc_dir = tmp_path / "sc"
+    shutil.copytree(case["scenario"].parent, sc_dir)
+    w1 = _raw(case["day1"], "workers").drop_duplicates("worker_id").set_index("worker_id")
+    legs1 = _raw(case["day1"], "legs")
+    rows = list(csv.reader(open(sc_dir / "workers.csv", encoding="utf-8")))
+    hdr, body = rows[0], rows[1:]
+    kept_later = sorted(set(legs1.loc[~legs1["trip_id"].isin(case["published"]) & ~legs1["trip_id"].isin(
+        case["removed_trips"]), "worker_id"]) - {str(case["cancelled"]["worker_id"])} - set(
+        legs1.loc[legs1["trip_id"].isin(case["published"]), "worker_id"]))
+    single = {r[0] for r in body if not r[hdr.index("group_id")]}
+    lapsed = next(x for x in kept_later if x in single)
+    job = next(x for x in sorted(w1.index[w1["reason"] == "job_not_confirmed"]) if x in single)
+    for r in body:
+        if r[0] == lapsed:  # the proof is issued after their trip: not valid on its day any more
+            r[hdr.index("proof_date")] = r[hdr.index("ready_date")] = "2020-03-10"
+        if r[0] == job:
+            r[hdr.index("job_confirmed")] = "true"
+    with open(sc_dir / "workers.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([hdr, *body])
+    out = tmp_path / "day2"
+    assert main(["replan", str(sc_dir / "scenario.toml"), "--base", str(case["day1"]), "--out", str(out),
+                 "--db", str(case["day1"].parent / "planner-store.sqlite")]) == 0
+    capsys.readouterr()
+    assert main(["check", str(out), "--scenario", str(sc_dir / "scenario.toml")]) == 0
+    block = json.loads((out / "summary.json").read_text(encoding="utf-8"))["replan"]["repair"]
+    assert block["repooled"].get(lapsed) == "registration_changed"
+    a, b = _journeys(case["day1"]), _journeys(out)
+    touched = {lapsed, job, case["absent"], str(case["cancelled"]["worker_id"]), *case["on_removed"], *case["new"]}
+    assert {w for w in set(a) | set(b) if a.get(w) != b.get(w)} <= touched
+    assert lapsed in a and a.get(lapsed) != b.get(lapsed)  # not on the trip their proof no longer allows
+    legs2 = _raw(out, "legs")
+    assert set(legs2.loc[legs2["worker_id"] == lapsed, "board_time"].str[:10]) >= {"2020-03-10"} or \
+        lapsed not in set(legs2["worker_id"])
+    w2 = _raw(out, "workers").drop_duplicates("worker_id").set_index("worker_id")
+    assert w2.at[job, "status"] == "planned" or w2.at[job, "reason"] != "job_not_confirmed"
+    ch = _raw(out, "changes").set_index("worker_id")
+    assert lapsed in ch.index and job in ch.index if w2.at[job, "status"] == "planned" else lapsed in ch.index
