@@ -189,7 +189,8 @@ def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[s
                                       skip=set(li.fever_trip_day)))
         li.counties = counties_of(p, rp.pool)
         p.services = p.services.iloc[0:0]  # the pool goes by coach: the kept carriages hold the train seats
-        repooled = rp.removed
+        carried = base.legs.loc[base.legs["trip_id"].astype(str).isin(set(rp.revehicled)), "worker_id"].astype(str)
+        repooled = {**{w: "vehicle_removed" for w in carried if w not in li.removed}, **rp.removed}
         say(f"修补模式：保留原计划车次 {len(rp.kept):,} 个，取消 {len(rp.dropped):,} 个；{len(li.filled):,} 人补入原车次空座，"
             f"另待安排 {len(rp.pool):,} 人，"
             f"涉及区县 {len(li.counties)} 个 (repair mode: kept trips, people to plan)")

@@ -229,7 +229,9 @@ class LockedInput:
     @property
     def kept_ids(self) -> set[str]:
         """The base trips written into the new plan: the locked ones, in repair mode every one kept."""
-        return self.trip_ids | self.repair.kept if self.repair is not None else self.trip_ids
+        if self.repair is None:
+            return self.trip_ids
+        return self.trip_ids | self.repair.kept | set(self.repair.revehicled)
 
     def prime(self, ctx) -> None:  # noqa: ANN001 - SolveContext
         """Repair mode: the people kept boarding at each hub count against its daily capacity."""
@@ -289,8 +291,44 @@ class LockedInput:
     def merge(self, p, parts: PlanParts) -> PlanParts:  # noqa: ANN001 - ProblemData (no import cycle)
         """The new records with fresh trip ids, plus the locked trips, stops, legs and outcomes."""
         renumber(parts, self.base.trips, self.kept_ids)
-        parts.extend(self.locked_parts(p))
+        kept = self.locked_parts(p)
+        if self.repair is not None and self.repair.revehicled:
+            self._revehicle_records(p, kept, parts)
+        parts.extend(kept)
         return parts
+
+    def _revehicle_records(self, p, kept: PlanParts, new: PlanParts) -> None:  # noqa: ANN001
+        """A removed coach's trips carried over by another coach: new ids (after every id in use), the
+        other coach's type, seats re-given in the old seat order under the trip's pattern."""
+        from planner.rules.seats import allowed_seats
+
+        rv = self.repair.revehicled
+        top: dict[str, int] = {}
+        for tid in [*self.base.trips["trip_id"].astype(str), *(t["trip_id"] for t in new.trips)]:
+            m = _TRIP_ID.match(str(tid))
+            if m:
+                top[m.group(2)] = max(top.get(m.group(2), 0), int(m.group(3)))
+        new_id: dict[str, str] = {}
+        for old in sorted(rv, key=lambda t: (rv[t][2], t != rv[t][2], t)):
+            m = _TRIP_ID.match(old)
+            top[m.group(2)] = top.get(m.group(2), 0) + 1
+            new_id[old] = f"{m.group(1)}{m.group(2)}-{top[m.group(2)]:05d}"
+        seat_map: dict[str, dict[str, str]] = {}
+        for t in kept.trips:
+            old = str(t["trip_id"])
+            if old not in rv:
+                continue
+            vid, ty, _lead = rv[old]
+            t.update(trip_id=new_id[old], vehicle_id=vid, vehicle_type=ty,
+                     seats_rated=p.layouts[ty].rated_seats, seats_allowed=p.seats_for(ty, t["occupancy_rule"]))
+            order = allowed_seats(p.layouts[ty], t["occupancy_rule"], p.isolation_rows(ty))
+            mine = sorted({leg[3] for leg in kept.legs if leg[2] == old}, key=_seat_key)
+            seat_map[old] = dict(zip(mine, order))
+        for st in kept.stops:
+            if st["trip_id"] in new_id:
+                st["trip_id"] = new_id[st["trip_id"]]
+        kept.legs = [(a, b, new_id[c], seat_map[c][d], *rest) if c in new_id else (a, b, c, d, *rest)
+                     for a, b, c, d, *rest in kept.legs]
 
     # ------------------------------------------------------------ the locked records
     def locked_parts(self, p) -> PlanParts:  # noqa: ANN001

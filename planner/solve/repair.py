@@ -64,6 +64,8 @@ class Repair:
     busy: dict[str, Busy] = field(default_factory=dict)  # coach -> kept intervals
     feeder_runs: dict[str, tuple[BusRun, ...]] = field(default_factory=dict)  # feeder bus -> kept runs
     hub_used: dict[tuple[str, int], int] = field(default_factory=dict)  # (hub, day offset) -> people kept boarding
+    # a removed coach's trip carried over by another coach: old trip -> (vehicle, type, its passenger trip)
+    revehicled: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def summary_block(self, counties: list[str]) -> dict:
         """What summary.json says under ``replan.repair``."""
@@ -74,6 +76,7 @@ class Repair:
             "pool": len(self.pool),
             "held_unassigned": len(self.held),
             "counties_planned": counties,
+            "revehicled": {t: v for t, (v, _ty, _lead) in sorted(self.revehicled.items())},
         }
 
 
@@ -129,7 +132,9 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
     road = trips["mode"].isin(["coach", "feeder"]) & ~_in(trips["trip_id"], locked_ids)
     for tid in trips.loc[road & ~_in(trips["vehicle_id"], fleet), "trip_id"]:
         dropped[tid] = VEHICLE_REMOVED
-    for wid in legs.loc[_in(legs["trip_id"], dropped), "worker_id"].unique():
+    # a dropped coach trip another coach of the county is free for (same times) goes on that coach
+    revehicled = _revehicle(trips, dropped, fleet, p, legs, taken_off, rest_after_return_h, turnaround_h)
+    for wid in legs.loc[_in(legs["trip_id"], dropped) & ~_in(legs["trip_id"], revehicled), "worker_id"].unique():
         if wid not in taken_off:
             removed[wid] = VEHICLE_REMOVED
     # people on unlocked trips whose data no longer allow their journey
@@ -180,8 +185,13 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
         if tid in dropped and isinstance(n, str) and np_ == "empty_return" and n not in locked_ids:
             dropped.setdefault(n, dropped[tid])
     kept = set(trips["trip_id"]) - set(dropped)
+    left_rv = legs[~_in(legs["worker_id"], gone) & _in(legs["trip_id"], revehicled)].groupby("trip_id").size()
+    for tid in [t for t in revehicled if trips.set_index("trip_id").at[t, "purpose"] == "passenger"]:
+        if int(left_rv.get(tid, 0)) == 0:  # nobody left: not carried over (nor its empty return)
+            for t in [t2 for t2, (v2, _ty, lead) in revehicled.items() if lead == tid]:
+                revehicled.pop(t)
     # who is planned: new registrations, people off their trips, the base's unassigned whose data changed
-    on_kept = set(legs.loc[_in(legs["trip_id"], kept), "worker_id"]) - gone
+    on_kept = set(legs.loc[_in(legs["trip_id"], kept | set(revehicled)), "worker_id"]) - gone
     pool: set[str] = set()
     held: dict[str, str] = {}
     for wid, i in pos.items():
@@ -196,8 +206,11 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
         else:
             held[wid] = str(reason_now[i]) or base_reason or "no_vehicle_before_needed_by"
     out = Repair(kept, dropped, removed, held, pool)
+    out.revehicled = revehicled
     kt = trips[_in(trips["trip_id"], kept)]
-    out.busy = _coach_busy(kt, rest_after_return_h, turnaround_h, trips)
+    rv = trips[_in(trips["trip_id"], revehicled)].copy()
+    rv["vehicle_id"] = rv["trip_id"].map(lambda t: revehicled[t][0])
+    out.busy = _coach_busy(pd.concat([kt, rv]), rest_after_return_h, turnaround_h, trips)
     out.feeder_runs = _feeder_runs(kt, base.stops, feeder_dwell_min)
     kl = legs[_in(legs["trip_id"], kept) & ~_in(legs["worker_id"], gone)]
     hubs = set(p.hubs.index.astype(str))
@@ -205,6 +218,59 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
     days = (pd.to_datetime(kl["board_time"]).dt.date - start).map(lambda x: x.days)
     for (hub, d), n in kl.groupby([kl["board_place_id"].astype(str), days]).size().items():
         out.hub_used[(hub, int(d))] = int(n)
+    return out
+
+
+def _revehicle(trips: pd.DataFrame, dropped: dict[str, str], fleet: set[str], p, legs: pd.DataFrame,  # noqa: ANN001
+               taken_off: dict[str, str], rest_h: float, turnaround_h: float) -> dict[str, tuple[str, str, str]]:
+    """Another coach of the county for each dropped coach trip of a removed vehicle, where one is free.
+
+    The trip keeps its times, places and people; it goes on the coach of the county with the fewest
+    seats that seats them under the trip's pattern and whose kept trips (and the ones carried over
+    before) leave it free from the departure to the drivers' rest after the empty return. Returns old
+    trip id -> (vehicle, vehicle type, the passenger trip it belongs to), for passenger trips and
+    their empty returns.
+    """
+    gone = trips[trips["trip_id"].isin(set(dropped)) & (trips["mode"] == "coach")]
+    if gone.empty:
+        return {}
+    rest, turn = timedelta(hours=rest_h), timedelta(hours=turnaround_h)
+    stay = trips[~_in(trips["trip_id"], dropped)]
+    busy = {v: list(b.intervals) for v, b in _coach_busy(stay, rest_h, turnaround_h, trips).items()}
+    coaches = []
+    for rec in p.fleet.itertuples(index=False):
+        if p.vehicle_modes.get(str(rec.type_id)) == "coach":
+            coaches += [(str(rec.county_code), str(rec.type_id), f"{rec.county_code}-{rec.type_id}-{i + 1:03d}")
+                        for i in range(int(rec.count))]
+    on = legs[~_in(legs["worker_id"], taken_off)].groupby("trip_id").size()
+    allv = trips[trips["vehicle_id"] != ""].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
+    nxt = dict(zip(allv["trip_id"], allv.groupby("vehicle_id")["trip_id"].shift(-1)))
+    row = trips.set_index("trip_id")
+    out: dict[str, tuple[str, str, str]] = {}
+    for tid in gone[gone["purpose"] == "passenger"].sort_values(["depart", "trip_id"])["trip_id"]:
+        r = row.loc[tid]
+        er = nxt.get(tid)
+        er = er if isinstance(er, str) and er in dropped and row.at[er, "purpose"] == "empty_return" else None
+        start = pd.Timestamp(r["depart"]).to_pydatetime()
+        end = (pd.Timestamp(row.at[er, "arrive"]).to_pydatetime() + rest if er
+               else pd.Timestamp(r["arrive"]).to_pydatetime() + turn)
+        need = int(on.get(tid, 0))
+        best = None
+        for county, ty, vid in coaches:
+            if county != str(r["home_county_code"]) or vid not in fleet:
+                continue
+            seats = p.seats_for(ty, str(r["occupancy_rule"]))
+            if seats < need or not Busy(tuple(busy.get(vid, ())), timedelta(0)).fits(start, end):
+                continue
+            if best is None or (seats, vid) < best[0]:
+                best = ((seats, vid), ty)
+        if best is None:
+            continue
+        vid, ty = best[0][1], best[1]
+        busy[vid] = sorted([*busy.get(vid, []), (start, end)])
+        out[tid] = (vid, ty, tid)
+        if er:
+            out[er] = (vid, ty, tid)
     return out
 
 
