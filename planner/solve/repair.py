@@ -186,7 +186,8 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
             dropped.setdefault(n, dropped[tid])
     kept = set(trips["trip_id"]) - set(dropped)
     left_rv = legs[~_in(legs["worker_id"], gone) & _in(legs["trip_id"], revehicled)].groupby("trip_id").size()
-    for tid in [t for t in revehicled if trips.set_index("trip_id").at[t, "purpose"] == "passenger"]:
+    purpose_of = dict(zip(trips["trip_id"], trips["purpose"].astype(str)))
+    for tid in [t for t in revehicled if purpose_of[t] == "passenger"]:
         if int(left_rv.get(tid, 0)) == 0:  # nobody left: not carried over (nor its empty return)
             for t in [t2 for t2, (v2, _ty, lead) in revehicled.items() if lead == tid]:
                 revehicled.pop(t)
