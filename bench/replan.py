@@ -5,7 +5,7 @@
 2. today's data: ``--cancel`` workers cancelled, ``--new`` new registrations (copies of other
    workers' village, factory and dates, with new ids, ID numbers and phones), ``--no-shows``
    people recorded absent on published trips (in the store), one coach removed from the fleet;
-3. ``planner replan`` run ``--runs`` times, each in its own process into a new folder, timed
+3. ``planner replan [--mode repair|fresh]`` run ``--runs`` times, each in its own process into a new folder, timed
    (wall and CPU seconds of the process, and the solver's own ``solve_total`` from summary.json);
    the timed runs use ``--no-check``; ``planner check`` runs once, apart, on the first result.
 
@@ -74,6 +74,7 @@ def main() -> None:
     ap.add_argument("--no-shows", type=int, default=50)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=14)
+    ap.add_argument("--mode", choices=("repair", "fresh"), default="repair", help="planner replan --mode")
     a = ap.parse_args()
     work = Path(a.work)
     if work.exists():
@@ -136,7 +137,7 @@ def main() -> None:
     walls, cpus, solves = [], [], []
     for k in range(a.runs):
         out = work / "ops" / f"day2-{k}"
-        args = [*PLANNER, "replan", str(sc2), "--base", str(day1), "--out", str(out)]
+        args = [*PLANNER, "replan", str(sc2), "--base", str(day1), "--out", str(out), "--mode", a.mode]
         wall, cpu, log = run([*args, "--no-check"])
         summ = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         solve = summ["wall_time_s"].get("solve_total", float("nan"))

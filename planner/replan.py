@@ -28,6 +28,7 @@ from planner.errors import PlannerError
 from planner.pipeline import check_staged
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_FATAL = 0, 1, 2
+MODES = ("repair", "fresh")
 
 
 class ReplanError(PlannerError):
@@ -59,6 +60,10 @@ class ReplanReport:
             f"锁定车次 {len(rp.get('locked_trips', [])):,} 个（已发布 {len(rp.get('published_trips', [])):,} 个），"
             f"新车次最早 {rp.get('not_before') or '窗口首日'} 出发",
             f"从锁定车次上撤下 {len(rp.get('taken_off', {})):,} 人（未到、发热、拒乘或已取消登记）",
+            *([f"修补模式：保留原计划车次 {len(rp['repair']['kept_trips']):,} 个，取消 {len(rp['repair']['dropped_trips']):,} 个"
+               f"（车辆撤出或无人乘坐）；{len(rp['repair']['repooled']):,} 人改排，"
+               f"{len(rp['repair']['filled_seats']):,} 人补入原车次空座，另 {rp['repair']['pool']:,} 人由求解器安排；"
+               f"规划区县 {len(rp['repair']['counties_planned'])} 个 (repair mode)"] if rp.get("repair") else []),
             f"务工人员 读入 {w['read']:,}：已安排 {w['planned']:,}，未安排 {w['unassigned']:,}",
             "变更 (changes.csv)：" + "，".join(f"{k} {v:,}" for k, v in sorted(self.changes.items())) if self.changes
             else "变更 (changes.csv)：无",
@@ -96,8 +101,15 @@ def _publication_day(store, plan_id: str) -> date | None:  # noqa: ANN001
 
 def run_replan(scenario_path: str | Path, base_dir: str | Path, out: str | Path, *,
                lock_through: date | None = None, db: str | None = None, check: bool = True,
-               processes: int | None = None, progress: Callable[[str], None] | None = None) -> ReplanReport:
-    """Replan ``scenario_path`` around the locked trips of ``base_dir`` into ``out``; see the module docstring."""
+               processes: int | None = None, progress: Callable[[str], None] | None = None,
+               mode: str = "repair") -> ReplanReport:
+    """Replan ``scenario_path`` around the locked trips of ``base_dir`` into ``out``; see the module docstring.
+
+    ``mode``: ``repair`` (keep every base trip, plan only the people it no longer carries:
+    :mod:`planner.solve.repair`) or ``fresh`` (plan everything after the lock again).
+    """
+    if mode not in MODES:
+        raise ReplanError(f"重新规划方式应为 {' 或 '.join(MODES)}：{mode!r} (unknown mode)")
     from planner.plan_dir import PlanLock, check_out_target, recover
 
     say = progress or (lambda _m: None)
@@ -110,16 +122,17 @@ def run_replan(scenario_path: str | Path, base_dir: str | Path, out: str | Path,
         notes = recover(out)
         check_out_target(out)
         return _replan_locked(scenario_path, base, base_dir, out, notes, lock_through=lock_through, db=db,
-                              check=check, processes=processes, say=say, progress=progress)
+                              check=check, processes=processes, say=say, progress=progress, mode=mode)
 
 
 def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[str], *, lock_through, db, check,
-                   processes, say, progress) -> ReplanReport:  # noqa: ANN001
+                   processes, say, progress, mode="repair") -> ReplanReport:  # noqa: ANN001
     from planner.loader import load_and_validate
     from planner.plan_format import read_plan
     from planner.plan_writer import stage_plan
     from planner.solve.locked import LockedInput
-    from planner.solve.problem import build_problem
+    from planner.solve.problem import build_problem, worker_eligibility
+    from planner.solve.repair import build_repair, counties_of, fill_kept_seats
     from planner.solve.solver import solve
     from planner.store.changes import plan_changes, write_changes
     from planner.store.cli_support import store_for
@@ -155,13 +168,32 @@ def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[s
                      "这些车次已通知乡镇和接收地，新计划发布时会被拒绝 (published trips after the lock date are "
                      "replanned: publishing the new plan will be refused)")
     if not lp.trips:
-        notes.append("注意：原计划没有已发布的车次可锁定，全部重新规划 (nothing published: everything is planned anew)")
+        notes.append("注意：原计划没有已发布的车次可锁定，全部重新规划 (nothing published: everything is planned anew)"
+                     if mode == "fresh" else
+                     "注意：原计划没有已发布的车次可锁定；修补模式仍保留原计划的车次，只安排有变化的人员 "
+                     "(nothing published: repair mode still keeps the base plan's trips)")
     not_before = lock_day + timedelta(days=1) if lock_day is not None else None
     li = LockedInput.build(base, lp.trip_ids(), lp.taken_off, cancelled=cancelled, lock_through=lock_day,
                            not_before=not_before, rest_after_return_h=sc.fleet.rest_after_return_h,
                            turnaround_h=sc.fleet.turnaround_h, feeder_dwell_min=sc.feeders.dwell_min)
     say(f"锁定车次 {len(li.trip_ids):,} 个，车上 {len(li.workers):,} 人；撤下 {len(li.removed):,} 人 (locked trips)")
     p = build_problem(sc, val.tables)
+    repooled: dict[str, str] = {}
+    if mode == "repair":
+        elig = worker_eligibility(p)
+        rp = build_repair(base, p, elig, li.trip_ids, li.removed,
+                          rest_after_return_h=sc.fleet.rest_after_return_h, turnaround_h=sc.fleet.turnaround_h,
+                          feeder_dwell_min=sc.feeders.dwell_min)
+        li.with_repair(rp)
+        li.add_filled(fill_kept_seats(base, p, elig, rp, li.keep_legs, li.trip_ids, not_before=not_before,
+                                      skip=set(li.fever_trip_day)))
+        li.counties = counties_of(p, rp.pool)
+        p.services = p.services.iloc[0:0]  # the pool goes by coach: the kept carriages hold the train seats
+        carried = base.legs.loc[base.legs["trip_id"].astype(str).isin(set(rp.revehicled)), "worker_id"].astype(str)
+        repooled = {**{w: "vehicle_removed" for w in carried if w not in li.removed}, **rp.removed}
+        say(f"修补模式：保留原计划车次 {len(rp.kept):,} 个，取消 {len(rp.dropped):,} 个；{len(li.filled):,} 人补入原车次空座，"
+            f"另待安排 {len(rp.pool):,} 人，"
+            f"涉及区县 {len(li.counties)} 个 (repair mode: kept trips, people to plan)")
     p.locked = li
     wall["lock"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -176,7 +208,7 @@ def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[s
         summ["replan"] = li.summary_block()
         staged.save_summary(summ)  # the checker's locked rules read it
         new = read_plan(staged.path)
-        changes = plan_changes(base, new, lp.taken_off)
+        changes = plan_changes(base, new, [*lp.taken_off, *_repooled_reasons(new, repooled)])
         write_changes(staged.path, changes)
         wall["write"] = time.perf_counter() - t
         report = ReplanReport(out=out, summary=summ, notes=notes,
@@ -195,6 +227,20 @@ def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[s
     return report
 
 
+def _repooled_reasons(new, repooled: dict[str, str]) -> list:  # noqa: ANN001 - PlanFiles
+    """Why the people a repair took off their kept trips changed, for those planned again.
+
+    Those left unassigned are told the new plan's reason (e.g. ``health_proof_expired``).
+    """
+    from planner.store.locks import TakenOff
+
+    if not repooled:
+        return []
+    w = new.workers
+    planned = set(w.loc[w["status"].astype(str) == "planned", "worker_id"].astype(str))
+    return [TakenOff(wid, "", 0, why, "", None, "", "", "") for wid, why in sorted(repooled.items()) if wid in planned]
+
+
 # ------------------------------------------------------------------ the command
 def _day(text: str) -> date:
     try:
@@ -208,7 +254,7 @@ def _cmd_replan(args: argparse.Namespace) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     report = run_replan(args.scenario, args.base, args.out, lock_through=args.lock_through, db=args.db,
-                        check=not args.no_check, processes=args.processes, progress=say)
+                        check=not args.no_check, processes=args.processes, progress=say, mode=args.mode)
     print(report.text())
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
@@ -224,6 +270,10 @@ def register_replan(sub, add_data_root) -> None:  # noqa: ANN001 - argparse's su
                         "(lock published trips departing on or before this day; default: all published)")
     r.add_argument("--db", help="数据库：SQLAlchemy 地址或 SQLite 文件；缺省为原计划目录旁的 planner-store.sqlite "
                                 "(store; default: planner-store.sqlite beside the base plan)")
+    r.add_argument("--mode", choices=MODES, default="repair",
+                   help="repair（缺省）：保留原计划全部车次，只为变化的人员安排新车次；fresh：锁定日之后全部重新规划 "
+                        "(repair: keep every base trip, plan only the people it no longer carries; fresh: plan "
+                        "everything after the lock again)")
     r.add_argument("--no-check", action="store_true", help="不自动校验 (skip the checker)")
     r.add_argument("--processes", type=int, default=None, help="并行进程数 (worker processes)")
     add_data_root(r)

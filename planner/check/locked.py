@@ -16,7 +16,8 @@ block (written by ``planner replan``), against the base plan given with
   without a health proof issued after the day of that trip;
 * ``vehicle_busy_locked``: no vehicle leaves on a new trip before it is back from
   its locked trips (empty return included);
-* ``departure_before_lock``: no new trip leaves on or before the lock date.
+* ``departure_before_lock``: no new trip leaves on or before the lock date (in repair mode the
+  base plan's kept trips are not new).
 
 :func:`excuse_taken_off` drops the fresh-plan ``family_split`` of a family whose
 member was taken off a locked trip: the family travelled, the member is replanned alone.
@@ -60,6 +61,8 @@ def excuse_taken_off(found: pd.DataFrame, plan: PlanFiles, tables: dict[str, pd.
     """
     block = (plan.summary or {}).get("replan") or {}
     taken = {str(w) for w in (block.get("taken_off") or {})}
+    # repair mode: a family member re-pooled off a kept trip (vehicle removed, data changed) travels apart too
+    taken |= {str(w) for w in ((block.get("repair") or {}).get("repooled") or {})}
     if len(found) and (found["rule"] == "fleet_exceeded").any():
         locked = {str(t) for t in block.get("locked_trips", [])}
         t = plan.trips[plan.trips["mode"].isin(["coach", "feeder"]) & ~plan.trips["trip_id"].astype(str).isin(locked)]
@@ -139,7 +142,8 @@ def locked_rules(plan: PlanFiles, tables: dict[str, pd.DataFrame], base: Path | 
     lock = block.get("lock_through") or ""
     if lock:
         d = date.fromisoformat(lock)
-        new_only = new_trips[~new_trips["trip_id"].isin(locked)]
+        kept = {str(t) for t in ((block.get("repair") or {}).get("kept_trips") or [])}
+        new_only = new_trips[~new_trips["trip_id"].isin(locked | kept)]  # repair mode: kept trips are not new
         for r in new_only[new_only["depart"].dt.date <= d].itertuples(index=False):
             out.append(Violation("departure_before_lock", r.trip_id, "",
                                  f"新车次 {r.trip_id} 于 {r.depart:%m-%d %H:%M} 出发，不晚于锁定日 {d}"))

@@ -26,6 +26,7 @@ import numpy as np
 from planner.rules.driving import ceil_minute, drivers_needed
 from planner.rules.route import RoutePlan, plan_route, plan_single
 from planner.rules.seats import allowed_seats
+from planner.solve.busy import Busy, claim, coach_fits, usable_from
 from planner.solve.feeders import (Bus, BusRun, FeederRun, as_bus_run, pickup_order, prune_timeline, route_runs,
                                    schedule_runs)
 from planner.solve.packing import pack_area
@@ -46,6 +47,7 @@ class Vehicle:
     free_at: datetime
     at_place: str = ""  # where the vehicle waits when free ("" = its home terminal)
     runs: tuple[BusRun, ...] = ()  # a feeder bus's recent runs, for its timeline and the driver rules
+    busy: Busy | None = None  # a repair replan's kept trips of this coach (planner.solve.busy); None: none
 
 
 class FeederStop(NamedTuple):
@@ -434,9 +436,11 @@ class CountyPlanner:
         """The smallest coach free by ``ready_by`` that seats ``people``, not already reserved today."""
         best = None
         for v in self.coaches:
-            if v.free_at <= ready_by and v.seats[rule] >= people and v.vehicle_id not in reserved:
+            if usable_from(v, ready_by) <= ready_by and v.seats[rule] >= people and v.vehicle_id not in reserved:
                 if best is None or (v.seats[rule], v.free_at, v.vehicle_id) < (best.seats[rule], best.free_at, best.vehicle_id):
                     best = v
+        if best is not None:
+            claim(best, ready_by)  # a repair replan: it leaves after the kept trips that would clash
         return best
 
     def _drop_order(self, origin: str, factories: list[str]) -> list[str]:
@@ -484,10 +488,11 @@ class CountyPlanner:
         """A pick-up coach leaving the terminal when the coach free soonest (after ``leave_base``) is free."""
         latest = at(self.p.days[d], self.sc.fleet.latest_coach_depart_time)
         free = [v for v in self.coaches
-                if v.vehicle_id not in reserved and v.seats[rule] >= ld.people and v.free_at <= latest]
+                if v.vehicle_id not in reserved and v.seats[rule] >= ld.people and usable_from(v, latest) <= latest]
         if not free:
             return False
-        coach = min(free, key=lambda v: (v.free_at, v.seats[rule], v.vehicle_id))
+        coach = min(free, key=lambda v: (usable_from(v, latest), v.seats[rule], v.vehicle_id))
+        claim(coach, latest)
         depart = ceil_minute(max(leave_base, coach.free_at))
         route = self._coach_route(d, ld, coach, depart, villages)
         if route is None or route.route.departs[len(villages)] > latest:
@@ -811,7 +816,8 @@ class CountyPlanner:
         rule = sc.occupancy.rule_for(LEVELS[min(lvl, 2)], p.days[d])
         if coach.seats[rule] < ld.people:
             return None
-        return CoachRoute(route, drops, segs, total_km, drivers, rule)
+        out = CoachRoute(route, drops, segs, total_km, drivers, rule)
+        return out if coach_fits(self, coach, out) else None  # a repair replan: no kept trip overlapped
 
     def _write_coach(self, d: int, ld: Load, coach: Vehicle, plan: CoachRoute, pickups: list[str], *,
                      direct: bool) -> None:

@@ -25,6 +25,7 @@ them (a feeder run and the coach it feeds) and the empty return of a locked coac
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ import pandas as pd
 from planner.plan_format import PlanFiles
 from planner.solve.feeders import BusRun
 from planner.solve.records import PlanParts
+from planner.solve.repair import Fill, Repair, _in, hold_reasons
 
 #: the reason a worker still on a locked trip has inside the solver (replaced by their locked legs)
 LOCKED = "locked_in_base"
@@ -56,6 +58,49 @@ def _py(v: object) -> object:
     if isinstance(v, np.floating):
         return float(v)
     return v
+
+
+def _member(values: np.ndarray, among) -> np.ndarray:  # noqa: ANN001 - a set or dict of str
+    """``values[i] in among`` for every i (np.isin on object arrays sorts, and is slow on 15,000 ids)."""
+    return np.fromiter((v in among for v in values), dtype=bool, count=len(values))
+
+
+def _grouped(df: pd.DataFrame, key: str, cols: tuple[str, ...]) -> tuple[list, ...]:
+    """Per value of ``key`` (in order of first appearance): the lists of ``cols``; (keys, col1 lists, ...)."""
+    out: dict[str, tuple[list, ...]] = {}
+    for k, *vals in zip(df[key].astype(str).to_numpy(), *(df[c].astype(str).to_numpy() for c in cols)):
+        hit = out.get(k)
+        if hit is None:
+            out[k] = hit = tuple([] for _ in cols)
+        for lst, v in zip(hit, vals):
+            lst.append(v)
+    return (list(out), *zip(*out.values())) if out else ([], *([] for _ in cols))
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """The rows of a typed plan table as the solver's records hold them (:func:`_py` column by column)."""
+    cols = {}
+    for c in df.columns:
+        col = df[c]
+        if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col.dtype):
+            vals = np.array(col.dt.to_pydatetime(), dtype=object)
+            vals[col.isna().to_numpy()] = None
+            cols[c] = vals.tolist()
+        elif pd.api.types.is_integer_dtype(col.dtype):
+            cols[c] = [int(v) for v in col.to_numpy()]
+        elif pd.api.types.is_float_dtype(col.dtype):
+            cols[c] = [None if np.isnan(v) else float(v) for v in col.to_numpy()]
+        elif pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
+            vals = col.tolist()  # str, with NA where missing
+            miss = col.isna().to_numpy()
+            if miss.any():
+                for i in np.flatnonzero(miss):
+                    vals[i] = _py(vals[i])
+            cols[c] = vals
+        else:
+            cols[c] = [_py(v) for v in col.tolist()]
+    names = list(cols)
+    return [dict(zip(names, vals)) for vals in zip(*cols.values())]
 
 
 def _seat_key(seat: str) -> tuple[int, str]:
@@ -85,6 +130,9 @@ class LockedInput:
     lock_through: date | None
     not_before: date | None
     vehicles: dict[str, VehicleState] = field(default_factory=dict)
+    counties: list[str] = field(default_factory=list)  # repair mode: the counties planned
+    filled: dict[str, tuple] = field(default_factory=dict)  # repair: worker put in free kept seats -> outcome
+    repair: Repair | None = None  # repair mode: every base trip kept (planner.solve.repair); None: fresh mode
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -115,8 +163,8 @@ class LockedInput:
         # closure: the other legs of everyone who stays on a locked trip, and a locked coach's empty return
         locked = set(published)
         while True:
-            on = legs[legs["trip_id"].isin(locked) & ~legs["worker_id"].isin(removed)]
-            more = set(legs.loc[legs["worker_id"].isin(set(on["worker_id"])), "trip_id"]) - locked
+            on = legs[_in(legs["trip_id"], locked) & ~_in(legs["worker_id"], removed)]
+            more = set(legs.loc[_in(legs["worker_id"], set(on["worker_id"])), "trip_id"]) - locked
             if not more:
                 break
             locked |= more
@@ -127,14 +175,14 @@ class LockedInput:
         for tid, n, np_ in zip(v["trip_id"], nxt, nxt_purpose):
             if tid in locked and isinstance(n, str) and np_ == "empty_return":
                 locked.add(n)
-        keep = legs[legs["trip_id"].isin(locked) & ~legs["worker_id"].isin(removed)].copy()
+        keep = legs[_in(legs["trip_id"], locked) & ~_in(legs["worker_id"], removed)].copy()
         out = cls(base, locked, published, keep, removed, fever_day, lock_through, not_before)
         out.vehicles = out._vehicle_states(rest_after_return_h, turnaround_h, feeder_dwell_min)
         return out
 
     def _vehicle_states(self, rest_h: float, turnaround_h: float, dwell: int) -> dict[str, VehicleState]:
         t = self.base.trips
-        t = t[t["trip_id"].astype(str).isin(self.trip_ids) & (t["vehicle_id"].astype(str) != "")]
+        t = t[_in(t["trip_id"].astype(str), self.trip_ids) & (t["vehicle_id"].astype(str) != "")]
         t = t[t["mode"].isin(["coach", "feeder"])].sort_values(["vehicle_id", "arrive", "trip_id"], kind="stable")
         stops = self.base.stops
         n_village = stops[stops["place_kind"] == "village"].groupby(stops["trip_id"].astype(str)).size()
@@ -157,12 +205,46 @@ class LockedInput:
                 out[str(vid)] = VehicleState(arrive + timedelta(hours=turnaround_h))
         return out
 
-    # ------------------------------------------------------------ solver hooks
+    def with_repair(self, repair: Repair) -> LockedInput:
+        """Repair mode: keep every trip ``repair`` keeps, and everybody on them it does not re-pool."""
+        self.repair = repair
+        legs = self.base.legs.copy()
+        legs["worker_id"] = legs["worker_id"].astype(str)
+        legs["trip_id"] = legs["trip_id"].astype(str)
+        gone = set(self.removed) | set(repair.removed)
+        self.keep_legs = legs[_in(legs["trip_id"], self.kept_ids) & ~_in(legs["worker_id"], gone)].copy()
+        return self
+
+    def add_filled(self, fill: Fill) -> None:
+        """Repair mode: people put into free seats of kept trips ride there (not planned again)."""
+        if fill.legs.empty:
+            return
+        extra = fill.legs.copy()
+        top = int(self.base.legs.index.max()) + 1 if len(self.base.legs) else 0
+        extra.index = pd.RangeIndex(top, top + len(extra))
+        self.keep_legs = pd.concat([self.keep_legs, extra])
+        self.filled.update(fill.outcome)
+        self.repair.pool -= set(fill.outcome)
+
     @property
+    def kept_ids(self) -> set[str]:
+        """The base trips written into the new plan: the locked ones, in repair mode every one kept."""
+        if self.repair is None:
+            return self.trip_ids
+        return self.trip_ids | self.repair.kept | set(self.repair.revehicled)
+
+    def prime(self, ctx) -> None:  # noqa: ANN001 - SolveContext
+        """Repair mode: the people kept boarding at each hub count against its daily capacity."""
+        if self.repair is not None:
+            for key, n in self.repair.hub_used.items():
+                ctx.hub_used[key] = ctx.hub_used.get(key, 0) + n
+
+    # ------------------------------------------------------------ solver hooks
+    @functools.cached_property
     def was_on(self) -> set[str]:
         """Worker ids the base plan had on a locked trip (still on it or taken off)."""
         legs = self.base.legs
-        return set(legs.loc[legs["trip_id"].astype(str).isin(self.trip_ids), "worker_id"].astype(str))
+        return set(legs.loc[_in(legs["trip_id"].astype(str), self.trip_ids), "worker_id"].astype(str))
 
     @property
     def workers(self) -> set[str]:
@@ -179,16 +261,24 @@ class LockedInput:
         """Mark (in place) the locked workers and the feverish without a newer proof."""
         wid = workers["worker_id"].astype(str).to_numpy()
         free = reason == ""
-        reason[free & np.isin(wid, list(self.workers))] = LOCKED
+        reason[free & _member(wid, self.workers)] = LOCKED
+        if self.repair is not None:  # the base's unassigned whose data did not change stay so
+            hold_reasons(workers, reason, self.repair.held)
         if self.fever_trip_day:
             proof = pd.to_datetime(workers["proof_date"], errors="coerce").dt.date.to_numpy()
             # the fever is why they stay home, whatever else would also keep them (a lapsed proof)
-            for i in np.flatnonzero((reason != LOCKED) & np.isin(wid, list(self.fever_trip_day))):
+            for i in np.flatnonzero((reason != LOCKED) & _member(wid, self.fever_trip_day)):
                 if not (isinstance(proof[i], date) and proof[i] > self.fever_trip_day[wid[i]]):
                     reason[i] = FEVER_REASON
 
     def apply_fleet(self, coaches: list, feeders: list) -> None:
         """Vehicles out on locked trips are free only once back (a county planner's ``Vehicle``s, in place)."""
+        if self.repair is not None:  # kept trips: a coach's busy intervals, a feeder bus's runs
+            for v in coaches:
+                v.busy = self.repair.busy.get(v.vehicle_id)
+            for v in feeders:
+                v.runs = tuple(sorted((*v.runs, *self.repair.feeder_runs.get(v.vehicle_id, ())), key=lambda r: r.board))
+            feeders = []  # their locked runs are among the kept ones
         for v in (*coaches, *feeders):
             st = self.vehicles.get(v.vehicle_id)
             if st is None:
@@ -200,9 +290,45 @@ class LockedInput:
 
     def merge(self, p, parts: PlanParts) -> PlanParts:  # noqa: ANN001 - ProblemData (no import cycle)
         """The new records with fresh trip ids, plus the locked trips, stops, legs and outcomes."""
-        renumber(parts, self.base.trips, self.trip_ids)
-        parts.extend(self.locked_parts(p))
+        renumber(parts, self.base.trips, self.kept_ids)
+        kept = self.locked_parts(p)
+        if self.repair is not None and self.repair.revehicled:
+            self._revehicle_records(p, kept, parts)
+        parts.extend(kept)
         return parts
+
+    def _revehicle_records(self, p, kept: PlanParts, new: PlanParts) -> None:  # noqa: ANN001
+        """A removed coach's trips carried over by another coach: new ids (after every id in use), the
+        other coach's type, seats re-given in the old seat order under the trip's pattern."""
+        from planner.rules.seats import allowed_seats
+
+        rv = self.repair.revehicled
+        top: dict[str, int] = {}
+        for tid in [*self.base.trips["trip_id"].astype(str), *(t["trip_id"] for t in new.trips)]:
+            m = _TRIP_ID.match(str(tid))
+            if m:
+                top[m.group(2)] = max(top.get(m.group(2), 0), int(m.group(3)))
+        new_id: dict[str, str] = {}
+        for old in sorted(rv, key=lambda t: (rv[t][2], t != rv[t][2], t)):
+            m = _TRIP_ID.match(old)
+            top[m.group(2)] = top.get(m.group(2), 0) + 1
+            new_id[old] = f"{m.group(1)}{m.group(2)}-{top[m.group(2)]:05d}"
+        seat_map: dict[str, dict[str, str]] = {}
+        for t in kept.trips:
+            old = str(t["trip_id"])
+            if old not in rv:
+                continue
+            vid, ty, _lead = rv[old]
+            t.update(trip_id=new_id[old], vehicle_id=vid, vehicle_type=ty,
+                     seats_rated=p.layouts[ty].rated_seats, seats_allowed=p.seats_for(ty, t["occupancy_rule"]))
+            order = allowed_seats(p.layouts[ty], t["occupancy_rule"], p.isolation_rows(ty))
+            mine = sorted({leg[3] for leg in kept.legs if leg[2] == old}, key=_seat_key)
+            seat_map[old] = dict(zip(mine, order))
+        for st in kept.stops:
+            if st["trip_id"] in new_id:
+                st["trip_id"] = new_id[st["trip_id"]]
+        kept.legs = [(a, b, new_id[c], seat_map[c][d], *rest) if c in new_id else (a, b, c, d, *rest)
+                     for a, b, c, d, *rest in kept.legs]
 
     # ------------------------------------------------------------ the locked records
     def locked_parts(self, p) -> PlanParts:  # noqa: ANN001
@@ -210,44 +336,73 @@ class LockedInput:
         base = self.base
         out = PlanParts(prefix="L")
         pos_of = {w: i for i, w in enumerate(p.workers["worker_id"].astype(str))}
-        keep = self.keep_legs[self.keep_legs["worker_id"].isin(pos_of.keys())]
+        keep = self.keep_legs[_in(self.keep_legs["worker_id"], pos_of)]
         legs = base.legs.copy()
         legs["trip_id"] = legs["trip_id"].astype(str)
         legs["worker_id"] = legs["worker_id"].astype(str)
-        gone = legs[legs["trip_id"].isin(self.trip_ids) & ~legs.index.isin(keep.index)]
-        trips = base.trips[base.trips["trip_id"].astype(str).isin(self.trip_ids)]
-        stops = base.stops[base.stops["trip_id"].astype(str).isin(self.trip_ids)].copy()
+        kept = self.kept_ids
+        gone = legs[_in(legs["trip_id"], kept) & ~legs.index.isin(keep.index)]
+        added = keep[~keep.index.isin(legs.index)]  # repair: people put into free seats
+        trips = base.trips[_in(base.trips["trip_id"].astype(str), kept)]
+        stops = base.stops[_in(base.stops["trip_id"].astype(str), kept)].copy()
         stops = stops.sort_values(["trip_id", "seq"], kind="stable")
         # people counts of the stops: one fewer where each person taken off boarded and alighted
+        stops = stops.reset_index(drop=True)
+        at_place: dict[tuple[str, str], list[int]] = {}
+        hit_trips = set(gone["trip_id"])
+        sel = _in(stops["trip_id"].astype(str), hit_trips)
+        for i, t, pl in zip(np.flatnonzero(sel), stops["trip_id"].astype(str).to_numpy()[sel],
+                            stops["place_id"].astype(str).to_numpy()[sel]):
+            at_place.setdefault((t, pl), []).append(int(i))
+        counts = {col: stops[col].to_numpy().copy() for col in ("boarding", "alighting")}
         for r in gone.itertuples(index=False):
             for place, col in ((r.board_place_id, "boarding"), (r.alight_place_id, "alighting")):
-                hit = stops.index[(stops["trip_id"].astype(str) == r.trip_id) & (stops["place_id"] == place)
-                                  & (stops[col] > 0)]
-                if len(hit):
-                    stops.loc[hit[0], col] -= 1
-        on = keep.groupby("trip_id")
-        count = on.size()
-        for rec in trips.to_dict("records"):
-            row = {k: _py(v) for k, v in rec.items()}
+                for i in at_place.get((r.trip_id, str(place)), ()):
+                    if counts[col][i] > 0:
+                        counts[col][i] -= 1
+                        break
+        if len(added):
+            sel = _in(stops["trip_id"].astype(str), set(added["trip_id"]))
+            add_at: dict[tuple[str, str], list[int]] = {}
+            for i, t, pl in zip(np.flatnonzero(sel), stops["trip_id"].astype(str).to_numpy()[sel],
+                                stops["place_id"].astype(str).to_numpy()[sel]):
+                add_at.setdefault((t, pl), []).append(int(i))
+            for r in added.itertuples(index=False):
+                on = add_at.get((r.trip_id, str(r.board_place_id)), [])
+                if on:
+                    counts["boarding"][on[0]] += 1
+                off = add_at.get((r.trip_id, str(r.alight_place_id)), [])
+                if off:
+                    counts["alighting"][off[-1]] += 1
+        for col, arr in counts.items():
+            stops[col] = arr
+        count = keep.groupby("trip_id").size()
+        on_trip = keep.groupby("trip_id")["worker_id"].agg(set).to_dict()
+        lost = {str(r["trip_id"]) for r in trips[["trip_id", "leader_worker_id"]].to_dict("records")
+                if r["leader_worker_id"] and r["leader_worker_id"] not in on_trip.get(str(r["trip_id"]), ())}
+        mine = keep[_in(keep["trip_id"], lost)]
+        first_seat = {tid: min(zip(map(_seat_key, seat), wid))[1]
+                      for tid, seat, wid in zip(*_grouped(mine, "trip_id", ("seat", "worker_id")))}
+        for row in _records(trips):
             tid = str(row["trip_id"])
             if row.get("purpose") != "empty_return":
                 row["passengers"] = int(count.get(tid, 0))
-                kept = set(keep.loc[keep["trip_id"] == tid, "worker_id"])
-                if row.get("leader_worker_id") and row["leader_worker_id"] not in kept:
-                    mine = keep[keep["trip_id"] == tid]
-                    row["leader_worker_id"] = (min(zip(mine["seat"].map(_seat_key), mine["worker_id"]))[1]
-                                               if len(mine) else "")
+                if row.get("leader_worker_id") and row["leader_worker_id"] not in on_trip.get(tid, ()):
+                    row["leader_worker_id"] = first_seat.get(tid, "")
             out.trips.append(row)
-        for rec in stops.to_dict("records"):
-            out.stops.append({k: _py(v) for k, v in rec.items()})
-        for r in keep.itertuples(index=False):
-            out.legs.append((pos_of[r.worker_id], int(r.leg), r.trip_id, str(r.seat), str(r.board_place_id),
-                             _py(r.board_time), str(r.alight_place_id), _py(r.alight_time)))
+        out.stops.extend(_records(stops))
+        for r in _records(keep):
+            out.legs.append((pos_of[r["worker_id"]], int(r["leg"]), r["trip_id"], str(r["seat"]),
+                             str(r["board_place_id"]), r["board_time"], str(r["alight_place_id"]), r["alight_time"]))
         w = base.workers
-        w = w[w["worker_id"].astype(str).isin(set(keep["worker_id"]))].drop_duplicates("worker_id")
-        for r in w.itertuples(index=False):
-            day = pd.Timestamp(r.depart_day).date()
-            out.outcome[pos_of[str(r.worker_id)]] = (str(r.chain), day, _py(r.planned_arrival))
+        w = w[_in(w["worker_id"].astype(str), set(keep["worker_id"]))].drop_duplicates("worker_id")
+        for r in _records(w[["worker_id", "chain", "depart_day", "planned_arrival"]]):
+            if str(r["worker_id"]) in self.filled:
+                continue
+            day = pd.Timestamp(r["depart_day"]).date()
+            out.outcome[pos_of[str(r["worker_id"])]] = (str(r["chain"]), day, r["planned_arrival"])
+        for wid, oc in self.filled.items():
+            out.outcome[pos_of[wid]] = oc
         return out
 
     def summary_block(self) -> dict:
@@ -262,6 +417,9 @@ class LockedInput:
             "taken_off": {w: r for w, r in sorted(self.removed.items()) if w in self.was_on},
             "fever_trip_day": {w: d.isoformat() for w, d in sorted(self.fever_trip_day.items())},
             "vehicles_free_at": {v: s.free_at.isoformat(timespec="seconds") for v, s in sorted(self.vehicles.items())},
+            "mode": "repair" if self.repair is not None else "fresh",
+            **({"repair": {**self.repair.summary_block(self.counties), "filled_seats": sorted(self.filled)}}
+               if self.repair is not None else {}),
         }
 
 
@@ -286,7 +444,7 @@ def renumber(parts: PlanParts, base_trips: pd.DataFrame, locked: set[str]) -> No
         m = _TRIP_ID.match(tid)
         if m:
             top[m.group(2)] = max(top.get(m.group(2), 0), int(m.group(3)))
-    free = base_trips[~base_trips["trip_id"].astype(str).isin(locked)]
+    free = base_trips[~_in(base_trips["trip_id"].astype(str), locked)]
     same: dict[tuple, str] = {}
     for r in free.itertuples(index=False):
         same.setdefault(_signature(r.mode, r.purpose, r.vehicle_id, r.origin_id, r.depart, r.destination_ids,

@@ -57,6 +57,8 @@ def solve(p: ProblemData, *, processes: int = 1, progress: Callable[[str], None]
     units, reasons = build_units(p, elig)
     say(f"可出行单元 {len(units.frame):,} 个（家庭同行算一个）(travelling units)")
     ctx = build_context(p, units)
+    if p.locked is not None:  # replan, repair mode: the people kept boarding at each hub
+        p.locked.prime(ctx)
     t1 = time.perf_counter()
     booking = book_trains(p, ctx)
     say(f"专列车厢预订 {len(ctx.on_train):,} 个单元 (units booked on trains)")

@@ -35,58 +35,67 @@ CHANGE_REASON_LABELS: dict[str, str] = {
     NEW_REGISTRATION: "新登记人员",
     NEWLY_PLANNED: "原未安排，现已安排",
     REPLANNED: "重新规划后车次或座位变化",
+    "vehicle_removed": "原车辆已撤出车队，改乘他车",
+    "registration_changed": "登记信息（日期、证明、村或工厂）变更，重新安排",
+    "family_replanned": "同行家庭成员重新安排，一同改乘",
 }
 COLUMNS = REPORT_TABLES["changes"].names()
 
 
-def _journeys(plan: PlanFiles) -> pd.DataFrame:
-    """worker_id -> trips and seats of every leg in order (';'-joined), for planned workers with legs."""
+def _journeys(plan: PlanFiles) -> dict[str, tuple[str, str]]:
+    """worker_id -> (trips, seats) of every leg in order (';'-joined), for planned workers with legs."""
     legs = plan.legs[["worker_id", "leg", "trip_id", "seat"]].copy()
     for c in ("worker_id", "trip_id", "seat"):
         legs[c] = legs[c].astype(str)
     legs = legs.sort_values(["worker_id", "leg"], kind="stable")
-    g = legs.groupby("worker_id", sort=True)
-    return pd.DataFrame({"trips": g["trip_id"].agg(";".join), "seats": g["seat"].agg(";".join)})
+    per: dict[str, tuple[list[str], list[str]]] = {}
+    for w, t, s in zip(legs["worker_id"].to_numpy(), legs["trip_id"].to_numpy(), legs["seat"].to_numpy()):
+        hit = per.get(w)
+        if hit is None:
+            per[w] = hit = ([], [])
+        hit[0].append(t)
+        hit[1].append(s)
+    return {w: (";".join(t), ";".join(s)) for w, (t, s) in per.items()}
 
 
-def _workers(plan: PlanFiles) -> pd.DataFrame:
+def _workers(plan: PlanFiles) -> dict[str, tuple[str, str, str]]:
+    """worker_id -> (status, reason, township_code), the first row of each id."""
     w = plan.workers[["worker_id", "status", "reason", "township_code"]].copy().astype(str)
     w = w[w["worker_id"] != ""].drop_duplicates("worker_id", keep="first")
-    return w.set_index("worker_id")
+    return dict(zip(w["worker_id"], zip(w["status"], w["reason"], w["township_code"])))
 
 
 def plan_changes(old: PlanFiles, new: PlanFiles, taken_off: Iterable[TakenOff] = ()) -> pd.DataFrame:
     """The rows of ``changes.csv`` (columns :data:`COLUMNS`, all text), sorted by township, change, worker."""
     a, b = _journeys(old), _journeys(new)
     wa, wb = _workers(old), _workers(new)
-    off = {}
+    off: dict[str, str] = {}
     for t in taken_off:
         off.setdefault(t.worker_id, t.reason)
-    ids = sorted(set(a.index) | set(b.index))
     rows = []
-    for wid in ids:
-        in_a, in_b = wid in a.index, wid in b.index
-        if in_a and in_b:
-            if a.at[wid, "trips"] == b.at[wid, "trips"] and a.at[wid, "seats"] == b.at[wid, "seats"]:
+    for wid in sorted(set(a) | set(b)):
+        ja, jb = a.get(wid), b.get(wid)
+        if ja is not None and jb is not None:
+            if ja == jb:
                 continue
             change = "moved"
             reason = off.get(wid, REPLANNED)
-        elif in_b:
+        elif jb is not None:
             change = "added"
-            reason = NEWLY_PLANNED if wid in wa.index else NEW_REGISTRATION
+            reason = NEWLY_PLANNED if wid in wa else NEW_REGISTRATION
         else:
             change = "removed"
             if wid in off:
                 reason = off[wid]
-            elif wid in wb.index:
-                reason = wb.at[wid, "reason"] or REPLANNED
+            elif wid in wb:
+                reason = wb[wid][1] or REPLANNED
             else:
                 reason = CANCELLED
-        town = wb.at[wid, "township_code"] if wid in wb.index else (wa.at[wid, "township_code"] if wid in wa.index else "")
+        town = wb[wid][2] if wid in wb else (wa[wid][2] if wid in wa else "")
         rows.append({
             "worker_id": wid, "township_code": town, "change": change,
-            "old_trip_id": a.at[wid, "trips"] if in_a else "", "new_trip_id": b.at[wid, "trips"] if in_b else "",
-            "old_seat": a.at[wid, "seats"] if in_a else "", "new_seat": b.at[wid, "seats"] if in_b else "",
+            "old_trip_id": ja[0] if ja else "", "new_trip_id": jb[0] if jb else "",
+            "old_seat": ja[1] if ja else "", "new_seat": jb[1] if jb else "",
             "reason": reason,
         })
     df = pd.DataFrame(rows, columns=COLUMNS)

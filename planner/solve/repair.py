@@ -1,0 +1,493 @@
+"""Repair mode of ``planner replan``: keep every trip of the base plan, plan only the people it no longer carries.
+
+A fresh replan (``--mode fresh``) keeps the locked trips and plans everything after them
+again, so a thousand changes move ten thousand people. Repair mode (the default) keeps
+*every* trip of the base plan (:func:`build_repair`), minus:
+
+* the people a replan takes off anyway (recorded absent, feverish or refused on a locked
+  trip, cancelled: :class:`planner.solve.locked.LockedInput`);
+* the people on unlocked trips whose data no longer allow that trip: not eligible any more
+  (proof lapsed, job not confirmed, ...), their trip's departure day outside their
+  days today, arriving after the factory's ``needed_by``, their destination closed on
+  arrival, or village, factory or family changed (``registration_changed``); a family goes
+  together: the other members of such a worker's family are re-pooled with them;
+* every unlocked trip of a vehicle no longer in today's fleet (``vehicle_removed``): the
+  whole trip is dropped (its empty return too) and its people, on all their legs, re-pooled;
+* trips left with nobody on them (dropped, and a coach's empty return with them).
+
+Only the *pool* is planned: new registrations, the people taken off or re-pooled, and the
+people the base plan left unassigned whose data changed (their eligibility today differs
+from the base plan's reason, or village / factory / family changed). Everybody else the
+base plan left unassigned stays so with their reason (``held``), so a county without
+changes has nobody to plan and is not planned at all: its trips are copied.
+
+The pool goes into new trips on vehicles free between the kept trips: a coach's kept
+intervals (:class:`planner.solve.busy.Busy`: departure to the drivers' rest after the empty
+return), a feeder bus's kept runs in its timeline (new runs fit between them under the
+driver rules), the people kept boarding at each hub counted against its daily capacity.
+The pool goes by coach only (kept carriages hold the train seats).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from planner.plan_format import PlanFiles
+from planner.solve.busy import Busy
+from planner.solve.feeders import BusRun
+from planner.solve.problem import CLOSED
+from planner.vocab import INELIGIBLE_REASONS
+
+VEHICLE_REMOVED = "vehicle_removed"
+REGISTRATION_CHANGED = "registration_changed"
+FAMILY_REPLANNED = "family_replanned"
+NOTHING_LEFT = "no_passengers_left"
+#: base reasons that depend on the worker's own data only (a change there is worth planning again)
+DATA_REASONS = INELIGIBLE_REASONS | {"no_road_to_village", "destination_closed"}
+_SAME = ("village_code", "factory_id", "group_id")
+
+
+@dataclass
+class Repair:
+    """What a repair replan keeps, drops and plans; see the module docstring."""
+
+    kept: set[str]  # base trips kept (the locked ones included)
+    dropped: dict[str, str]  # base trip -> why dropped
+    removed: dict[str, str]  # worker -> why re-pooled off a kept unlocked trip
+    held: dict[str, str]  # worker -> reason: unassigned in the base and not planned again
+    pool: set[str]  # workers planned anew
+    busy: dict[str, Busy] = field(default_factory=dict)  # coach -> kept intervals
+    feeder_runs: dict[str, tuple[BusRun, ...]] = field(default_factory=dict)  # feeder bus -> kept runs
+    hub_used: dict[tuple[str, int], int] = field(default_factory=dict)  # (hub, day offset) -> people kept boarding
+    # a removed coach's trip carried over by another coach: old trip -> (vehicle, type, its passenger trip)
+    revehicled: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+
+    def summary_block(self, counties: list[str]) -> dict:
+        """What summary.json says under ``replan.repair``."""
+        return {
+            "kept_trips": sorted(self.kept),
+            "dropped_trips": dict(sorted(self.dropped.items())),
+            "repooled": dict(sorted(self.removed.items())),
+            "pool": len(self.pool),
+            "held_unassigned": len(self.held),
+            "counties_planned": counties,
+            "revehicled": {t: v for t, (v, _ty, _lead) in sorted(self.revehicled.items())},
+        }
+
+
+def _in(col: pd.Series, among) -> np.ndarray:  # noqa: ANN001 - a set, dict or iterable of str
+    """``col.isin(among)`` through a Python set (pandas' isin on Arrow strings converts every value of ``among``)."""
+    values = np.fromiter(iter(among), dtype=object)
+    return pd.Series(col.to_numpy(dtype=object)).isin(values).to_numpy()
+
+
+def _fleet_ids(p) -> set[str]:  # noqa: ANN001 - ProblemData
+    """Vehicle ids of today's fleet (county-type-number, as the county planner names them)."""
+    out: set[str] = set()
+    for rec in p.fleet.itertuples(index=False):
+        if p.vehicle_modes.get(str(rec.type_id)) in ("coach", "feeder"):
+            out.update(f"{rec.county_code}-{rec.type_id}-{i + 1:03d}" for i in range(int(rec.count)))
+    return out
+
+
+def _day(ts: pd.Series) -> pd.Series:
+    return pd.to_datetime(ts, errors="coerce").dt.date
+
+
+def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], taken_off: dict[str, str], *,
+                 rest_after_return_h: float, turnaround_h: float, feeder_dwell_min: int) -> Repair:  # noqa: ANN001
+    """Decide what a repair replan keeps and plans; see the module docstring.
+
+    ``p``: today's problem; ``elig``: :func:`planner.solve.problem.worker_eligibility` of it without
+    any lock (per worker position); ``locked_ids``: the locked trips (kept whatever happens);
+    ``taken_off``: worker -> reason, the people the replan takes off anyway (off every leg).
+    """
+    start = p.days[0]
+    trips = base.trips.assign(trip_id=base.trips["trip_id"].astype(str),
+                              vehicle_id=base.trips["vehicle_id"].fillna("").astype(str))
+    legs = base.legs.assign(trip_id=base.legs["trip_id"].astype(str), worker_id=base.legs["worker_id"].astype(str))
+    bw = base.workers.assign(worker_id=base.workers["worker_id"].astype(str))
+    bw = bw[bw["worker_id"] != ""].drop_duplicates("worker_id").set_index("worker_id")
+    w = p.workers.assign(worker_id=p.workers["worker_id"].astype(str)).reset_index(drop=True)
+    pos = {wid: i for i, wid in enumerate(w["worker_id"])}
+    reason_now = elig["reason"].to_numpy(dtype=object)
+    earliest, expiry, needed = (elig[c].to_numpy() for c in ("earliest", "expiry", "needed"))
+    gid_now = w["group_id"].fillna("").astype(str) if "group_id" in w.columns else pd.Series("", index=w.index)
+    now = pd.DataFrame({"village_code": w["village_code"].astype(str).to_numpy(),
+                        "factory_id": w["factory_id"].astype(str).to_numpy(),
+                        "group_id": gid_now.to_numpy()}, index=w["worker_id"])
+    then = pd.DataFrame({c: bw[c].fillna("").astype(str) if c in bw.columns else "" for c in _SAME}, index=bw.index)
+    common = now.index.intersection(then.index)
+    differs = set(common[(now.loc[common, list(_SAME)] != then.loc[common, list(_SAME)]).any(axis=1).to_numpy()])
+
+    dropped: dict[str, str] = {}
+    removed: dict[str, str] = {}
+    # unlocked trips of vehicles no longer in the fleet: dropped, their people re-pooled
+    fleet = _fleet_ids(p)
+    road = trips["mode"].isin(["coach", "feeder"]) & ~_in(trips["trip_id"], locked_ids)
+    for tid in trips.loc[road & ~_in(trips["vehicle_id"], fleet), "trip_id"]:
+        dropped[tid] = VEHICLE_REMOVED
+    # a dropped coach trip another coach of the county is free for (same times) goes on that coach
+    revehicled = _revehicle(trips, dropped, fleet, p, legs, taken_off, rest_after_return_h, turnaround_h)
+    for wid in legs.loc[_in(legs["trip_id"], dropped) & ~_in(legs["trip_id"], revehicled), "worker_id"].unique():
+        if wid not in taken_off:
+            removed[wid] = VEHICLE_REMOVED
+    # people on unlocked trips whose data no longer allow their journey
+    locked_people = set(legs.loc[_in(legs["trip_id"], locked_ids), "worker_id"])
+    levels = {str(f): row for f, row in zip(p.factories.index, p.level_matrix(p.factories["county_code"]))}
+    planned = bw[bw["status"].astype(str) == "planned"]
+    dep = _day(planned["depart_day"])
+    arr = _day(planned["planned_arrival"])
+    fac = w["factory_id"].astype(str).to_numpy()
+    for wid, d, a in zip(planned.index, dep, arr):
+        if wid in taken_off or wid in removed or wid in locked_people or wid not in pos:
+            continue
+        i = pos[wid]
+        why = ""
+        if wid in differs:
+            why = REGISTRATION_CHANGED
+        elif reason_now[i]:
+            why = str(reason_now[i])
+        elif isinstance(d, date) and isinstance(a, date):
+            dd, aa = (d - start).days, (a - start).days
+            row = levels.get(fac[i])
+            if dd < earliest[i] or dd > expiry[i] or aa > needed[i]:
+                why = REGISTRATION_CHANGED
+            elif row is not None and 0 <= aa < len(row) and row[aa] >= CLOSED:
+                why = "destination_closed"
+        if why:
+            removed[wid] = why
+    # a family goes together: the others of a re-pooled member's family (on unlocked trips) too
+    fam = now["group_id"]
+    groups = {fam.get(wid, "") for wid in removed} - {""}
+    if groups:
+        for wid in fam.index[fam.isin(groups)]:
+            if wid in bw.index and wid not in removed and wid not in taken_off and wid not in locked_people \
+                    and str(bw.at[wid, "status"]) == "planned":
+                removed[wid] = FAMILY_REPLANNED
+    # trips nobody is left on are dropped (a coach's empty return with them)
+    gone = set(removed) | set(taken_off)
+    left = legs[~_in(legs["worker_id"], gone) & ~_in(legs["trip_id"], dropped)].groupby("trip_id").size()
+    passenger = trips[(trips["purpose"] == "passenger") & ~_in(trips["trip_id"], locked_ids)
+                      & ~_in(trips["trip_id"], dropped)]
+    for tid in passenger["trip_id"]:
+        if int(left.get(tid, 0)) == 0:
+            dropped[tid] = NOTHING_LEFT
+    v = trips[trips["vehicle_id"] != ""].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
+    nxt = v.groupby("vehicle_id")["trip_id"].shift(-1)
+    nxt_purpose = v.groupby("vehicle_id")["purpose"].shift(-1)
+    for tid, n, np_ in zip(v["trip_id"], nxt, nxt_purpose):
+        if tid in dropped and isinstance(n, str) and np_ == "empty_return" and n not in locked_ids:
+            dropped.setdefault(n, dropped[tid])
+    kept = set(trips["trip_id"]) - set(dropped)
+    left_rv = legs[~_in(legs["worker_id"], gone) & _in(legs["trip_id"], revehicled)].groupby("trip_id").size()
+    purpose_of = dict(zip(trips["trip_id"], trips["purpose"].astype(str)))
+    for tid in [t for t in revehicled if purpose_of[t] == "passenger"]:
+        if int(left_rv.get(tid, 0)) == 0:  # nobody left: not carried over (nor its empty return)
+            for t in [t2 for t2, (v2, _ty, lead) in revehicled.items() if lead == tid]:
+                revehicled.pop(t)
+    # who is planned: new registrations, people off their trips, the base's unassigned whose data changed
+    on_kept = set(legs.loc[_in(legs["trip_id"], kept | set(revehicled)), "worker_id"]) - gone
+    pool: set[str] = set()
+    held: dict[str, str] = {}
+    for wid, i in pos.items():
+        if wid in on_kept:
+            continue
+        if wid not in bw.index or wid in gone:
+            pool.add(wid)
+            continue
+        base_reason = str(bw.at[wid, "reason"])
+        if wid in differs or (base_reason in DATA_REASONS and str(reason_now[i]) != base_reason):
+            pool.add(wid)
+        else:
+            held[wid] = str(reason_now[i]) or base_reason or "no_vehicle_before_needed_by"
+    out = Repair(kept, dropped, removed, held, pool)
+    out.revehicled = revehicled
+    kt = trips[_in(trips["trip_id"], kept)]
+    rv = trips[_in(trips["trip_id"], revehicled)].copy()
+    rv["vehicle_id"] = rv["trip_id"].map(lambda t: revehicled[t][0])
+    out.busy = _coach_busy(pd.concat([kt, rv]), rest_after_return_h, turnaround_h, trips)
+    out.feeder_runs = _feeder_runs(kt, base.stops, feeder_dwell_min)
+    kl = legs[_in(legs["trip_id"], kept) & ~_in(legs["worker_id"], gone)]
+    hubs = set(p.hubs.index.astype(str))
+    kl = kl[_in(kl["board_place_id"].astype(str), hubs)]
+    days = (pd.to_datetime(kl["board_time"]).dt.date - start).map(lambda x: x.days)
+    for (hub, d), n in kl.groupby([kl["board_place_id"].astype(str), days]).size().items():
+        out.hub_used[(hub, int(d))] = int(n)
+    return out
+
+
+def _revehicle(trips: pd.DataFrame, dropped: dict[str, str], fleet: set[str], p, legs: pd.DataFrame,  # noqa: ANN001
+               taken_off: dict[str, str], rest_h: float, turnaround_h: float) -> dict[str, tuple[str, str, str]]:
+    """Another coach of the county for each dropped coach trip of a removed vehicle, where one is free.
+
+    The trip keeps its times, places and people; it goes on the coach of the county with the fewest
+    seats that seats them under the trip's pattern and whose kept trips (and the ones carried over
+    before) leave it free from the departure to the drivers' rest after the empty return. Returns old
+    trip id -> (vehicle, vehicle type, the passenger trip it belongs to), for passenger trips and
+    their empty returns.
+    """
+    gone = trips[trips["trip_id"].isin(set(dropped)) & (trips["mode"] == "coach")]
+    if gone.empty:
+        return {}
+    rest, turn = timedelta(hours=rest_h), timedelta(hours=turnaround_h)
+    stay = trips[~_in(trips["trip_id"], dropped)]
+    busy = {v: list(b.intervals) for v, b in _coach_busy(stay, rest_h, turnaround_h, trips).items()}
+    coaches = []
+    for rec in p.fleet.itertuples(index=False):
+        if p.vehicle_modes.get(str(rec.type_id)) == "coach":
+            coaches += [(str(rec.county_code), str(rec.type_id), f"{rec.county_code}-{rec.type_id}-{i + 1:03d}")
+                        for i in range(int(rec.count))]
+    on = legs[~_in(legs["worker_id"], taken_off)].groupby("trip_id").size()
+    allv = trips[trips["vehicle_id"] != ""].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
+    nxt = dict(zip(allv["trip_id"], allv.groupby("vehicle_id")["trip_id"].shift(-1)))
+    row = trips.set_index("trip_id")
+    out: dict[str, tuple[str, str, str]] = {}
+    for tid in gone[gone["purpose"] == "passenger"].sort_values(["depart", "trip_id"])["trip_id"]:
+        r = row.loc[tid]
+        er = nxt.get(tid)
+        er = er if isinstance(er, str) and er in dropped and row.at[er, "purpose"] == "empty_return" else None
+        start = pd.Timestamp(r["depart"]).to_pydatetime()
+        end = (pd.Timestamp(row.at[er, "arrive"]).to_pydatetime() + rest if er
+               else pd.Timestamp(r["arrive"]).to_pydatetime() + turn)
+        need = int(on.get(tid, 0))
+        best = None
+        for county, ty, vid in coaches:
+            if county != str(r["home_county_code"]) or vid not in fleet:
+                continue
+            seats = p.seats_for(ty, str(r["occupancy_rule"]))
+            if seats < need or not Busy(tuple(busy.get(vid, ())), timedelta(0)).fits(start, end):
+                continue
+            if best is None or (seats, vid) < best[0]:
+                best = ((seats, vid), ty)
+        if best is None:
+            continue
+        vid, ty = best[0][1], best[1]
+        busy[vid] = sorted([*busy.get(vid, []), (start, end)])
+        out[tid] = (vid, ty, tid)
+        if er:
+            out[er] = (vid, ty, tid)
+    return out
+
+
+def _coach_busy(kt: pd.DataFrame, rest_h: float, turnaround_h: float, all_trips: pd.DataFrame) -> dict[str, Busy]:
+    """Per coach, the kept intervals (departure to the rest after the empty return) and the county's longest."""
+    coach = kt[kt["mode"] == "coach"].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
+    out: dict[str, list[tuple[datetime, datetime]]] = {}
+    rest, turn = timedelta(hours=rest_h), timedelta(hours=turnaround_h)
+    for vid, s, e, purpose in zip(coach["vehicle_id"].astype(str).tolist(), coach["depart"].dt.to_pydatetime(),
+                                  coach["arrive"].dt.to_pydatetime(), coach["purpose"].astype(str).tolist()):
+        iv = out.setdefault(vid, [])
+        e = e + (rest if purpose == "empty_return" else turn)
+        if iv and s <= iv[-1][1]:
+            iv[-1] = (iv[-1][0], max(iv[-1][1], e))
+        else:
+            iv.append((s, e))
+    # the longest round trip of each county's coaches in the base plan: how far ahead a new trip may reach
+    span: dict[str, timedelta] = {}
+    allc = all_trips[all_trips["mode"] == "coach"].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
+    er_arr = allc.groupby("vehicle_id")["arrive"].shift(-1)
+    er_purpose = allc.groupby("vehicle_id")["purpose"].shift(-1)
+    for purpose, dep, arr, c, a2, p2 in zip(allc["purpose"].astype(str).tolist(), allc["depart"].dt.to_pydatetime(),
+                                            allc["arrive"].dt.to_pydatetime(),
+                                            allc["home_county_code"].astype(str).tolist(), er_arr, er_purpose):
+        if purpose != "passenger":
+            continue
+        end = pd.Timestamp(a2).to_pydatetime() + rest if p2 == "empty_return" else arr + turn
+        span[c] = max(span.get(c, timedelta(0)), end - dep)
+    home = dict(zip(coach["vehicle_id"].astype(str), coach["home_county_code"].astype(str)))
+    return {vid: Busy(tuple(iv), span.get(home[vid], timedelta(days=4)) + timedelta(hours=6))
+            for vid, iv in out.items()}
+
+
+def _feeder_runs(kt: pd.DataFrame, stops: pd.DataFrame, dwell: int) -> dict[str, tuple[BusRun, ...]]:
+    """Per feeder bus, its kept runs as the feeder scheduler's timeline holds them."""
+    f = kt[kt["mode"] == "feeder"].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
+    if f.empty:
+        return {}
+    st = stops[_in(stops["trip_id"].astype(str), set(f["trip_id"]))]
+    n_village = st[st["place_kind"] == "village"].groupby(st["trip_id"].astype(str)).size()
+    out: dict[str, tuple[BusRun, ...]] = {}
+    for vid, g in f.groupby("vehicle_id", sort=True):
+        runs = []
+        for r in g.itertuples(index=False):
+            dep, arr = pd.Timestamp(r.depart).to_pydatetime(), pd.Timestamp(r.arrive).to_pydatetime()
+            k = int(n_village.get(str(r.trip_id), 1))
+            driving = max(0.0, (arr - dep).total_seconds() / 60 - dwell * (k - 1))
+            runs.append(BusRun(str(r.origin_id), dep - timedelta(minutes=dwell), arr,
+                               str(r.destination_ids).split(";")[-1], driving))
+        out[str(vid)] = tuple(sorted(runs, key=lambda x: x.board))
+    return out
+
+
+def counties_of(p, pool: set[str]) -> list[str]:  # noqa: ANN001
+    """The counties with somebody to plan (the others are not planned: their trips are copied)."""
+    w = p.workers
+    sel = _in(w["worker_id"].astype(str), pool)
+    return sorted(set(w.loc[sel, "county_code"].astype(str)))
+
+
+def hold_reasons(workers: pd.DataFrame, reason: np.ndarray, held: dict[str, str]) -> None:
+    """Mark (in place) the base's unassigned who are not planned again with their reason."""
+    if not held:
+        return
+    wid = workers["worker_id"].astype(str).to_numpy()
+    among = np.fromiter((v in held for v in wid), dtype=bool, count=len(wid))
+    for i in np.flatnonzero((reason == "") & among):
+        reason[i] = held[wid[i]]
+
+
+# ---------------------------------------------------------------- free seats of kept trips
+@dataclass
+class Fill:
+    """People put into free seats of kept unlocked trips: their legs and what ``workers.csv`` says of them."""
+
+    legs: pd.DataFrame  # base leg columns
+    outcome: dict[str, tuple[str, date, object]]  # worker -> (chain, trunk day, planned arrival)
+
+
+def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep_legs: pd.DataFrame,
+                    locked_ids: set[str], *, not_before: date | None, skip: set[str]) -> Fill:  # noqa: ANN001
+    """Put pool members into free seats of kept unlocked trips, where that is easy; see below.
+
+    Easy means: a journey somebody kept on the base plan makes from the same village to the same
+    factory (its trips, boarding and alighting places and times: every rule of the journey was
+    checked for them), or a kept feeder run from the same village joined at its hub to a kept trunk
+    vehicle (coach or carriage) somebody rides to the same factory, within the hub's transfer time
+    and longest wait, has a free seat on each of its trips under the trip's seat pattern; every
+    trip is kept and unlocked; its trunk day lies in the person's days today (after the lock,
+    ready, proof valid) and it arrives by the factory's ``needed_by``; hub boardings stay within
+    the hub's daily capacity. A family takes seats together (all its members in the pool and
+    eligible). ``skip``: people not to place (a fever without a newer proof). The earliest such
+    journey is taken; the rest of the pool is planned by the solver.
+    """
+    from planner.rules.seats import allowed_seats
+
+    start = p.days[0]
+    empty = Fill(keep_legs.iloc[0:0].copy(), {})
+    w = p.workers.assign(worker_id=p.workers["worker_id"].astype(str)).reset_index(drop=True)
+    reason = elig["reason"].to_numpy(dtype=object)
+    pool_pos = [i for i, wid in enumerate(w["worker_id"]) if wid in repair.pool and wid not in skip and not reason[i]]
+    if not pool_pos or keep_legs.empty:
+        return empty
+    trips = base.trips.assign(trip_id=base.trips["trip_id"].astype(str)).set_index("trip_id")
+    # journeys the base plan keeps, per (village, factory): the legs of one kept person each
+    bw = base.workers.assign(worker_id=base.workers["worker_id"].astype(str)).drop_duplicates("worker_id")
+    home = dict(zip(bw["worker_id"].tolist(), zip(bw["village_code"].astype(str).tolist(),
+                                                  bw["factory_id"].astype(str).tolist(), bw["chain"].astype(str).tolist())))
+    kl = keep_legs.sort_values(["worker_id", "leg"], kind="stable")
+    per: dict[str, list[tuple]] = {}
+    taken: dict[str, set[str]] = {}
+    cols = [kl[c].to_numpy() for c in ("worker_id", "trip_id", "seat", "board_place_id", "board_time",
+                                       "alight_place_id", "alight_time")]
+    for wid, t, seat, b, bt, a, at_ in zip(*cols):
+        per.setdefault(str(wid), []).append((str(t), str(b), bt, str(a), at_))
+        taken.setdefault(str(t), set()).add(str(seat))
+    journeys: dict[tuple[str, str], dict[tuple, tuple]] = {}
+    first_legs: dict[str, dict[str, tuple]] = {}  # village -> feeder trip -> its step
+    second_legs: dict[tuple[str, str], dict[str, tuple]] = {}  # (hub, factory) -> trunk trip -> (chain, step)
+    for wid, steps in per.items():
+        tids = tuple(st[0] for st in steps)
+        if wid not in home or any(t in locked_ids or t not in repair.kept for t in tids):
+            continue
+        v, f, chain = home[wid]
+        journeys.setdefault((v, f), {}).setdefault(tids, (chain, tuple(steps)))
+        if chain != "direct" and len(steps) == 2:  # a feeder run to a hub, then the trunk vehicle
+            first_legs.setdefault(v, {}).setdefault(tids[0], steps[0])
+            second_legs.setdefault((steps[1][1], f), {}).setdefault(tids[1], (chain, steps[1]))
+    if not journeys:
+        return empty
+    transfer = 60 * int(p.sc.hub.transfer_min)
+    max_wait = 60 * int(max(p.sc.hub.max_wait_min, p.sc.hub.transfer_min))
+    # trunk legs per (hub, factory) in boarding order, with the boarding time in seconds, for a bisection
+    trunk_at: dict[tuple[str, str], tuple[list[int], list[tuple]]] = {}
+    for key, legs_ in second_legs.items():
+        rows = sorted((int(pd.Timestamp(s2[2]).timestamp()), ctid, chain, s2) for ctid, (chain, s2) in legs_.items())
+        trunk_at[key] = ([r[0] for r in rows], rows)
+
+    def candidates(v: str, f: str) -> dict[tuple, tuple]:
+        """The journeys kept from ``v`` to ``f``, and any kept feeder run from ``v`` met in time at its hub
+        by a kept trunk vehicle to ``f`` (within the transfer and the longest wait)."""
+        out = dict(journeys.get((v, f), {}))
+        for ftid, s1 in first_legs.get(v, {}).items():
+            hit = trunk_at.get((s1[3], f))
+            if hit is None:
+                continue
+            arrive = int(pd.Timestamp(s1[4]).timestamp())
+            times, rows = hit
+            for k in range(bisect.bisect_left(times, arrive + transfer), bisect.bisect_right(times, arrive + max_wait)):
+                _t, ctid, chain, s2 = rows[k]
+                out.setdefault((ftid, ctid), (chain, (s1, s2)))
+        return out
+    seat_order: dict[str, list[str]] = {}
+
+    n_free: dict[str, int] = {}
+    vtype = dict(zip(trips.index, trips["vehicle_type"].astype(str)))
+    vrule = dict(zip(trips.index, trips["occupancy_rule"].astype(str)))
+
+    def free_seats(tid: str) -> list[str]:
+        if tid not in seat_order:
+            seat_order[tid] = allowed_seats(p.layouts[vtype[tid]], vrule[tid], p.isolation_rows(vtype[tid]))
+        used = taken.get(tid, set())
+        return [s for s in seat_order[tid] if s not in used]
+
+    def free_count(tid: str) -> int:
+        if tid not in n_free:
+            n_free[tid] = len(free_seats(tid))
+        return n_free[tid]
+
+    hub_cap = {str(h): int(c) for h, c in zip(p.hubs.index, p.hubs["daily_capacity_people"])}
+    first_day = (not_before - start).days if not_before is not None else 0
+    gid = w["group_id"].fillna("").astype(str) if "group_id" in w.columns else pd.Series("", index=w.index)
+    units: dict[str, list[int]] = {}
+    for i in pool_pos:
+        key = f"G:{gid[i]}|{w.at[i, 'village_code']}|{w.at[i, 'factory_id']}" if gid[i] else f"W:{i}"
+        units.setdefault(key, []).append(i)
+    if gid.ne("").any():  # a family only when all of it is in the pool and free to go
+        size = gid[gid != ""].value_counts()
+        units = {k: m for k, m in units.items() if not k.startswith("G:") or len(m) == size.get(gid[m[0]], 0)}
+    rows: list[dict] = []
+    outcome: dict[str, tuple[str, date, object]] = {}
+    earliest, expiry, needed = (elig[c].to_numpy() for c in ("earliest", "expiry", "needed"))
+    for key in sorted(units, key=lambda k: (int(min(needed[units[k]])), k)):
+        members = units[key]
+        i0 = members[0]
+        cands = candidates(str(w.at[i0, "village_code"]), str(w.at[i0, "factory_id"]))
+        lo = max(first_day, int(max(earliest[members])))
+        hi = int(min(expiry[members]))
+        need = int(min(needed[members]))
+        for tids, (chain, steps) in sorted(cands.items(), key=lambda kv: (kv[1][1][0][2], kv[0])):
+            trunk = steps[0] if chain == "direct" else steps[min(1, len(steps) - 1)]
+            day = pd.Timestamp(trunk[2]).date()
+            arrive = pd.Timestamp(steps[-1][4])
+            if not (lo <= (day - start).days <= hi) or (arrive.date() - start).days > need:
+                continue
+            if any(free_count(t) < len(members) for t in tids):
+                continue
+            hubs = [((b, (pd.Timestamp(bt).date() - start).days)) for _t, b, bt, _a, _at in steps if b in hub_cap]
+            if any(repair.hub_used.get(h, 0) + len(members) > hub_cap[h[0]] for h in hubs):
+                continue
+            for h in hubs:
+                repair.hub_used[h] = repair.hub_used.get(h, 0) + len(members)
+            for t in tids:
+                seats = free_seats(t)[: len(members)]
+                taken.setdefault(t, set()).update(seats)
+                n_free[t] -= len(seats)
+                for i, s in zip(members, seats):
+                    leg_no = tids.index(t) + 1
+                    _t, b, bt, a, at_ = steps[leg_no - 1]
+                    rows.append({"worker_id": str(w.at[i, "worker_id"]), "leg": leg_no, "trip_id": t, "seat": s,
+                                 "board_place_id": b, "board_time": pd.Timestamp(bt), "alight_place_id": a,
+                                 "alight_time": pd.Timestamp(at_)})
+            for i in members:
+                outcome[str(w.at[i, "worker_id"])] = (chain, day, arrive.to_pydatetime())
+            break
+    if not rows:
+        return empty
+    legs = pd.DataFrame(rows, columns=list(keep_legs.columns))
+    return Fill(legs, outcome)

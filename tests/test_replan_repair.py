@@ -1,0 +1,284 @@
+"""Repair mode of ``planner replan`` (the default) on the tiny scenario.
+
+Day 1 is planned and published through 2020-02-18; one person is recorded absent on a locked trip;
+today's data cancel one person on a later (unlocked) trip, register three new people and remove the
+county's only C45 coach, which has a later trip. Invariants: the plan checks clean; everybody no change
+touches keeps every leg row byte for byte; the cancelled person's seat is freed on a trip that is kept
+(one passenger fewer); the new registrations are planned; the removed coach's later trip is gone and its
+people ride other vehicles; no vehicle's trips overlap; ``changes.csv`` lists exactly the people whose
+legs differ; a county without changes is not planned. ``--mode fresh`` still plans everything after the
+lock again.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from planner.cli import main
+from planner.plan_format import read_plan
+from planner.solve.busy import Busy
+from planner.store.boarding import BoardingInput, PlanSeats, record_boarding
+from planner.store.cli_support import store_for
+from tests.conftest import TINY_SCENARIO
+from tests.solver_fixtures import id_number
+
+LOCK = "2020-02-18"
+REMOVED_TYPE = "C45"
+
+
+def _raw(plan: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(plan / f"{name}.csv", dtype=str, keep_default_na=False)
+
+
+def _leg_lines(plan: Path) -> dict[str, set[str]]:
+    """worker_id -> their lines of legs.csv, as on disk."""
+    out: dict[str, set[str]] = {}
+    with open(plan / "legs.csv", encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            out.setdefault(line.split(",", 1)[0], set()).add(line)
+    return out
+
+
+def _journeys(plan: Path) -> dict[str, tuple]:
+    legs = _raw(plan, "legs")
+    legs["leg"] = legs["leg"].astype(int)
+    legs = legs.sort_values(["worker_id", "leg"])
+    return {w: tuple(zip(g["trip_id"], g["seat"])) for w, g in legs.groupby("worker_id")}
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    root = tmp_path_factory.mktemp("repair")
+    sc_dir = root / "scenario"
+    shutil.copytree(TINY_SCENARIO.parent, sc_dir)
+    scenario = sc_dir / "scenario.toml"
+    day1 = root / "ops" / "day1"
+    assert main(["plan", str(scenario), "--out", str(day1), "--no-check"]) == 0
+    assert main(["publish", str(day1), "--through", LOCK]) == 0
+    trips, legs = _raw(day1, "trips"), _raw(day1, "legs")
+    published = set(trips.loc[trips["depart"].str[:10] <= LOCK, "trip_id"])
+    # the removed coach: the C45 with a trip after the lock (and one before it, locked)
+    c45 = trips[(trips["vehicle_type"] == REMOVED_TYPE) & (trips["purpose"] == "passenger")]
+    later_c45 = c45[~c45["trip_id"].isin(published)]
+    assert len(later_c45) and len(c45[c45["trip_id"].isin(published)]), "the tiny plan changed: pick another coach"
+    on_removed = set(legs.loc[legs["trip_id"].isin(set(later_c45["trip_id"])), "worker_id"])
+    # one no-show on a locked trip (recorded in the store)
+    plan = read_plan(day1)
+    store = store_for(None, day1)
+    on_pub = legs[legs["trip_id"].isin(published)].sort_values(["worker_id", "leg"])
+    absent = on_pub.iloc[0]
+    seats = PlanSeats.load(store, plan.plan_id, plan.trips["trip_id"].astype(str))
+    res = record_boarding(store, seats, [BoardingInput(absent["trip_id"], absent["worker_id"], "absent")],
+                          by="test", fever_threshold_c=37.3, source="cli")
+    assert not res.problems
+    # one cancellation on a later trip that keeps other people (not the removed coach's)
+    per_trip = legs.groupby("trip_id")["worker_id"].nunique()
+    later = legs[~legs["trip_id"].isin(published) & ~legs["worker_id"].isin(on_removed)
+                 & legs["trip_id"].map(per_trip).gt(1)]
+    later = later[~later["worker_id"].isin(set(on_pub["worker_id"]))].sort_values(["worker_id", "leg"])
+    cancelled = later.iloc[0]
+    rows = list(csv.reader(open(sc_dir / "workers.csv", encoding="utf-8")))
+    hdr, body = rows[0], rows[1:]
+    body = [r for r in body if r[0] != cancelled["worker_id"]]
+    ok = set(legs["worker_id"])  # copies of people the base plan could move
+    singles = [r for r in body if not r[hdr.index("group_id")] and r[0] in ok]
+    new_ids = []
+    for k in range(3):
+        r = list(singles[k])
+        r[0] = f"W08{k:05d}"
+        r[2] = id_number("500101", 800 + k)
+        r[3] = f"1880000{k:04d}"
+        r[hdr.index("ready_date")] = r[hdr.index("proof_date")] = "2020-02-19"
+        new_ids.append(r[0])
+        body.append(r)
+    with open(sc_dir / "workers.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([hdr, *body])
+    fleet = pd.read_csv(sc_dir / "fleet.csv", dtype=str)
+    fleet.loc[(fleet["county_code"] == "500101") & (fleet["type_id"] == REMOVED_TYPE), "count"] = "0"
+    fleet.to_csv(sc_dir / "fleet.csv", index=False)
+    day2 = root / "ops" / "day2"
+    assert main(["replan", str(scenario), "--base", str(day1), "--out", str(day2)]) == 0
+    return {"root": root, "scenario": scenario, "day1": day1, "day2": day2, "published": published,
+            "absent": str(absent["worker_id"]), "cancelled": cancelled, "new": new_ids,
+            "removed_trips": set(later_c45["trip_id"]), "on_removed": on_removed}
+
+
+def test_repair_checks_clean_and_says_what_it_did(case, capsys):
+    capsys.readouterr()
+    assert main(["check", str(case["day2"]), "--scenario", str(case["scenario"])]) == 0
+    block = json.loads((case["day2"] / "summary.json").read_text(encoding="utf-8"))["replan"]
+    assert block["mode"] == "repair"
+    rp = block["repair"]
+    assert case["removed_trips"] <= set(rp["dropped_trips"])
+    assert {rp["dropped_trips"][t] for t in case["removed_trips"]} == {"vehicle_removed"}
+    # its people are re-pooled, unless another coach of the county takes the trip over as it was
+    carried = set(_raw(case["day1"], "legs").query("trip_id in @rv", local_dict={"rv": list(rp["revehicled"])})
+                  ["worker_id"])
+    assert set(rp["repooled"]) | carried >= case["on_removed"]
+    assert rp["counties_planned"] == ["500101"]
+
+
+def test_untouched_people_keep_trip_and_seat_exactly(case):
+    old, new = _leg_lines(case["day1"]), _leg_lines(case["day2"])
+    touched = {case["absent"], str(case["cancelled"]["worker_id"])} | case["on_removed"]
+    untouched = set(old) - touched
+    assert untouched
+    for w in untouched:
+        assert new.get(w) == old[w], w
+    # the kept trips are the base plan's rows apart from the people counts and group leader
+    t1, t2 = _raw(case["day1"], "trips").set_index("trip_id"), _raw(case["day2"], "trips").set_index("trip_id")
+    kept = set(t1.index) - case["removed_trips"] - set(json.loads(
+        (case["day2"] / "summary.json").read_text(encoding="utf-8"))["replan"]["repair"]["dropped_trips"])
+    cols = [c for c in t1.columns if c not in ("passengers", "leader_worker_id")]
+    pd.testing.assert_frame_equal(t1.loc[sorted(kept), cols], t2.loc[sorted(kept), cols])
+    # a county without changes: its trips are copied, nothing new
+    other = t1[t1["home_county_code"] == "500154"]
+    assert set(t2[t2["home_county_code"] == "500154"].index) == set(other.index)
+
+
+def test_a_cancelled_persons_seat_is_freed_on_a_kept_trip(case):
+    c = case["cancelled"]
+    legs2 = _raw(case["day2"], "legs")
+    assert c["worker_id"] not in set(legs2["worker_id"])
+    t1, t2 = _raw(case["day1"], "trips").set_index("trip_id"), _raw(case["day2"], "trips").set_index("trip_id")
+    assert c["trip_id"] in t2.index  # the trip is kept
+    filled = set(json.loads((case["day2"] / "summary.json").read_text(encoding="utf-8"))["replan"]["repair"]
+                 ["filled_seats"])
+    on = legs2[legs2["trip_id"] == c["trip_id"]]
+    put_in = set(on["worker_id"]) & filled  # the seat freed may go to somebody of the pool
+    assert int(t2.at[c["trip_id"], "passengers"]) == int(t1.at[c["trip_id"], "passengers"]) - 1 + len(put_in)
+    holder = set(on.loc[on["seat"] == c["seat"], "worker_id"])
+    assert holder <= put_in
+    assert int(t2.at[c["trip_id"], "passengers"]) == len(on)
+    st = _raw(case["day2"], "stops")
+    st = st[st["trip_id"] == c["trip_id"]]
+    assert st["boarding"].astype(int).sum() == len(on) == st["alighting"].astype(int).sum()
+    ch = _raw(case["day2"], "changes").set_index("worker_id")
+    assert ch.at[c["worker_id"], "change"] == "removed" and ch.at[c["worker_id"], "reason"] == "cancelled"
+
+
+def test_new_registrations_are_planned(case):
+    w2 = _raw(case["day2"], "workers").set_index("worker_id")
+    ch = _raw(case["day2"], "changes").set_index("worker_id")
+    for w in case["new"]:
+        assert w2.at[w, "status"] == "planned", (w, w2.at[w, "reason"])
+        assert ch.at[w, "change"] == "added" and ch.at[w, "reason"] == "new_registration"
+    legs2 = _raw(case["day2"], "legs")
+    new_trips = set(legs2.loc[legs2["worker_id"].isin(case["new"]), "trip_id"])
+    assert new_trips.isdisjoint(case["published"])
+    filled = set(json.loads((case["day2"] / "summary.json").read_text(encoding="utf-8"))["replan"]["repair"]
+                 ["filled_seats"])
+    kept = set(json.loads((case["day2"] / "summary.json").read_text(encoding="utf-8"))["replan"]["repair"]
+               ["kept_trips"])
+    # into free seats of kept trips, or on new trips (numbered after the base plan's, or a dropped run's id)
+    for w in case["new"]:
+        mine = set(legs2.loc[legs2["worker_id"] == w, "trip_id"])
+        assert mine <= kept if w in filled else not (mine & kept), w
+
+
+def test_the_removed_coachs_trip_is_replanned_and_no_vehicle_overlaps(case):
+    t2 = _raw(case["day2"], "trips")
+    assert case["removed_trips"].isdisjoint(set(t2["trip_id"]))
+    removed_vehicles = set(_raw(case["day1"], "trips").set_index("trip_id").loc[sorted(case["removed_trips"]),
+                                                                                "vehicle_id"])
+    assert set(t2.loc[t2["vehicle_id"].isin(removed_vehicles), "trip_id"]) <= case["published"] | {
+        t for t in t2["trip_id"] if t.startswith("E")}
+    w2 = _raw(case["day2"], "workers").set_index("worker_id")
+    ch = _raw(case["day2"], "changes").set_index("worker_id")
+    legs2 = _raw(case["day2"], "legs")
+    for w in case["on_removed"]:
+        assert w2.at[w, "status"] == "planned", (w, w2.at[w, "reason"])
+        assert ch.at[w, "change"] == "moved" and ch.at[w, "reason"] == "vehicle_removed"
+        assert set(legs2.loc[legs2["worker_id"] == w, "trip_id"]).isdisjoint(case["removed_trips"])
+    v = t2[t2["vehicle_id"] != ""].assign(depart=lambda d: pd.to_datetime(d["depart"]),
+                                         arrive=lambda d: pd.to_datetime(d["arrive"]))
+    for vid, g in v.groupby("vehicle_id"):
+        g = g.sort_values("depart")
+        assert (g["depart"].iloc[1:].to_numpy() >= g["arrive"].iloc[:-1].to_numpy()).all(), vid
+
+
+def test_changes_lists_exactly_the_people_whose_plan_changed(case):
+    a, b = _journeys(case["day1"]), _journeys(case["day2"])
+    changed = {w for w in set(a) | set(b) if a.get(w) != b.get(w)}
+    ch = _raw(case["day2"], "changes")
+    assert set(ch["worker_id"]) == changed and len(ch) == len(changed)
+    expected = {case["absent"], str(case["cancelled"]["worker_id"]), *case["on_removed"], *case["new"]}
+    assert changed == expected
+
+
+def test_fresh_mode_plans_everything_after_the_lock_again(case):
+    out = case["root"] / "ops" / "day2-fresh"
+    assert main(["replan", str(case["scenario"]), "--base", str(case["day1"]), "--out", str(out),
+                 "--mode", "fresh"]) == 0
+    block = json.loads((out / "summary.json").read_text(encoding="utf-8"))["replan"]
+    assert block["mode"] == "fresh" and "repair" not in block
+    t1 = _raw(case["day1"], "trips")
+    t2 = _raw(out, "trips")
+    later = set(t1.loc[~t1["trip_id"].isin(block["locked_trips"]), "trip_id"])
+    fresh = t2[~t2["trip_id"].isin(block["locked_trips"])]
+    assert (fresh["depart"].str[:10] > LOCK).all()
+    assert later - case["removed_trips"]  # trips the repair kept are planned again (ids reused only for the same run)
+
+
+def test_busy_intervals():
+    t0 = datetime(2020, 2, 20, 8)
+    b = Busy(((t0, t0 + timedelta(days=2)), (t0 + timedelta(days=5), t0 + timedelta(days=7))), timedelta(days=2))
+    assert b.fits(t0 - timedelta(days=1), t0)  # ends as the kept trip leaves
+    assert not b.fits(t0 - timedelta(hours=1), t0 + timedelta(hours=1))
+    assert b.fits(t0 + timedelta(days=2), t0 + timedelta(days=5))  # the gap between them
+    assert not b.fits(t0 + timedelta(days=2), t0 + timedelta(days=5, minutes=1))
+    assert not b.fits(t0 + timedelta(days=1), t0 + timedelta(days=1, hours=1))
+    # a trip leaving by day 3 may run until day 5: the first kept trip must be over, the second not yet started
+    assert b.free_from(t0 - timedelta(days=3), t0 + timedelta(days=3)) == t0 + timedelta(days=2)
+    # leaving by day 4, it may reach day 6: after the second one
+    assert b.free_from(t0 - timedelta(days=3), t0 + timedelta(days=4)) == t0 + timedelta(days=7)
+    assert b.free_from(t0 - timedelta(days=5), t0 - timedelta(days=3)) == t0 - timedelta(days=5)
+
+
+def test_data_changes_repool_exactly_the_people_concerned(case, tmp_path, capsys):
+    """A kept person's proof now issued after their trip: off it; a base-unassigned job now confirmed: planned."""
+    sc_dir = tmp_path / "sc"
+    shutil.copytree(case["scenario"].parent, sc_dir)
+    w1 = _raw(case["day1"], "workers").drop_duplicates("worker_id").set_index("worker_id")
+    legs1 = _raw(case["day1"], "legs")
+    rows = list(csv.reader(open(sc_dir / "workers.csv", encoding="utf-8")))
+    hdr, body = rows[0], rows[1:]
+    kept_later = sorted(set(legs1.loc[~legs1["trip_id"].isin(case["published"]) & ~legs1["trip_id"].isin(
+        case["removed_trips"]), "worker_id"]) - {str(case["cancelled"]["worker_id"])} - set(
+        legs1.loc[legs1["trip_id"].isin(case["published"]), "worker_id"]))
+    single = {r[0] for r in body if not r[hdr.index("group_id")]}
+    lapsed = next(x for x in kept_later if x in single)
+    job = next(x for x in sorted(w1.index[w1["reason"] == "job_not_confirmed"]) if x in single)
+    for r in body:
+        if r[0] == lapsed:  # the proof is issued after their trip: not valid on its day any more
+            r[hdr.index("proof_date")] = r[hdr.index("ready_date")] = "2020-03-10"
+        if r[0] == job:
+            r[hdr.index("job_confirmed")] = "true"
+    with open(sc_dir / "workers.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([hdr, *body])
+    out = tmp_path / "day2"
+    assert main(["replan", str(sc_dir / "scenario.toml"), "--base", str(case["day1"]), "--out", str(out),
+                 "--db", str(case["day1"].parent / "planner-store.sqlite")]) == 0
+    capsys.readouterr()
+    assert main(["check", str(out), "--scenario", str(sc_dir / "scenario.toml")]) == 0
+    block = json.loads((out / "summary.json").read_text(encoding="utf-8"))["replan"]["repair"]
+    assert block["repooled"].get(lapsed) == "registration_changed"
+    a, b = _journeys(case["day1"]), _journeys(out)
+    touched = {lapsed, job, case["absent"], str(case["cancelled"]["worker_id"]), *case["on_removed"], *case["new"]}
+    assert {w for w in set(a) | set(b) if a.get(w) != b.get(w)} <= touched
+    assert lapsed in a and a.get(lapsed) != b.get(lapsed)  # not on the trip their proof no longer allows
+    legs2 = _raw(out, "legs")
+    assert set(legs2.loc[legs2["worker_id"] == lapsed, "board_time"].str[:10]) >= {"2020-03-10"} or \
+        lapsed not in set(legs2["worker_id"])
+    w2 = _raw(out, "workers").drop_duplicates("worker_id").set_index("worker_id")
+    assert w2.at[job, "status"] == "planned" or w2.at[job, "reason"] != "job_not_confirmed"
+    ch = _raw(out, "changes").set_index("worker_id")
+    assert lapsed in ch.index and job in ch.index if w2.at[job, "status"] == "planned" else lapsed in ch.index
