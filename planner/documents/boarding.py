@@ -23,6 +23,7 @@ import``) is unchanged; these sheets are a separate document.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -311,19 +312,22 @@ def area_label(data: DocData, code: str) -> str:
     return label(data, code)
 
 
-def write_boarding_sheets(data: DocData, out_dir: Path, codes: list[str], *, runs: Runs | None = None) -> list[Path]:
+def write_boarding_sheets(data: DocData, out_dir: Path, codes: list[str], *, runs: Runs | None = None,
+                          sheets: dict[str, dict] | None = None, on_file: Callable[[Path, bool], None] | None = None) -> list[Path]:
     """Write ``乘车单_<code>.xlsx`` and ``.pdf`` for each township or county code into ``out_dir``.
 
     A code with no run still gets both files, saying so. Returns the paths
     written (Excel, then PDF, per code). A failing document does not stop the
     others (:class:`planner.documents.common.ExportError`); an invalid code is
-    refused (ValueError) before anything is written.
+    refused (ValueError) before anything is written. ``sheets``: a dict of run
+    sheets kept across calls (each run is laid out once per export);
+    ``on_file(path, ok)`` is called after each file.
     """
     out_dir = Path(out_dir)
     codes = safe_codes(codes, "乡镇/区县")
     runs = runs or Runs(data)
-    cache: dict[str, dict] = {}
-    batch = DocumentBatch()
+    cache: dict[str, dict] = {} if sheets is None else sheets
+    batch = DocumentBatch(on_file=on_file)
     for code in codes:
         xlsx, pdf = out_dir / f"{DOC_NAME}_{code}.xlsx", out_dir / f"{DOC_NAME}_{code}.pdf"
         try:
@@ -343,15 +347,15 @@ def write_boarding_sheets(data: DocData, out_dir: Path, codes: list[str], *, run
 
 
 def boarding_codes(data: DocData, *, townships: list[str] | None = None, county: str | None = None,
-                   all_townships: bool = False) -> list[str]:
+                   all_townships: bool = False, runs: Runs | None = None) -> list[str]:
     """The township and county codes to write boarding sheets for, from the export options.
 
     ``all_townships``: every township with a rider on a run (not the counties:
-    a county's file repeats its townships' sheets).
+    a county's file repeats its townships' sheets). ``runs``: the plan's runs, when already made.
     """
     codes: list[str] = []
     if all_townships:
-        runs = Runs(data)
+        runs = runs or Runs(data)
         codes += sorted(c for c in runs.riders["township_code"].unique() if c)
     codes += [str(t) for t in townships or []]
     if county:

@@ -258,6 +258,8 @@ class DocumentBatch:
 
     written: list[Path] = field(default_factory=list)
     failed: list[FailedDocument] = field(default_factory=list)
+    #: called with (path, written?) after each file, for a progress bar
+    on_file: Callable[[Path, bool], None] | None = None
 
     def write(self, path: Path, writer: Callable[[Path], Path]) -> None:
         """Call ``writer(path)``; remember the path written, or the failure."""
@@ -265,12 +267,18 @@ class DocumentBatch:
             self.written.append(Path(writer(Path(path))))
         except Exception as exc:  # noqa: BLE001 - one bad document must not stop the export
             self.fail([path], exc)
+            return
+        if self.on_file is not None:
+            self.on_file(self.written[-1], True)
 
     def fail(self, paths: list[Path], exc: BaseException) -> None:
         """Record ``paths`` as not written because of ``exc``."""
         reason = failure_reason(exc)
         log.warning("document not written (%s): %s", type(exc).__name__, ", ".join(Path(p).name for p in paths))
         self.failed += [FailedDocument(Path(p), reason) for p in paths]
+        if self.on_file is not None:
+            for p in paths:
+                self.on_file(Path(p), False)
 
     def result(self) -> list[Path]:
         """The paths written; :class:`ExportError` when any document failed."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -207,7 +208,8 @@ def _passenger_frame(legs: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *,
-                    full_id: bool = False, store=None) -> list[Path]:  # noqa: ANN001 - a planner.store Store
+                    full_id: bool = False, store=None,  # noqa: ANN001 - a planner.store Store
+                    legs: pd.DataFrame | None = None, on_file: Callable[[Path, bool], None] | None = None) -> list[Path]:
     """Write the arrival manifests, one Excel and one PDF per destination province.
 
     ``province`` (e.g. "广东" or "广东省") restricts the output to that province;
@@ -221,15 +223,20 @@ def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *
     shows 实到 from the boarding recorded there (:func:`handover_lines`) and
     the signature already recorded, and the vehicles sheet gets a 实到 column;
     without it 实到 is a blank to fill in.
+
+    ``legs``: :func:`arrivals` of ``data`` with the same ``full_id``, when the
+    caller has it already (an export writing one province per job).
+    ``on_file(path, ok)`` is called after each file.
     """
     out_dir = Path(out_dir)
-    legs = arrivals(data, full_id=full_id)
+    if legs is None:
+        legs = arrivals(data, full_id=full_id)
     lines = handover_lines(data, legs, store) if store is not None else {}
     if province is not None:
         wanted = [normalise_province_name(province)]
     else:
         wanted = sorted(p for p in legs["province"].unique() if p)
-    batch = DocumentBatch()
+    batch = DocumentBatch(on_file=on_file)
     for prov in wanted:
         xlsx, pdf = out_dir / f"到达名单_{prov}.xlsx", out_dir / f"到达名单_{prov}.pdf"
         sub = legs[legs["province"] == prov]

@@ -13,6 +13,7 @@ logs or error messages; ID numbers are masked (first 6 and last 4 characters).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -196,7 +197,8 @@ def list_info_writer(code: str, plan_id: str):
     return finish
 
 
-def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None = None) -> list[Path]:
+def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None = None, *,
+                       on_file: Callable[[Path, bool], None] | None = None) -> list[Path]:
     """Write ``乘车人员名单_<code>.xlsx`` and ``.pdf`` for each township into ``out_dir``.
 
     ``townships=None`` means every township with planned workers. A named township
@@ -206,7 +208,8 @@ def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None
     Each file is written atomically; a document that fails does not stop the
     others: :class:`planner.documents.common.ExportError` then names the failed
     files and carries the written ones. An invalid township code is refused
-    (ValueError) before anything is written.
+    (ValueError) before anything is written. ``on_file(path, ok)`` is called
+    after each file (a progress bar).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -215,7 +218,7 @@ def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None
         codes = w.loc[w["status"].astype(str) == "planned", "township_code"].astype(str)
         townships = sorted(c for c in codes.unique() if c and c != "nan")
     townships = safe_codes(townships, "乡镇")
-    batch = DocumentBatch()
+    batch = DocumentBatch(on_file=on_file)
     for code in townships:
         xlsx, pdf = out_dir / f"{DOC_NAME}_{code}.xlsx", out_dir / f"{DOC_NAME}_{code}.pdf"
         try:
