@@ -13,7 +13,7 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -466,6 +466,14 @@ def _write_column(ws, j: int, s: pd.Series, spec: str | None, fmt, dt) -> None: 
             ws.write_string(i, j, str(v))
 
 
+_MISSING_TEXT = frozenset(("nan", "None", "NaT", "<NA>"))
+
+
+def _shown_cell(text: str) -> str:
+    """A cell's text as a PDF table shows it: the text of a missing value is empty."""
+    return "" if text in _MISSING_TEXT else text
+
+
 #: Lines a table cell of a PDF may take before it is cut with '…' (a row always fits a page).
 PDF_CELL_LINES = 4
 #: Printed lines a paragraph line of :meth:`CjkPdf.text` may take before it is cut.
@@ -694,9 +702,15 @@ class CjkPdf:
         cell with its full line breaker, about 50 times slower on a list of
         thousands of people.
         """
+        columns = [[_shown_cell(x) for x in frame.iloc[:, j].astype(str).tolist()] for j in range(frame.shape[1])]
+        self.table_rows([str(c) for c in frame.columns], zip(*columns) if columns else [()] * len(frame),
+                        widths, size=size, max_lines=max_lines)
+
+    def table_rows(self, cols: list[str], rows: Iterable[Sequence[str]], widths: list[float] | None = None, *,
+                   size: float = 8, max_lines: int = PDF_CELL_LINES) -> None:
+        """:meth:`table` of rows already as text (a cell 'nan', 'None', 'NaT' or '<NA>' is shown empty)."""
         p = self.pdf
         p.set_font("cjk", size=size)
-        cols = [str(c) for c in frame.columns]
         if widths is None:
             widths = [1.0] * len(cols)
         total = sum(widths)
@@ -737,11 +751,8 @@ class CjkPdf:
         if p.get_y() + head_h + line_h * 2 > bottom:
             p.add_page()
         draw(head_cells, head_h, "", True)
-        missing = ("nan", "None", "NaT", "<NA>")
-        columns = [["" if x in missing else x for x in frame.iloc[:, j].astype(str).tolist()]
-                   for j in range(frame.shape[1])]
-        for texts in (zip(*columns) if columns else [()] * len(frame)):
-            cells, h = lines_of(list(texts), "")
+        for texts in rows:
+            cells, h = lines_of([_shown_cell(x) for x in texts], "")
             if p.get_y() + h > bottom:
                 self._flush(ops)
                 p.add_page()
