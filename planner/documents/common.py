@@ -92,6 +92,27 @@ class DocData:
     vehicles: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+def memo(data: DocData, name: str, make: Callable[[], object]) -> object:
+    """``make()`` once per plan: what several documents of an export compute alike (kept on ``data``)."""
+    store = data.__dict__.setdefault("_memo", {})
+    if name not in store:
+        store[name] = make()
+    return store[name]
+
+
+def person_fields(data: DocData) -> dict[str, tuple[str, str, str]]:
+    """Worker id -> (name, id_number, phone) as text ('' when missing); the first row of a duplicated id."""
+    def make() -> dict[str, tuple[str, str, str]]:
+        people = data.people
+        cols = [people[c].map(cell_text).tolist() if c in people.columns else [""] * len(people)
+                for c in ("name", "id_number", "phone")]
+        out: dict[str, tuple[str, str, str]] = {}
+        for wid, name, idn, phone in zip(people.index.astype(str), *cols):
+            out.setdefault(wid, (name, idn, phone))
+        return out
+    return memo(data, "person_fields", make)
+
+
 def load_doc_data(plan_dir: Path, scenario_path: Path, *, progress=None) -> DocData:
     """Read a plan directory and the scenario tables the documents need.
 

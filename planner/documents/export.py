@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from planner.documents.common import DocData, ExportError, FailedDocument, failure_reason
+from planner.documents.common import DocData, ExportError, FailedDocument, failure_reason, memo
 
 log = logging.getLogger(__name__)
 
@@ -81,24 +81,6 @@ def progress_text(done: int, total: int, elapsed_s: float, what: str, width: int
 
 
 # ------------------------------------------------------------------ one job
-class _Memo:
-    """What several jobs of one process share: computed once per process (and per plan)."""
-
-    def __init__(self) -> None:
-        self.key: int | None = None
-        self.values: dict[str, object] = {}
-
-    def get(self, data: DocData, name: str, make: Callable[[], object]) -> object:
-        if self.key != id(data):
-            self.key, self.values = id(data), {}
-        if name not in self.values:
-            self.values[name] = make()
-        return self.values[name]
-
-
-_MEMO = _Memo()
-
-
 def write_job(data: DocData, out_dir: Path, job: DocJob, *, store=None,  # noqa: ANN001 - a planner.store Store
               on_file: Callable[[Path, bool], None] | None = None) -> tuple[list[Path], list[FailedDocument]]:
     """Write one job's files; returns (paths written, documents that failed). Never raises for a bad document.
@@ -114,7 +96,7 @@ def write_job(data: DocData, out_dir: Path, job: DocJob, *, store=None,  # noqa:
         elif job.kind == "manifest":
             from planner.documents.manifest import arrivals, write_manifests
 
-            legs = None if store is not None else _MEMO.get(data, f"arrivals-{job.full_id}",
+            legs = None if store is not None else memo(data, f"arrivals-{job.full_id}",
                                                               lambda: arrivals(data, full_id=job.full_id))
             paths = write_manifests(data, out_dir, job.code, full_id=job.full_id, store=store, legs=legs,
                                     on_file=on_file)
@@ -125,13 +107,13 @@ def write_job(data: DocData, out_dir: Path, job: DocJob, *, store=None,  # noqa:
         elif job.kind == "exceptions":
             from planner.documents.exceptions import unassigned, write_exception_lists
 
-            rows = _MEMO.get(data, "unassigned", lambda: unassigned(data))
+            rows = memo(data, "unassigned", lambda: unassigned(data))
             paths = write_exception_lists(data, out_dir, [job.code], rows=rows, on_file=on_file)
         elif job.kind == "boarding":
             from planner.documents.boarding import Runs, write_boarding_sheets
 
-            runs = _MEMO.get(data, "runs", lambda: Runs(data))
-            sheets = _MEMO.get(data, "run-sheets", dict)
+            runs = memo(data, "runs", lambda: Runs(data))
+            sheets = memo(data, "run-sheets", dict)
             paths = write_boarding_sheets(data, out_dir, [job.code], runs=runs, sheets=sheets, on_file=on_file)
         else:
             msg = f"未知文件种类 {job.kind}"
@@ -278,7 +260,7 @@ def plan_jobs(data: DocData, *, townships: Sequence[str] = (), all_townships: bo
     if provinces or all_provinces:
         from planner.documents.manifest import arrivals, normalise_province_name
 
-        legs = _MEMO.get(data, f"arrivals-{full_id}", lambda: arrivals(data, full_id=full_id))
+        legs = memo(data, f"arrivals-{full_id}", lambda: arrivals(data, full_id=full_id))
         per_prov = legs["province"].value_counts().to_dict()
         names = (sorted(p for p in legs["province"].unique() if p) if all_provinces
                  else [normalise_province_name(p) for p in provinces])
@@ -288,15 +270,15 @@ def plan_jobs(data: DocData, *, townships: Sequence[str] = (), all_townships: bo
     if exceptions:
         from planner.documents.exceptions import exception_codes, unassigned
 
-        rows = _MEMO.get(data, "unassigned", lambda: unassigned(data))
+        rows = memo(data, "unassigned", lambda: unassigned(data))
         for code in exception_codes(data, townships=list(townships), county=county, all_townships=all_townships):
             col = "county_code" if len(code) == 6 else "township_code"
             jobs.append(DocJob("exceptions", code, cost=int((rows[col] == code).sum()) + 50))
     if boarding_sheets:
         from planner.documents.boarding import Runs, boarding_codes
 
-        runs = _MEMO.get(data, "runs", lambda: Runs(data))
-        _MEMO.get(data, "run-sheets", dict)
+        runs = memo(data, "runs", lambda: Runs(data))
+        memo(data, "run-sheets", dict)
         for code in boarding_codes(data, townships=list(townships), county=county, all_townships=all_townships,
                                    runs=runs):
             col = "county_code" if len(code) == 6 else "township_code"
