@@ -325,8 +325,18 @@ def _write_pdf(path: Path, title: str, legs: pd.DataFrame, vehicles: pd.DataFram
     else:
         pdf.text("本省无到达人员。")
     cols = ["座位", "姓名", "身份证号", "电话", "健康证明", "证明日期", "用工单位", "签到"]
-    for (trip_id, dest), block in legs.groupby(["trip_id", "alight_place_id"], sort=False):
-        r = block.iloc[0]
+    # one page per (trip, destination) in order of first appearance, as groupby(sort=False); plain lists:
+    # pandas per group costs more than drawing the page
+    head = ("dest_kind", "day", "dest_name", "mode", "service_id", "drivers", "vehicle_id", "vehicle_type",
+            "leader", "origin_name", "depart", "arrive")
+    col = {c: legs[c].tolist() for c in head + ("trip_id", "alight_place_id", "seat", "name", "id_shown", "phone",
+                                                  "proof", "proof_date", "employer")}
+    groups: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(col["trip_id"], col["alight_place_id"])):
+        if not (pd.isna(key[0]) or pd.isna(key[1])):  # groupby drops missing keys
+            groups.setdefault(key, []).append(i)
+    for (trip_id, dest), rows in groups.items():
+        r = {c: col[c][rows[0]] for c in head}
         pdf.page()
         kind = DEST_KIND_NAMES.get(r["dest_kind"], "")
         pdf.heading(f"交接单 {day_label(r['day'])} · {r['dest_name']}（{kind}） · 行程 {trip_id}")
@@ -336,15 +346,12 @@ def _write_pdf(path: Path, title: str, legs: pd.DataFrame, vehicles: pd.DataFram
         pdf.text(f"{mode}：车辆编号 {_text(r['vehicle_id'])}（车型 {_text(r['vehicle_type'])}）{service}{drivers}，"
                  f"带队人 {r['leader'] or '—'}")
         pdf.text(f"出发地 {r['origin_name']}，出发 {local_time(r['depart'])}；"
-                 f"预计到达 {r['dest_name']} {local_time(r['arrive'])}；本站下车 {len(block)} 人")
-        frame = pd.DataFrame({
-            "座位": block["seat"].map(_text), "姓名": block["name"], "身份证号": block["id_shown"],
-            "电话": block["phone"], "健康证明": block["proof"], "证明日期": block["proof_date"],
-            "用工单位": block["employer"], "签到": [""] * len(block),
-        }, columns=cols)
-        pdf.table(frame, widths=[0.8, 1.2, 2.2, 1.6, 1.0, 1.2, 2.6, 1.2])
+                 f"预计到达 {r['dest_name']} {local_time(r['arrive'])}；本站下车 {len(rows)} 人")
+        table = [[_text(col["seat"][i]), str(col["name"][i]), str(col["id_shown"][i]), str(col["phone"][i]),
+                  str(col["proof"][i]), str(col["proof_date"][i]), str(col["employer"][i]), ""] for i in rows]
+        pdf.table_rows(cols, table, widths=[0.8, 1.2, 2.2, 1.6, 1.0, 1.2, 2.6, 1.2])
         pdf.text((lines or {}).get((str(trip_id), str(dest)),
-                                   f"应到 {len(block)} 人，实到 ______ 人；体温检测 ______ 人正常。"))
+                                   f"应到 {len(rows)} 人，实到 ______ 人；体温检测 ______ 人正常。"))
         labels = (["驾驶员"] if int(r["drivers"]) > 0 else []) + ["带队人", "接收单位"]
         pdf.signatures(labels)
     return pdf.save(path)
