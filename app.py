@@ -452,7 +452,8 @@ def page_county(data) -> None:
         show_table(t["by_hub"], hide_index=True, width="stretch")
     from planner.documents.waves import write_wave_plan
 
-    make_files(f"waves-{county}", "生成波次计划（Excel、PDF）", lambda out, on_file: write_wave_plan(data, out, code, on_file=on_file))
+    make_files(f"waves-{county}", "生成波次计划（Excel、PDF）",
+               lambda out, on_file: write_wave_plan(data, out, code, on_file=on_file))
     from planner.app.exceptions_page import show_unassigned  # issue 15 section 1
 
     show_unassigned(data, code, f"unassigned-{county}")

@@ -100,8 +100,8 @@ def test_pool_font_pdf_embeds_a_subset_and_matches_the_full_face(data, tmp_path,
     assert _text(a) == _text(b) and "未安排" in _text(b)
     png = []
     for pdf in (a, b):
-        subprocess.run([_tool("pdftoppm"), "-r", "60", "-f", "1", "-l", "1", "-png", str(pdf), str(pdf.with_suffix(""))],
-                       check=True)
+        subprocess.run([_tool("pdftoppm"), "-r", "60", "-f", "1", "-l", "1", "-png", str(pdf),
+                        str(pdf.with_suffix(""))], check=True)
         png.append(next(pdf.parent.glob(pdf.stem + "*.png")).read_bytes())
     assert png[0] == png[1], "same glyphs drawn"
     # the pool's embedded program is no bigger than a handful of the face's glyphs per character used

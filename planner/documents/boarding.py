@@ -355,7 +355,8 @@ def area_label(data: DocData, code: str) -> str:
 
 
 def write_boarding_sheets(data: DocData, out_dir: Path, codes: list[str], *, runs: Runs | None = None,
-                          sheets: dict[str, dict] | None = None, on_file: Callable[[Path, bool], None] | None = None) -> list[Path]:
+                          sheets: dict[str, dict] | None = None,
+                          on_file: Callable[[Path, bool], None] | None = None) -> list[Path]:
     """Write ``乘车单_<code>.xlsx`` and ``.pdf`` for each township or county code into ``out_dir``.
 
     A code with no run still gets both files, saying so. Returns the paths

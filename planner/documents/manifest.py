@@ -209,7 +209,8 @@ def _passenger_frame(legs: pd.DataFrame) -> pd.DataFrame:
 
 def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *,
                     full_id: bool = False, store=None,  # noqa: ANN001 - a planner.store Store
-                    legs: pd.DataFrame | None = None, on_file: Callable[[Path, bool], None] | None = None) -> list[Path]:
+                    legs: pd.DataFrame | None = None,
+                    on_file: Callable[[Path, bool], None] | None = None) -> list[Path]:
     """Write the arrival manifests, one Excel and one PDF per destination province.
 
     ``province`` (e.g. "广东" or "广东省") restricts the output to that province;

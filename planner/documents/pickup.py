@@ -152,7 +152,8 @@ def _groups_text(day_rows: pd.DataFrame) -> list[str]:
     counts: dict[tuple, int] = {}  # in order of first appearance, as groupby(sort=False)
     for key in zip(*(day_rows[c].tolist() for c in ("上车时间", "上车点", "车次", "车辆"))):
         counts[key] = counts.get(key, 0) + 1
-    return [f"{hhmm}  {place}  车次 {trip}  车辆 {vehicle}：{n} 人" for (hhmm, place, trip, vehicle), n in counts.items()]
+    return [f"{hhmm}  {place}  车次 {trip}  车辆 {vehicle}：{n} 人"
+            for (hhmm, place, trip, vehicle), n in counts.items()]
 
 
 def _write_pdf(path: Path, data: DocData, code: str, frame: pd.DataFrame) -> Path:
