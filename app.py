@@ -220,21 +220,33 @@ def download_files(paths: list[Path], key: str) -> None:
                                             mime=mimes.get(p.suffix, "application/octet-stream"), key=f"{key}-{i}")
 
 
-def make_files(key: str, label: str, writer) -> None:
-    """A button that writes documents into a temporary folder once; then their download buttons."""
+def make_files(key: str, label: str, writer, files: int = 2) -> None:
+    """A button that writes documents into a temporary folder once; then their download buttons.
+
+    ``writer(folder, on_file)`` writes the ``files`` files, calling ``on_file(path, ok)`` after each: a
+    progress bar shows the files done (a province's manifest takes a few seconds).
+    """
     from planner.documents.common import ExportError, failure_reason
 
     ss = st.session_state
     if st.button(label, key=f"make-{key}"):
-        with st.spinner("正在生成文件…"):
-            tmp = Path(tempfile.mkdtemp(prefix="planner-app-"))
-            try:
-                ss[f"files-{key}"] = writer(tmp)
-            except ExportError as exc:  # the documents that could be written are still offered
-                ss[f"files-{key}"] = exc.written
-                st.error("部分文件生成失败：" + "；".join(f"{f.path.name}（{f.reason}）" for f in exc.failed))
-            except Exception as exc:  # noqa: BLE001 - a message, never a traceback
-                st.error(f"文件生成失败：{zh_only(failure_reason(exc))}")
+        bar = st.progress(0.0, text=f"正在生成文件（共 {files} 个）…")
+        done = {"n": 0}
+
+        def on_file(path: Path, ok: bool) -> None:
+            done["n"] += 1
+            state = "已生成" if ok else "未能生成"
+            bar.progress(min(done["n"] / max(files, 1), 1.0), text=f"{done['n']}/{files} {state} {Path(path).name}")
+
+        tmp = Path(tempfile.mkdtemp(prefix="planner-app-"))
+        try:
+            ss[f"files-{key}"] = writer(tmp, on_file)
+        except ExportError as exc:  # the documents that could be written are still offered
+            ss[f"files-{key}"] = exc.written
+            st.error("部分文件生成失败：" + "；".join(f"{f.path.name}（{f.reason}）" for f in exc.failed))
+        except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+            st.error(f"文件生成失败：{zh_only(failure_reason(exc))}")
+        bar.empty()
     paths = ss.get(f"files-{key}")
     if paths:
         download_files([Path(p) for p in paths], key)
@@ -523,7 +535,8 @@ def page_county(data) -> None:
         show_table(t["by_hub"], hide_index=True, width="stretch")
     from planner.documents.waves import write_wave_plan
 
-    make_files(f"waves-{county}", "生成波次计划（Excel、PDF）", lambda out: write_wave_plan(data, out, code))
+    make_files(f"waves-{county}", "生成波次计划（Excel、PDF）",
+               lambda out, on_file: write_wave_plan(data, out, code, on_file=on_file))
     from planner.app.exceptions_page import show_unassigned  # issue 15 section 1
 
     show_unassigned(data, code, f"unassigned-{county}")
@@ -547,7 +560,8 @@ def page_township(data) -> None:
         show_table(rows, hide_index=True, width="stretch")
         from planner.documents.pickup import write_pickup_lists
 
-        make_files(f"pickup-{town}", "生成乘车人员名单（Excel、PDF）", lambda out: write_pickup_lists(data, out, [town]))
+        make_files(f"pickup-{town}", "生成乘车人员名单（Excel、PDF）",
+                   lambda out, on_file: write_pickup_lists(data, out, [town], on_file=on_file))
     else:
         st.warning("本乡镇登记的务工人员都未安排乘车，原因和处理建议见下方名单。")
     from planner.app.exceptions_page import show_unassigned  # issue 15 section 1
@@ -576,7 +590,8 @@ def page_province(data) -> None:
     from planner.documents.manifest import write_manifests
 
     st.caption("下载的到达名单中身份证号已脱敏（前 6 位和后 4 位）。")
-    make_files(f"manifest-{prov}", "生成到达名单（Excel、PDF）", lambda out: write_manifests(data, out, prov))
+    make_files(f"manifest-{prov}", "生成到达名单（Excel、PDF）",
+               lambda out, on_file: write_manifests(data, out, prov, on_file=on_file))
 
 
 def find_trace_worker(data) -> str | None:

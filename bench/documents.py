@@ -11,11 +11,14 @@ wall seconds of:
 3. ``all``: every document the demo has, as ``planner export --all-townships
    --all-provinces --wave-plan --exceptions --boarding-sheets`` writes them
    (pick-up lists, manifests, the wave plan, exception lists per township and
-   county, boarding sheets per township), with the file count and size.
+   county, boarding sheets per township), with the file count and size, in
+   ``--processes`` processes (default 2, forked after loading, as the export
+   does); CPU seconds include the children's. With ``--processes 1`` each kind
+   is also timed on its own (``all.plan``: the job list and the tables the jobs share).
 
 Run (the demo plan first: planner plan scenarios/demo-wanzhou.toml --out /tmp/demo):
     nice .venv/bin/python bench/documents.py --plan /tmp/demo --scenario scenarios/demo-wanzhou.toml \\
-        --out /tmp/docs-bench [--only township,manifest,all] [--json results.json]
+        --out /tmp/docs-bench [--only township,manifest,all] [--processes 2] [--json results.json]
 """
 
 from __future__ import annotations
@@ -36,8 +39,12 @@ from planner.documents.common import load_doc_data  # noqa: E402
 
 
 def cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    """CPU seconds of this process and of its children that have ended (the forked writers)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total += r.ru_utime + r.ru_stime
+    return total
 
 
 def timed(label: str, fn: Callable[[], list[Path]], results: dict) -> list[Path]:
@@ -59,6 +66,8 @@ def main() -> int:
     ap.add_argument("--province")
     ap.add_argument("--only", default="township,manifest,all")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--processes", type=int, default=2,
+                    help="processes for 'all' (planner export's runner: jobs forked after loading)")
     args = ap.parse_args()
     only = set(args.only.split(","))
     if args.out.exists():
@@ -88,25 +97,45 @@ def main() -> int:
         timed("manifest", lambda: write_manifests(data, args.out / "one", province), results)
         results["manifest"]["province"] = province
     if "all" in only:
-        from planner.documents.boarding import boarding_codes, write_boarding_sheets
-        from planner.documents.exceptions import exception_codes, write_exception_lists
-        from planner.documents.waves import write_wave_plan
+        from planner.documents.export import plan_jobs, run_jobs
 
         out = args.out / "all"
 
-        kinds = {
-            "all.pickup": lambda: write_pickup_lists(data, out, sorted(planned["township_code"].astype(str).unique())),
-            "all.manifests": lambda: write_manifests(data, out, None),
-            "all.waves": lambda: write_wave_plan(data, out, None),
-            "all.exceptions": lambda: write_exception_lists(data, out, exception_codes(data, all_townships=True)),
-            "all.boarding": lambda: write_boarding_sheets(data, out, boarding_codes(data, all_townships=True)),
-        }
-        for label, fn in kinds.items():
-            timed(label, fn, results)
-        parts = [results[k] for k in kinds]
-        results["all"] = {k: round(sum(p[k] for p in parts), 2) for k in ("cpu_s", "wall_s", "files", "mb")}
-        print(f"all        cpu {results['all']['cpu_s']:7.2f} s  wall {results['all']['wall_s']:7.2f} s  "
-              f"files {results['all']['files']:4d}", flush=True)
+        def every() -> list[Path]:
+            # what `planner export --all-townships --all-provinces --wave-plan --exceptions --boarding-sheets` does
+            jobs = plan_jobs(data, all_townships=True, all_provinces=True, wave_plan=True, exceptions=True,
+                             boarding_sheets=True)
+            written, failed = run_jobs(data, out, jobs, processes=args.processes)
+            assert not failed, failed
+            return written
+
+        if args.processes == 1:  # the same jobs in the same order, timed per kind
+            jobs: list = []
+
+            def plan() -> list[Path]:  # the jobs, and the tables they share (first legs, runs, ...)
+                jobs.extend(plan_jobs(data, all_townships=True, all_provinces=True, wave_plan=True,
+                                      exceptions=True, boarding_sheets=True))
+                return []
+
+            timed("all.plan", plan, results)
+            kinds = ["plan"] + list(dict.fromkeys(j.kind for j in jobs))
+
+            def kind_of(kind: str) -> Callable[[], list[Path]]:
+                def run() -> list[Path]:
+                    written, failed = run_jobs(data, out, [j for j in jobs if j.kind == kind], processes=1)
+                    assert not failed, failed
+                    return written
+                return run
+
+            for kind in kinds[1:]:
+                timed(f"all.{kind}", kind_of(kind), results)
+            parts = [results[f"all.{k}"] for k in kinds]
+            results["all"] = {k: round(sum(p[k] for p in parts), 2) for k in ("cpu_s", "wall_s", "files", "mb")}
+            print(f"all        cpu {results['all']['cpu_s']:7.2f} s  wall {results['all']['wall_s']:7.2f} s  "
+                  f"files {results['all']['files']:4d}", flush=True)
+        else:
+            timed("all", every, results)
+        results["all"]["processes"] = args.processes
     results["township_code"] = township
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")

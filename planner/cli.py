@@ -51,6 +51,26 @@ def _progress(msg: str) -> None:
     print(f"  … {msg}", file=sys.stderr, flush=True)
 
 
+class _ProgressLine:
+    """Progress lines on stderr: redrawn in place on a terminal, one line each otherwise (logs)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, msg: str) -> None:
+        if self.tty:
+            print(f"\r\x1b[2K  … {msg}", end="", file=sys.stderr, flush=True)
+            self.shown = True
+        else:
+            _progress(msg)
+
+    def end(self) -> None:
+        if self.shown:
+            print(file=sys.stderr, flush=True)
+            self.shown = False
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from planner.loader import load_and_validate
     from planner.validate import check_rejected_dir
@@ -142,7 +162,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from planner.documents.common import ExportError, load_doc_data
+    from planner.documents.common import load_doc_data
 
     if not (args.township or args.all_townships or args.province or args.all_provinces or args.county
             or args.wave_plan):
@@ -160,50 +180,31 @@ def _cmd_export(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_FATAL
     out = Path(args.out)
-    written: list[Path] = []
-    failed: list = []
+    from planner.documents.export import default_processes, plan_jobs, run_jobs
 
-    def attempt(write) -> None:
-        # one failing document never stops the export: the others are still written, the failures listed
-        try:
-            written.extend(write())
-        except ExportError as exc:
-            written.extend(exc.written)
-            failed.extend(exc.failed)
+    try:
+        jobs = plan_jobs(data, townships=args.township or [], all_townships=args.all_townships,
+                         provinces=args.province or [], all_provinces=args.all_provinces, full_id=args.full_id,
+                         county=args.county, wave_plan=args.wave_plan, exceptions=args.exceptions,
+                         boarding_sheets=args.boarding_sheets)
+    except ValueError as exc:  # a code that cannot be part of a file name
+        print(f"错误 (error): {exc}", file=sys.stderr)
+        return EXIT_FATAL
+    store = None
+    if args.db and any(j.kind == "manifest" for j in jobs):
+        from planner.store.cli_support import store_for
 
-    if args.township or args.all_townships:
-        from planner.documents.pickup import write_pickup_lists
-
-        if args.all_townships:
-            codes = sorted(w.loc[w["status"] == "planned", "township_code"].astype(str).unique())
-        else:
-            codes = list(args.township)
-        for i, code in enumerate(codes, 1):
-            _progress(f"乘车人员名单 {i}/{len(codes)} {code} (pick-up lists)")
-            attempt(lambda code=code: write_pickup_lists(data, out, [code]))
-    if args.province or args.all_provinces:
-        from planner.documents.manifest import write_manifests
-
-        store = None
-        if args.db:
-            from planner.store.cli_support import store_for
-
-            store = store_for(args.db, Path(args.plan_dir))
-
-        if args.all_provinces:
-            _progress("到达名单：全部省份 (arrival manifests, every province)")
-            attempt(lambda: write_manifests(data, out, None, full_id=args.full_id, store=store))
-        else:
-            for prov in args.province:
-                _progress(f"到达名单 {prov} (arrival manifest)")
-                attempt(lambda prov=prov: write_manifests(data, out, prov, full_id=args.full_id, store=store))
-    if args.county or args.wave_plan:
-        from planner.documents.waves import write_wave_plan
-
-        _progress("波次计划 (wave plan)")
-        attempt(lambda: write_wave_plan(data, out, args.county))
-    from planner.documents.exceptions import export_selected  # --exceptions, --boarding-sheets
-    attempt(lambda: export_selected(data, out, args, _progress))
+        store = store_for(args.db, Path(args.plan_dir))
+    processes = args.processes or default_processes()
+    bar = _ProgressLine()
+    # the manifests read 实到 from the store: written here, the rest in `processes` forked processes
+    forked = [j for j in jobs if store is None or j.kind != "manifest"]
+    here = [j for j in jobs if store is not None and j.kind == "manifest"]
+    written, failed = run_jobs(data, out, forked, processes=processes, progress=bar)
+    if here:
+        more, more_failed = run_jobs(data, out, here, store=store, progress=bar)
+        written, failed = written + more, failed + more_failed
+    bar.end()
     if not written and not failed:
         print("没有可写出的内容：所选乡镇/省份/区县在计划中没有人员 (nothing to write for that choice)")
         return EXIT_PROBLEMS
@@ -398,6 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--exceptions", action="store_true", help="所选乡镇/区县的未安排人员名单 (named exception lists)")
     e.add_argument("--boarding-sheets", action="store_true", help="所选乡镇/区县每车一页乘车单 (boarding sheets)")
     e.add_argument("--db", help="数据库：到达名单据上车登记填写实到人数和签收 (store: 实到 and signatures in manifests)")
+    e.add_argument("--processes", type=int, default=None,
+                   help="并行进程数，缺省 2（单核为 1）(worker processes; default 2, 1 on one core)")
     _add_data_root(e)
     e.set_defaults(func=_cmd_export)
 

@@ -445,3 +445,14 @@ def test_trace_map_shows_only_the_traced_people_trips(data, plan_dir):
                 if trips.at[t, "mode"] in ("coach", "train")}
     assert {(r["origin_id"], r["dest_id"]) for r in arcs} == expected
     assert all(r["people"] == 1 for r in arcs)
+
+
+def test_township_documents_button_writes_both_files_with_progress(app, data):
+    """The 乡镇 view's document button (a progress bar per file) ends with a download per file."""
+    goto(app, "乡镇")
+    code = sorted(planned(data)["township_code"].unique())[0]
+    app.selectbox(key="township").set_value(code).run()
+    app.button(key=f"make-pickup-{code}").click().run()
+    assert not app.exception and not app.error
+    labels = [b.label for b in app.get("download_button")]
+    assert f"下载 乘车人员名单_{code}.xlsx" in labels and f"下载 乘车人员名单_{code}.pdf" in labels

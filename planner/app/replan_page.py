@@ -206,7 +206,9 @@ def show_result(result: dict) -> None:
         st.success(f"新计划 {out.name}：校验通过")
     elif result["check_ok"] is False:
         st.error(f"新计划 {out.name}：校验发现问题")
-        st.code(result["check_text"], language=None)
+        from planner.app.zh import zh_only
+
+        st.code(zh_only(result["check_text"]), language=None)
     for n in result["notes"]:
         st.info(public_message(n, [out.parent]))
     taken = pd.Series(result["taken_off"], dtype=str)
@@ -261,6 +263,10 @@ def replan_section(plan_dir: Path, scenario: Path, plan, plan_roots: list[Path])
             st.error(why)
         else:
             report = _run(scenario, plan_dir, out, lock)
+            if report is not None and report.check_ok is not None:
+                from planner.app import verdict
+
+                verdict.record(out, report.check_ok, report.check_text)  # the overview shows it
             if report is not None:
                 st.session_state["replan_result"] = {
                     "out": str(out), "base": str(plan_dir), "scenario": str(scenario), "check_ok": report.check_ok,

@@ -23,6 +23,7 @@ import``) is unchanged; these sheets are a separate document.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -122,16 +123,35 @@ class Runs:
                                          fac.get("province", pd.Series("", index=fac.index)),
                                          fac.get("city", pd.Series("", index=fac.index))):
             self.factories.setdefault(fid, (cell_text(name), destination_name(cell_text(prov), cell_text(city))))
-        self._by_trip = {t: g for t, g in self.riders.groupby("trip_id", sort=False)}
-        self._stops_by_trip = {t: g for t, g in self.stops.groupby("trip_id", sort=False)}
+        # per run, plain records (a run's sheet is laid out from these, not from pandas, once per export)
+        self._trip_rec: dict[str, dict] = {}
+        wanted = ("vehicle_id", "mode", "vehicle_type", "drivers", "depart", "arrive", "destination_ids")
+        tcols = {c: (self.trips[c].tolist() if c in self.trips.columns else [None] * len(self.trips)) for c in wanted}
+        for k, tid in enumerate(self.trips.index.tolist()):
+            self._trip_rec.setdefault(str(tid), {c: tcols[c][k] for c in wanted})
+        self._depart_text = {t: str(r["depart"]) for t, r in self._trip_rec.items()}
+        r = self.riders
+        self._riders_of: dict[str, list[tuple]] = {}
+        for rec in zip(r["trip_id"].tolist(), r["worker_id"].tolist(), r["board_place_id"].astype(str).tolist(),
+                       r["board_time"].tolist(), r["seat"].tolist(), r["onward_trip"].tolist(),
+                       r["onward_depart"].tolist(), r["final_place"].tolist(), r["factory_id"].tolist()):
+            self._riders_of.setdefault(rec[0], []).append(rec[1:])
+        st = self.stops
+        n_on = pd.to_numeric(st["boarding"], errors="coerce").fillna(0).astype(int).tolist()
+        n_off = pd.to_numeric(st["alighting"], errors="coerce").fillna(0).astype(int).tolist()
+        self._stops_of: dict[str, list[tuple]] = {}
+        for rec in zip(st["trip_id"].tolist(), st["seq"].astype(int).tolist(), st["place_id"].astype(str).tolist(),
+                       st["place_kind"].astype(str).tolist(), st["arrive"].tolist(), st["depart"].tolist(),
+                       n_on, n_off):
+            self._stops_of.setdefault(rec[0], []).append(rec[1:])
+        for recs in self._stops_of.values():
+            recs.sort(key=lambda x: x[0])
 
     def for_code(self, code: str) -> list[str]:
         """The runs that pick up a worker of the township (9 digits) or county (6 digits), by departure."""
         col = "county_code" if len(code) == 6 else "township_code"
         ids = set(self.riders.loc[self.riders[col] == code, "trip_id"])
-        t = self.trips.loc[sorted(ids)]
-        order = sorted(ids, key=lambda i: (str(t.loc[i, "depart"]), i))
-        return order
+        return sorted(ids, key=lambda i: (self._depart_text[i], i))
 
 
 def _register_line(data: DocData, vehicle_id: str, drivers: int) -> list[tuple[str, str]]:
@@ -156,29 +176,49 @@ def _person(runs: Runs, wid: str) -> tuple[str, str]:
     return name, phone
 
 
+class Rows:
+    """A small table: ``columns`` and ``rows`` (lists of cell values, in column order)."""
+
+    __slots__ = ("columns", "rows")
+
+    def __init__(self, columns: list[str], rows: list[list]) -> None:
+        self.columns = list(columns)
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def frame(self) -> pd.DataFrame:
+        """As a DataFrame (for callers that want one)."""
+        return pd.DataFrame(self.rows, columns=self.columns)
+
+
 def run_sheet(runs: Runs, trip_id: str) -> dict:
-    """Everything one run's sheet shows: ``info`` (label, value) lines, ``stops`` and ``riders`` frames.
+    """Everything one run's sheet shows: ``info`` (label, value) lines, ``stops`` and ``riders`` (:class:`Rows`).
 
     ``riders`` keeps Timestamps (local) in 上车时间 and 枢纽发车 for the workbook;
     the PDF formats them.
     """
     data = runs.data
-    trip = runs.trips.loc[trip_id]
+    trip = runs._trip_rec[trip_id]
     vehicle_id = cell_text(trip.get("vehicle_id"))
     mode = cell_text(trip.get("mode"))
     kind = "接驳车" if mode == "feeder" else "乡镇直达大巴"
     drivers = int(trip.get("drivers") or 0)
-    riders = runs._by_trip[trip_id].copy()
+    riders = runs._riders_of[trip_id]  # (worker, place, time, seat, onward, onward_depart, final, factory)
     # the group leader: the trip's own, else riders who lead their onward coach
     leader_ids = [runs.leaders[trip_id]] if trip_id in runs.leaders else []
-    onward_leaders = [w for w, o in zip(riders["worker_id"], riders["onward_trip"]) if runs.leaders.get(o) == w]
+    onward_of: dict[str, str] = {}
+    for r in riders:
+        onward_of.setdefault(r[0], r[4])
+    onward_leaders = [r[0] for r in riders if runs.leaders.get(r[4]) == r[0]]
     info = [("车次（行程号）", trip_id), ("类别", kind),
             ("车辆编号", f"{vehicle_id}（车型 {cell_text(trip.get('vehicle_type'))}）")]
     info += _register_line(data, vehicle_id, drivers)
     if leader_ids or onward_leaders:
         for w in leader_ids + [w for w in onward_leaders if w not in leader_ids]:
             name, phone = _person(runs, w)
-            of = "" if w in leader_ids else f"（换乘车次 {runs.riders.loc[runs.riders['worker_id'] == w, 'onward_trip'].iloc[0]} 带队人）"
+            of = "" if w in leader_ids else f"（换乘车次 {onward_of[w]} 带队人）"
             info.append(("带队人", f"{name}{of}　电话：{phone or BLANK}"))
     else:
         info.append(("带队人", f"{BLANK}　电话：{BLANK}"))
@@ -188,41 +228,32 @@ def run_sheet(runs: Runs, trip_id: str) -> dict:
     info.append(("出发", f"{_hhmm(depart, True)}　到达 {dest} {_hhmm(arrive, True)}"))
     info.append(("乘车人数", str(len(riders))))
 
-    st = runs._stops_by_trip.get(trip_id, runs.stops.iloc[0:0]).sort_values("seq")
-    stops = pd.DataFrame({
-        "站序": st["seq"].astype(int).to_numpy(),
-        "上车点/停靠点": [f"{data.places.get(str(p), str(p))}（{KIND_NAMES.get(str(k), str(k))} {p}）"
-                      if str(p) != "REST" else "服务区（休息）" for p, k in zip(st["place_id"], st["place_kind"])],
-        "到达": [_local(x) for x in st["arrive"]],
-        "出发": [_local(x) for x in st["depart"]],
-        "上车人数": pd.to_numeric(st["boarding"], errors="coerce").fillna(0).astype(int).to_numpy(),
-        "下车人数": pd.to_numeric(st["alighting"], errors="coerce").fillna(0).astype(int).to_numpy(),
-    }, columns=STOP_COLUMNS)
+    st = runs._stops_of.get(trip_id, [])  # (seq, place, kind, arrive, depart, boarding, alighting), by seq
+    stops = Rows(STOP_COLUMNS, [
+        [seq, f"{data.places.get(p, p)}（{KIND_NAMES.get(k, k)} {p}）" if p != "REST" else "服务区（休息）",
+         _local(a), _local(d), n_on, n_off]
+        for seq, p, k, a, d, n_on, n_off in st])
 
-    seq = {str(p): int(s) for p, s in zip(st["place_id"], st["seq"]) if str(p) != "REST"}
-    riders["_stop"] = riders["board_place_id"].astype(str).map(seq).fillna(10**6)
-    riders["_seat"] = riders["seat"].map(lambda s: seat_key(cell_text(s)))
-    riders = riders.sort_values(["_stop", "_seat"], kind="stable")
+    seq_of = {p: seq for seq, p, *_ in st if p != "REST"}
+    order = sorted(riders, key=lambda r: (seq_of.get(r[1], 10**6), seat_key(cell_text(r[3]))))
     records = []
-    for i, r in enumerate(riders.itertuples(index=False), 1):
-        wid = r.worker_id
+    for i, (wid, place, board_time, seat, onward, onward_depart, final_place, factory_id) in enumerate(order, 1):
         name, phone, idn = runs.people.get(wid, ("", "", ""))
-        place = str(r.board_place_id)
-        employer, city = runs.factories.get(r.factory_id, (r.factory_id, ""))
-        employer = employer or r.factory_id
-        final = data.places.get(r.final_place, r.final_place)
+        employer, city = runs.factories.get(factory_id, (factory_id, ""))
+        employer = employer or factory_id
+        final = data.places.get(final_place, final_place)
         dest = employer if final == employer or not final else f"{final}（{employer}）"
         dest = f"{city} {dest}".strip()
-        records.append({
-            "序号": i, "上车点": f"{data.places.get(place, place)}（{place}）", "上车时间": _local(r.board_time),
-            "座位": cell_text(r.seat), "姓名": name, "身份证号": mask_id(idn), "电话": phone, "人员编号": wid,
-            "上车确认": "", "体温": "",
-            "换乘车次": cell_text(r.onward_trip) or ("直达" if mode == "coach" else ""),
-            "枢纽发车": _local(r.onward_depart) if cell_text(r.onward_trip) else None,
-            "目的地": dest,
-        })
-    return {"trip_id": trip_id, "info": info, "stops": stops,
-            "riders": pd.DataFrame.from_records(records, columns=RIDER_COLUMNS), "depart": depart}
+        records.append([
+            i, f"{data.places.get(place, place)}（{place}）", _local(board_time),
+            cell_text(seat), name, mask_id(idn), phone, wid,
+            "", "",
+            cell_text(onward) or ("直达" if mode == "coach" else ""),
+            _local(onward_depart) if cell_text(onward) else None,
+            dest,
+        ])
+    return {"trip_id": trip_id, "info": info, "stops": stops, "riders": Rows(RIDER_COLUMNS, records),
+            "depart": depart}
 
 
 # ------------------------------------------------------------------ writing
@@ -252,7 +283,7 @@ def _write_xlsx(path: Path, title: str, sheets: list[dict]) -> Path:
                 top = r
                 for j, col in enumerate(frame.columns):
                     ws.write_string(r, j, col, head)
-                for values in frame.itertuples(index=False):
+                for values in frame.rows:
                     r += 1
                     for j, v in enumerate(values):
                         if isinstance(v, pd.Timestamp):
@@ -280,6 +311,24 @@ def _write_xlsx(path: Path, title: str, sheets: list[dict]) -> Path:
     return Path(path)
 
 
+def _pdf_rows(sheet: dict) -> tuple[list[list[str]], list[list[str]]]:
+    """A run's stops and riders as the text of the PDF's cells (kept in the sheet: a run shared by several
+    townships is formatted once)."""
+    got = sheet.get("_pdf")
+    if got is None:
+        stops = [[str(seq), place, _hhmm(a, True), _hhmm(d, True), str(n_on), str(n_off)]
+                 for seq, place, a, d, n_on, n_off in sheet["stops"].rows]
+        riders = []
+        for r in sheet["riders"].rows:
+            t = [str(x) for x in r]
+            t[1] = r[1].replace("（", "\n（", 1)
+            t[2] = _hhmm(r[2])
+            t[11] = _hhmm(r[11], True)
+            riders.append(t)
+        got = sheet["_pdf"] = (stops, riders)
+    return got
+
+
 def _write_pdf(path: Path, title: str, label: str, sheets: list[dict]) -> Path:
     pdf = CjkPdf(title)
     if not sheets:
@@ -291,15 +340,9 @@ def _write_pdf(path: Path, title: str, label: str, sheets: list[dict]) -> Path:
         pdf.page()
         pdf.heading(f"{DOC_NAME}　车次 {s['trip_id']}")
         pdf.text("\n".join(f"{k}：{v}" for k, v in s["info"]))
-        stops = s["stops"].copy()
-        for c in ("到达", "出发"):
-            stops[c] = [_hhmm(x, True) for x in stops[c]]
-        pdf.table(stops, widths=[0.6, 5, 1.4, 1.4, 1, 1], size=7.5)
-        riders = s["riders"].copy()
-        riders["上车时间"] = [_hhmm(x) for x in riders["上车时间"]]
-        riders["枢纽发车"] = [_hhmm(x, True) for x in riders["枢纽发车"]]
-        riders["上车点"] = riders["上车点"].str.replace("（", "\n（", n=1, regex=False)
-        pdf.table(riders, widths=PDF_RIDER_WIDTHS, size=7)
+        stops, riders = _pdf_rows(s)
+        pdf.table_rows(STOP_COLUMNS, stops, widths=[0.6, 5, 1.4, 1.4, 1, 1], size=7.5)
+        pdf.table_rows(RIDER_COLUMNS, riders, widths=PDF_RIDER_WIDTHS, size=7)
         pdf.text(f"应到 {len(riders)} 人，实到 ______ 人；体温 ≥37.3℃ 者不得上车，交当地卫生部门。")
         pdf.signatures(["驾驶员", "带队人", "乡镇负责人"])
     return pdf.save(path)
@@ -311,19 +354,23 @@ def area_label(data: DocData, code: str) -> str:
     return label(data, code)
 
 
-def write_boarding_sheets(data: DocData, out_dir: Path, codes: list[str], *, runs: Runs | None = None) -> list[Path]:
+def write_boarding_sheets(data: DocData, out_dir: Path, codes: list[str], *, runs: Runs | None = None,
+                          sheets: dict[str, dict] | None = None,
+                          on_file: Callable[[Path, bool], None] | None = None) -> list[Path]:
     """Write ``乘车单_<code>.xlsx`` and ``.pdf`` for each township or county code into ``out_dir``.
 
     A code with no run still gets both files, saying so. Returns the paths
     written (Excel, then PDF, per code). A failing document does not stop the
     others (:class:`planner.documents.common.ExportError`); an invalid code is
-    refused (ValueError) before anything is written.
+    refused (ValueError) before anything is written. ``sheets``: a dict of run
+    sheets kept across calls (each run is laid out once per export);
+    ``on_file(path, ok)`` is called after each file.
     """
     out_dir = Path(out_dir)
     codes = safe_codes(codes, "乡镇/区县")
     runs = runs or Runs(data)
-    cache: dict[str, dict] = {}
-    batch = DocumentBatch()
+    cache: dict[str, dict] = {} if sheets is None else sheets
+    batch = DocumentBatch(on_file=on_file)
     for code in codes:
         xlsx, pdf = out_dir / f"{DOC_NAME}_{code}.xlsx", out_dir / f"{DOC_NAME}_{code}.pdf"
         try:
@@ -343,15 +390,15 @@ def write_boarding_sheets(data: DocData, out_dir: Path, codes: list[str], *, run
 
 
 def boarding_codes(data: DocData, *, townships: list[str] | None = None, county: str | None = None,
-                   all_townships: bool = False) -> list[str]:
+                   all_townships: bool = False, runs: Runs | None = None) -> list[str]:
     """The township and county codes to write boarding sheets for, from the export options.
 
     ``all_townships``: every township with a rider on a run (not the counties:
-    a county's file repeats its townships' sheets).
+    a county's file repeats its townships' sheets). ``runs``: the plan's runs, when already made.
     """
     codes: list[str] = []
     if all_townships:
-        runs = Runs(data)
+        runs = runs or Runs(data)
         codes += sorted(c for c in runs.riders["township_code"].unique() if c)
     codes += [str(t) for t in townships or []]
     if county:

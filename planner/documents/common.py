@@ -13,7 +13,7 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +90,27 @@ class DocData:
     people_by_row: pd.DataFrame | None = None
     #: the vehicle register (``vehicles`` table) indexed by vehicle_id, empty when the scenario has none
     vehicles: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def memo(data: DocData, name: str, make: Callable[[], object]) -> object:
+    """``make()`` once per plan: what several documents of an export compute alike (kept on ``data``)."""
+    store = data.__dict__.setdefault("_memo", {})
+    if name not in store:
+        store[name] = make()
+    return store[name]
+
+
+def person_fields(data: DocData) -> dict[str, tuple[str, str, str]]:
+    """Worker id -> (name, id_number, phone) as text ('' when missing); the first row of a duplicated id."""
+    def make() -> dict[str, tuple[str, str, str]]:
+        people = data.people
+        cols = [people[c].map(cell_text).tolist() if c in people.columns else [""] * len(people)
+                for c in ("name", "id_number", "phone")]
+        out: dict[str, tuple[str, str, str]] = {}
+        for wid, name, idn, phone in zip(people.index.astype(str), *cols):
+            out.setdefault(wid, (name, idn, phone))
+        return out
+    return memo(data, "person_fields", make)
 
 
 def load_doc_data(plan_dir: Path, scenario_path: Path, *, progress=None) -> DocData:
@@ -258,6 +279,8 @@ class DocumentBatch:
 
     written: list[Path] = field(default_factory=list)
     failed: list[FailedDocument] = field(default_factory=list)
+    #: called with (path, written?) after each file, for a progress bar
+    on_file: Callable[[Path, bool], None] | None = None
 
     def write(self, path: Path, writer: Callable[[Path], Path]) -> None:
         """Call ``writer(path)``; remember the path written, or the failure."""
@@ -265,12 +288,18 @@ class DocumentBatch:
             self.written.append(Path(writer(Path(path))))
         except Exception as exc:  # noqa: BLE001 - one bad document must not stop the export
             self.fail([path], exc)
+            return
+        if self.on_file is not None:
+            self.on_file(self.written[-1], True)
 
     def fail(self, paths: list[Path], exc: BaseException) -> None:
         """Record ``paths`` as not written because of ``exc``."""
         reason = failure_reason(exc)
         log.warning("document not written (%s): %s", type(exc).__name__, ", ".join(Path(p).name for p in paths))
         self.failed += [FailedDocument(Path(p), reason) for p in paths]
+        if self.on_file is not None:
+            for p in paths:
+                self.on_file(Path(p), False)
 
     def result(self) -> list[Path]:
         """The paths written; :class:`ExportError` when any document failed."""
@@ -458,6 +487,14 @@ def _write_column(ws, j: int, s: pd.Series, spec: str | None, fmt, dt) -> None: 
             ws.write_string(i, j, str(v))
 
 
+_MISSING_TEXT = frozenset(("nan", "None", "NaT", "<NA>"))
+
+
+def _shown_cell(text: str) -> str:
+    """A cell's text as a PDF table shows it: the text of a missing value is empty."""
+    return "" if text in _MISSING_TEXT else text
+
+
 #: Lines a table cell of a PDF may take before it is cut with '…' (a row always fits a page).
 PDF_CELL_LINES = 4
 #: Printed lines a paragraph line of :meth:`CjkPdf.text` may take before it is cut.
@@ -520,6 +557,9 @@ def add_cached_font(pdf, family: str, path: str, index: int) -> None:  # noqa: A
         pass
 
 
+#: glyph widths in mm per face, (style, size) and character, for every document of the process
+_CHAR_WIDTHS: dict[tuple[str, int], dict[tuple[str, float], dict[str, float]]] = {}
+
 #: placeholder fpdf2 replaces by the number of pages when the PDF is written
 PAGES_ALIAS = "{nb}"
 
@@ -549,7 +589,11 @@ class CjkPdf:
         self.pdf.set_title(ellipsis(title, 200))
         self.pdf.set_font("cjk", size=9)
         self.title = title
-        self._char_widths: dict[tuple[str, float], dict[str, float]] = {}
+        #: glyph widths (mm) per (style, size) and character: the same face in every document, so shared
+        self._char_widths = _CHAR_WIDTHS.setdefault((path, index), {})
+        #: a text's ``(<codes>) Tj`` operand in this document's subset encoding (codes are assigned once)
+        self._encoded: dict[str, str] = {}
+        self._plain_ok = False
         #: text before the page number in the footer of every page ("第 N 页 / 共 M 页")
         self.footer_prefix = ""
         self.pdf.alias_nb_pages(PAGES_ALIAS)
@@ -621,16 +665,53 @@ class CjkPdf:
         line_h = 5.0
         bottom = p.h - p.b_margin
         y = p.get_y()
+        self._plain_ok = self._plain_text()
+        ops: list[str] = []
         for para in str(text).split("\n"):
             for line in self.wrap(para, p.epw, PDF_TEXT_LINES, size=size):
                 if y + line_h > bottom:
+                    self._flush(ops)
                     p.add_page()
                     p.set_font("cjk", size=size)
                     y = p.get_y()
                 if line:
-                    p.text(p.l_margin + p.c_margin, y + line_h * 0.72, line)
+                    self._text_op(ops, p.l_margin + p.c_margin, y + line_h * 0.72, line)
                 y += line_h
+        self._flush(ops)
         p.set_xy(p.l_margin, y)
+
+    # ---- drawing without fpdf2's per-call overhead; the content stream is the same, byte for byte
+    def _plain_text(self) -> bool:
+        """Whether :meth:`_text_op` may stand in for ``FPDF.text`` (what it does in this state, nothing more)."""
+        from fpdf.enums import TextMode
+
+        p = self.pdf
+        return (p.text_mode == TextMode.FILL and not p.underline and not p.strikethrough
+                and not p._record_text_quad_points and p.is_ttf_font)  # noqa: SLF001
+
+    def _text_op(self, ops: list[str], x: float, y: float, text: str) -> None:
+        """Append to ``ops`` what ``FPDF.text(x, y, text)`` writes to the page (font, colour, text)."""
+        p = self.pdf
+        if not self._plain_ok:
+            self._flush(ops)
+            p.text(x, y, text)
+            return
+        if not p.current_font_is_set_on_page:
+            ops.append(p._set_font_for_page(p.current_font, p.font_size_pt))  # noqa: SLF001
+        enc = self._encoded.get(text)
+        if enc is None:
+            enc = self._encoded[text] = p.current_font.encode_text(text)
+        op = f"BT {x * p.k:.2f} {(p.h - y) * p.k:.2f} Td {enc} ET"
+        if p.fill_color != p.text_color:
+            op = f"q {p.text_color.serialize().lower()} {op} Q"
+        ops.append(op)
+
+    def _flush(self, ops: list[str]) -> None:
+        """Write the collected operators to the page (as separate ``_out`` calls would) and empty ``ops``."""
+        if ops:
+            self.pdf._out("\n".join(ops))  # noqa: SLF001
+            ops.clear()
+
 
     def table(self, frame: pd.DataFrame, widths: list[float] | None = None, *, size: float = 8,
               max_lines: int = PDF_CELL_LINES) -> None:
@@ -642,9 +723,15 @@ class CjkPdf:
         cell with its full line breaker, about 50 times slower on a list of
         thousands of people.
         """
+        columns = [[_shown_cell(x) for x in frame.iloc[:, j].astype(str).tolist()] for j in range(frame.shape[1])]
+        self.table_rows([str(c) for c in frame.columns], zip(*columns) if columns else [()] * len(frame),
+                        widths, size=size, max_lines=max_lines)
+
+    def table_rows(self, cols: list[str], rows: Iterable[Sequence[str]], widths: list[float] | None = None, *,
+                   size: float = 8, max_lines: int = PDF_CELL_LINES) -> None:
+        """:meth:`table` of rows already as text (a cell 'nan', 'None', 'NaT' or '<NA>' is shown empty)."""
         p = self.pdf
         p.set_font("cjk", size=size)
-        cols = [str(c) for c in frame.columns]
         if widths is None:
             widths = [1.0] * len(cols)
         total = sum(widths)
@@ -659,15 +746,22 @@ class CjkPdf:
 
         head_cells, head_h = lines_of(cols, "")
 
+        ops: list[str] = []
+        k_, page_h = p.k, p.h
+        self._plain_ok = self._plain_text()
+
         def draw(cells: list[list[str]], h: float, style: str, fill: bool) -> None:
+            # what p.rect(x, y0, w, h, style) and p.text(...) per cell would write, collected in ops
             p.set_font("cjk", style=style, size=size)
             x0, y0 = p.l_margin, p.get_y()
             x = x0
+            op = "B" if fill else "S"  # RenderStyle DF / D
+            top, hk = f"{(page_h - y0) * k_:.2f}", f"{-h * k_:.2f}"
             for lines, w in zip(cells, col_widths):
-                p.rect(x, y0, w, h, style="DF" if fill else "D")
+                ops.append(f"{x * k_:.2f} {top} {w * k_:.2f} {hk} re {op}")
                 for k, line in enumerate(lines):
                     if line:
-                        p.text(x + pad, y0 + pad * 0.5 + line_h * k + line_h * 0.78, line)
+                        self._text_op(ops, x + pad, y0 + pad * 0.5 + line_h * k + line_h * 0.78, line)
                 x += w
             p.set_xy(x0, y0 + h)
 
@@ -678,13 +772,14 @@ class CjkPdf:
         if p.get_y() + head_h + line_h * 2 > bottom:
             p.add_page()
         draw(head_cells, head_h, "", True)
-        for values in frame.astype(str).itertuples(index=False):
-            texts = ["" if x in ("nan", "None", "NaT", "<NA>") else x for x in values]
-            cells, h = lines_of(texts, "")
+        for texts in rows:
+            cells, h = lines_of([_shown_cell(x) for x in texts], "")
             if p.get_y() + h > bottom:
+                self._flush(ops)
                 p.add_page()
                 draw(head_cells, head_h, "", True)
             draw(cells, h, "", False)
+        self._flush(ops)
         p.set_font("cjk", size=9)
         p.ln(2)
 
@@ -731,8 +826,44 @@ class CjkPdf:
                           new_x="LMARGIN", new_y="NEXT")
 
     def save(self, path: Path) -> Path:
-        """Write the PDF to ``path`` atomically (:func:`atomic_output`)."""
+        """Write the PDF to ``path`` atomically (:func:`atomic_output`).
+
+        The embedded font subset is taken from a cached pool of the face when
+        one holds every glyph used (:mod:`planner.documents.fontcache`).
+        """
         path = Path(path)
         with atomic_output(path) as tmp:
-            self.pdf.output(str(tmp))
+            self.pdf.output(str(tmp), output_producer_class=_pooled_output_class())
         return path
+
+
+#: ``PLANNER_FONT_POOL=0`` subsets every PDF's font from the face itself (fontTools' full path), for comparison
+FONT_POOL_ENV = "PLANNER_FONT_POOL"
+_POOLED_OUTPUT = None
+
+
+def _pooled_output_class():  # noqa: ANN202 - an fpdf2 OutputProducer subclass
+    """fpdf2's OutputProducer that, once the pages are final, points each embedded face at a pool font."""
+    global _POOLED_OUTPUT  # noqa: PLW0603 - made once, on first use
+    if _POOLED_OUTPUT is None:
+        from fpdf.fonts import TTFFont
+        from fpdf.output import OutputProducer
+
+        from planner.documents import fontcache
+
+        class PooledOutput(OutputProducer):
+            def bufferize(self):  # noqa: ANN202 - fpdf2's signature
+                if os.environ.get(FONT_POOL_ENV, "1") != "0":
+                    for font in self.fpdf.fonts.values():
+                        if not isinstance(font, TTFFont) or font.color_font:
+                            continue
+                        src = fontcache.subset_source(font.ttffile, font.collection_font_number or 0,
+                                                      font.subset.get_all_glyph_names())
+                        if src is not None:
+                            if font.ttfont is not None:
+                                font.ttfont.close()
+                            font.ttfont = src
+                return super().bufferize()
+
+        _POOLED_OUTPUT = PooledOutput
+    return _POOLED_OUTPUT

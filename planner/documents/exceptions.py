@@ -17,6 +17,7 @@ ID numbers are masked (first 6 and last 4 characters).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -191,19 +192,22 @@ def _write_pdf(path: Path, title: str, label: str, frame: pd.DataFrame, summary:
     return pdf.save(path)
 
 
-def write_exception_lists(data: DocData, out_dir: Path, codes: list[str]) -> list[Path]:
+def write_exception_lists(data: DocData, out_dir: Path, codes: list[str], *, rows: pd.DataFrame | None = None,
+                          on_file: Callable[[Path, bool], None] | None = None) -> list[Path]:
     """Write ``未安排人员名单_<code>.xlsx`` and ``.pdf`` for each township or county code into ``out_dir``.
 
     A 9-digit code is a township, a 6-digit one a county. A code without
     unassigned people still gets both files, saying so. Returns the paths
     written (Excel, then PDF, per code). A failing document does not stop the
     others (:class:`planner.documents.common.ExportError`); an invalid code is
-    refused (ValueError) before anything is written.
+    refused (ValueError) before anything is written. ``rows``: :func:`unassigned` of
+    ``data``, when the caller has it already;
+    ``on_file(path, ok)`` is called after each file.
     """
     out_dir = Path(out_dir)
     codes = safe_codes(codes, "乡镇/区县")
-    rows = unassigned(data)
-    batch = DocumentBatch()
+    rows = unassigned(data) if rows is None else rows
+    batch = DocumentBatch(on_file=on_file)
     for code in codes:
         xlsx, pdf = out_dir / f"{DOC_NAME}_{code}.xlsx", out_dir / f"{DOC_NAME}_{code}.pdf"
         try:
@@ -238,37 +242,3 @@ def exception_codes(data: DocData, *, townships: list[str] | None = None, county
     if county:
         codes.append(str(county))
     return list(dict.fromkeys(codes))
-
-
-def export_selected(data: DocData, out_dir: Path, args, progress=None) -> list[Path]:  # noqa: ANN001
-    """The documents of ``planner export`` options owned here: ``--exceptions`` (and ``--boarding-sheets``).
-
-    Exception lists for ``--township`` codes, ``--county`` and, with
-    ``--all-townships``, every township and county with unassigned people.
-    """
-    written: list[Path] = []
-    failed = []
-    from planner.documents.common import ExportError
-
-    def attempt(write) -> None:  # noqa: ANN001
-        try:
-            written.extend(write())
-        except ExportError as exc:
-            written.extend(exc.written)
-            failed.extend(exc.failed)
-
-    if getattr(args, "exceptions", False):
-        codes = exception_codes(data, townships=args.township, county=args.county, all_townships=args.all_townships)
-        if progress:
-            progress(f"未安排人员名单 {len(codes)} 份 (exception lists)")
-        attempt(lambda: write_exception_lists(data, out_dir, codes))
-    if getattr(args, "boarding_sheets", False):
-        from planner.documents.boarding import boarding_codes, write_boarding_sheets
-
-        codes = boarding_codes(data, townships=args.township, county=args.county, all_townships=args.all_townships)
-        if progress:
-            progress(f"乘车单 {len(codes)} 份 (boarding sheets per vehicle run)")
-        attempt(lambda: write_boarding_sheets(data, out_dir, codes))
-    if failed:
-        raise ExportError(written, failed)
-    return written

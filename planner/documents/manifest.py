@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -207,7 +208,9 @@ def _passenger_frame(legs: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *,
-                    full_id: bool = False, store=None) -> list[Path]:  # noqa: ANN001 - a planner.store Store
+                    full_id: bool = False, store=None,  # noqa: ANN001 - a planner.store Store
+                    legs: pd.DataFrame | None = None,
+                    on_file: Callable[[Path, bool], None] | None = None) -> list[Path]:
     """Write the arrival manifests, one Excel and one PDF per destination province.
 
     ``province`` (e.g. "广东" or "广东省") restricts the output to that province;
@@ -221,15 +224,20 @@ def write_manifests(data: DocData, out_dir: Path, province: str | None = None, *
     shows 实到 from the boarding recorded there (:func:`handover_lines`) and
     the signature already recorded, and the vehicles sheet gets a 实到 column;
     without it 实到 is a blank to fill in.
+
+    ``legs``: :func:`arrivals` of ``data`` with the same ``full_id``, when the
+    caller has it already (an export writing one province per job).
+    ``on_file(path, ok)`` is called after each file.
     """
     out_dir = Path(out_dir)
-    legs = arrivals(data, full_id=full_id)
+    if legs is None:
+        legs = arrivals(data, full_id=full_id)
     lines = handover_lines(data, legs, store) if store is not None else {}
     if province is not None:
         wanted = [normalise_province_name(province)]
     else:
         wanted = sorted(p for p in legs["province"].unique() if p)
-    batch = DocumentBatch()
+    batch = DocumentBatch(on_file=on_file)
     for prov in wanted:
         xlsx, pdf = out_dir / f"到达名单_{prov}.xlsx", out_dir / f"到达名单_{prov}.pdf"
         sub = legs[legs["province"] == prov]
@@ -318,8 +326,18 @@ def _write_pdf(path: Path, title: str, legs: pd.DataFrame, vehicles: pd.DataFram
     else:
         pdf.text("本省无到达人员。")
     cols = ["座位", "姓名", "身份证号", "电话", "健康证明", "证明日期", "用工单位", "签到"]
-    for (trip_id, dest), block in legs.groupby(["trip_id", "alight_place_id"], sort=False):
-        r = block.iloc[0]
+    # one page per (trip, destination) in order of first appearance, as groupby(sort=False); plain lists:
+    # pandas per group costs more than drawing the page
+    head = ("dest_kind", "day", "dest_name", "mode", "service_id", "drivers", "vehicle_id", "vehicle_type",
+            "leader", "origin_name", "depart", "arrive")
+    col = {c: legs[c].tolist() for c in head + ("trip_id", "alight_place_id", "seat", "name", "id_shown", "phone",
+                                                  "proof", "proof_date", "employer")}
+    groups: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(col["trip_id"], col["alight_place_id"])):
+        if not (pd.isna(key[0]) or pd.isna(key[1])):  # groupby drops missing keys
+            groups.setdefault(key, []).append(i)
+    for (trip_id, dest), rows in groups.items():
+        r = {c: col[c][rows[0]] for c in head}
         pdf.page()
         kind = DEST_KIND_NAMES.get(r["dest_kind"], "")
         pdf.heading(f"交接单 {day_label(r['day'])} · {r['dest_name']}（{kind}） · 行程 {trip_id}")
@@ -329,15 +347,12 @@ def _write_pdf(path: Path, title: str, legs: pd.DataFrame, vehicles: pd.DataFram
         pdf.text(f"{mode}：车辆编号 {_text(r['vehicle_id'])}（车型 {_text(r['vehicle_type'])}）{service}{drivers}，"
                  f"带队人 {r['leader'] or '—'}")
         pdf.text(f"出发地 {r['origin_name']}，出发 {local_time(r['depart'])}；"
-                 f"预计到达 {r['dest_name']} {local_time(r['arrive'])}；本站下车 {len(block)} 人")
-        frame = pd.DataFrame({
-            "座位": block["seat"].map(_text), "姓名": block["name"], "身份证号": block["id_shown"],
-            "电话": block["phone"], "健康证明": block["proof"], "证明日期": block["proof_date"],
-            "用工单位": block["employer"], "签到": [""] * len(block),
-        }, columns=cols)
-        pdf.table(frame, widths=[0.8, 1.2, 2.2, 1.6, 1.0, 1.2, 2.6, 1.2])
+                 f"预计到达 {r['dest_name']} {local_time(r['arrive'])}；本站下车 {len(rows)} 人")
+        table = [[_text(col["seat"][i]), str(col["name"][i]), str(col["id_shown"][i]), str(col["phone"][i]),
+                  str(col["proof"][i]), str(col["proof_date"][i]), str(col["employer"][i]), ""] for i in rows]
+        pdf.table_rows(cols, table, widths=[0.8, 1.2, 2.2, 1.6, 1.0, 1.2, 2.6, 1.2])
         pdf.text((lines or {}).get((str(trip_id), str(dest)),
-                                   f"应到 {len(block)} 人，实到 ______ 人；体温检测 ______ 人正常。"))
+                                   f"应到 {len(rows)} 人，实到 ______ 人；体温检测 ______ 人正常。"))
         labels = (["驾驶员"] if int(r["drivers"]) > 0 else []) + ["带队人", "接收单位"]
         pdf.signatures(labels)
     return pdf.save(path)

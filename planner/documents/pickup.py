@@ -13,13 +13,14 @@ logs or error messages; ID numbers are masked (first 6 and last 4 characters).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from planner.plan_format import TZ
-from planner.documents.common import (CjkPdf, DocData, DocumentBatch, as_dates, cell_text, mask_id, safe_codes,
-                                      write_excel)
+from planner.documents.common import (CjkPdf, DocData, DocumentBatch, as_dates, cell_text, mask_id, memo,
+                                      person_fields, safe_codes, write_excel)
 
 DOC_NAME = "乘车人员名单"
 
@@ -61,6 +62,29 @@ def township_label(data: DocData, code: str) -> str:
     return f"{name}（{code}）" if name else f"乡镇（{code}）"
 
 
+def _shared_tables(data: DocData) -> tuple:
+    """What every township's list reads: first legs, trip -> vehicle, village names, factory (name, destination)."""
+    plan = data.plan
+    legs = plan.legs
+    first = legs[legs["leg"] == 1].copy()
+    first["worker_id"] = first["worker_id"].astype(str)
+    first = first.drop_duplicates("worker_id")
+    first = first[["worker_id", "trip_id", "seat", "board_place_id", "board_time"]]
+    vehicles = dict(zip(plan.trips["trip_id"].astype(str), plan.trips["vehicle_id"].astype(str)))
+    village_names: dict[str, str] = {}
+    if "village_name" in data.villages.columns:
+        vn = data.villages["village_name"]
+        for k, v in zip(vn.index, vn):
+            village_names.setdefault(str(k), cell_text(v))
+    factory_info: dict[str, tuple[str, str]] = {}
+    for fid, f in data.factories.iterrows():
+        if str(fid) in factory_info:
+            continue
+        factory_info[str(fid)] = (cell_text(f.get("name")),
+                                  destination_name(cell_text(f.get("province")), cell_text(f.get("city"))))
+    return first, vehicles, village_names, factory_info
+
+
 def pickup_rows(data: DocData, township_code: str) -> pd.DataFrame:
     """The pick-up list of one township: one row per planned worker, columns :data:`COLUMNS`.
 
@@ -73,25 +97,9 @@ def pickup_rows(data: DocData, township_code: str) -> pd.DataFrame:
     w["worker_id"] = w["worker_id"].astype(str)
     w = w.drop_duplicates("worker_id")
 
-    legs = plan.legs
-    first = legs[legs["leg"] == 1].copy()
-    first["worker_id"] = first["worker_id"].astype(str)
-    first = first.drop_duplicates("worker_id")
-    first = first[["worker_id", "trip_id", "seat", "board_place_id", "board_time"]]
+    first, vehicles, village_names, factory_info = memo(data, "pickup_tables", lambda: _shared_tables(data))
     rows = w[["worker_id", "village_code", "factory_id"]].merge(first, on="worker_id", how="left")
-
-    vehicles = dict(zip(plan.trips["trip_id"].astype(str), plan.trips["vehicle_id"].astype(str)))
-    people = data.people
-    village_names: dict[str, str] = {}
-    if "village_name" in data.villages.columns:
-        vn = data.villages["village_name"]
-        for k, v in zip(vn.index, vn):
-            village_names.setdefault(str(k), cell_text(v))
-    factory_info: dict[str, tuple[str, str]] = {}
-    for fid, f in data.factories.iterrows():
-        if str(fid) in factory_info:
-            continue
-        factory_info[str(fid)] = (cell_text(f.get("name")), destination_name(cell_text(f.get("province")), cell_text(f.get("city"))))
+    people = person_fields(data)
 
     times = pd.to_datetime(rows["board_time"])
     if len(times) and times.dt.tz is not None:
@@ -107,12 +115,7 @@ def pickup_rows(data: DocData, township_code: str) -> pd.DataFrame:
         place = f"{place_name}（{place_id}）" if place_name else place_id
         trip = cell_text(r.trip_id)
         wid = r.worker_id
-        person = people.loc[wid] if wid in people.index else None
-        if isinstance(person, pd.DataFrame):  # duplicated worker ids in the input: take the first
-            person = person.iloc[0]
-        name = cell_text(person.get("name")) if person is not None else ""
-        id_number = cell_text(person.get("id_number")) if person is not None else ""
-        phone = cell_text(person.get("phone")) if person is not None else ""
+        name, id_number, phone = people.get(wid, ("", "", ""))  # duplicated worker ids: the first
         village = village_names.get(cell_text(r.village_code), "")
         factory_id = cell_text(r.factory_id)
         factory, destination = factory_info.get(factory_id, ("", ""))
@@ -146,11 +149,11 @@ def excel_typed(rows: pd.DataFrame) -> pd.DataFrame:
 
 def _groups_text(day_rows: pd.DataFrame) -> list[str]:
     """One line per (time, pick-up point, trip) with its head-count, in list order."""
-    lines = []
-    keys = ["上车时间", "上车点", "车次", "车辆"]
-    for (hhmm, place, trip, vehicle), g in day_rows.groupby(keys, sort=False):
-        lines.append(f"{hhmm}  {place}  车次 {trip}  车辆 {vehicle}：{len(g)} 人")
-    return lines
+    counts: dict[tuple, int] = {}  # in order of first appearance, as groupby(sort=False)
+    for key in zip(*(day_rows[c].tolist() for c in ("上车时间", "上车点", "车次", "车辆"))):
+        counts[key] = counts.get(key, 0) + 1
+    return [f"{hhmm}  {place}  车次 {trip}  车辆 {vehicle}：{n} 人"
+            for (hhmm, place, trip, vehicle), n in counts.items()]
 
 
 def _write_pdf(path: Path, data: DocData, code: str, frame: pd.DataFrame) -> Path:
@@ -196,7 +199,8 @@ def list_info_writer(code: str, plan_id: str):
     return finish
 
 
-def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None = None) -> list[Path]:
+def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None = None, *,
+                       on_file: Callable[[Path, bool], None] | None = None) -> list[Path]:
     """Write ``乘车人员名单_<code>.xlsx`` and ``.pdf`` for each township into ``out_dir``.
 
     ``townships=None`` means every township with planned workers. A named township
@@ -206,7 +210,8 @@ def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None
     Each file is written atomically; a document that fails does not stop the
     others: :class:`planner.documents.common.ExportError` then names the failed
     files and carries the written ones. An invalid township code is refused
-    (ValueError) before anything is written.
+    (ValueError) before anything is written. ``on_file(path, ok)`` is called
+    after each file (a progress bar).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -215,7 +220,7 @@ def write_pickup_lists(data: DocData, out_dir: Path, townships: list[str] | None
         codes = w.loc[w["status"].astype(str) == "planned", "township_code"].astype(str)
         townships = sorted(c for c in codes.unique() if c and c != "nan")
     townships = safe_codes(townships, "乡镇")
-    batch = DocumentBatch()
+    batch = DocumentBatch(on_file=on_file)
     for code in townships:
         xlsx, pdf = out_dir / f"{DOC_NAME}_{code}.xlsx", out_dir / f"{DOC_NAME}_{code}.pdf"
         try:

@@ -38,6 +38,7 @@ and one table per departure day.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -251,11 +252,12 @@ class WaveTables:
         return pd.DataFrame(rows, columns=["vehicle_id", "first", "last"])
 
 
-def write_wave_plan(data: DocData, out_dir: Path, county: str | None = None) -> list[Path]:
+def write_wave_plan(data: DocData, out_dir: Path, county: str | None = None, *,
+                    on_file: Callable[[Path, bool], None] | None = None) -> list[Path]:
     """Write the wave plan (Excel with native charts, and PDF) for one county or the whole scenario.
 
     ``county`` is a 6-digit county code; None covers the whole scenario. Returns
-    the paths written (Excel, PDF).
+    the paths written (Excel, PDF). ``on_file(path, ok)`` is called after each file.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -263,7 +265,7 @@ def write_wave_plan(data: DocData, out_dir: Path, county: str | None = None) -> 
     t = WaveTables(data, county)
     scope = county or "全部"
     title = f"波次计划 · {'区县 ' + county if county else '全部区县'} · {data.scenario.name}"
-    batch = DocumentBatch()
+    batch = DocumentBatch(on_file=on_file)
     batch.write(out_dir / f"波次计划_{scope}.xlsx", lambda p: _write_excel(p, t, title))
     batch.write(out_dir / f"波次计划_{scope}.pdf", lambda p: _write_pdf(p, t, title))
     log.info("wave plan written: %d days, %d departures", len(t.daily), int(t.daily["发车合计"].sum()))
