@@ -329,14 +329,35 @@ def _county_files(sc, own: dict, by: date | None, raw: dict[str, pd.DataFrame] |
         late = set(own["factories"].loc[own["factories"]["needed_by"] > pd.Timestamp(by), "_row"])
         t.loc[t["_row"].isin(late), "needed_by"] = by.isoformat()
         out["factories"] = t.drop(columns="_row")
+    if "train_services" in own and "train_services" in raw:
+        t = raw["train_services"]
+        out["train_services"] = t[t["_row"].isin(set(own["train_services"]["_row"]))].drop(columns="_row")
     return out
+
+
+def own_station_services(tables: dict, counties: list[str]) -> pd.DataFrame:
+    """The train services leaving from rail stations of ``counties`` (hubs' ``county_code``).
+
+    Train seats are booked across counties before any county is planned (any worker within
+    feeder reach of the station may take them), so sizing counties one by one with every
+    service would credit the same seats to each neighbour of a station. With several counties
+    every service is credited to one county only, the county of its origin station: a county
+    is sized with the trains from its own stations (a bureau's request is then enough even if a
+    neighbour's workers take no seat at its stations).
+    """
+    svc = tables.get("train_services")
+    if svc is None or not len(svc):
+        return svc
+    hubs = tables["hubs"]
+    of = dict(zip(hubs["hub_id"].astype(str), hubs["county_code"].astype(str)))
+    return svc[svc["origin_station_id"].astype(str).map(of).isin(counties)].reset_index(drop=True)
 
 
 def _raw_tables(sc, by: date | None) -> dict[str, pd.DataFrame]:
     """The base's workers and fleet (and factories with ``by``) files as text cells with ``_row``."""
     from planner.variant import read_base_table
 
-    names = ("workers", "fleet", "factories") if by is not None else ("workers", "fleet")
+    names = ("workers", "fleet", "train_services") + (("factories",) if by is not None else ())
     return {name: read_base_table(sc, name, keep_rows=True) for name in names}
 
 
@@ -622,6 +643,8 @@ def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "
     for group in groups:
         key = "-".join(group)
         own = _county_tables(tables, group, by)
+        if len(have) > 1 and "train_services" in tables:
+            own["train_services"] = own_station_services(tables, group)
         folder = out / "counties" / key
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
