@@ -17,11 +17,13 @@ processes):
    ``floor(window days / round-trip days)`` trips of at most ``seats allowed``
    people, the trains carry at most their usable seats. No plan can do with fewer.
 3. **The real planner decides.** From the bound, probes with the real planner
-   (:func:`planner.pipeline.run_plan` on a variant of the county's own workers
-   and the enlarged fleet, written with :func:`planner.variant.write_variant`)
-   gallop up, then bisect, until the fewest extra vehicles that move the target
-   is found to ``--tolerance``. The answer's plan is kept and checked by the
-   checker. ``--vehicle coach`` adds coaches of one type (the county's most common
+   (:mod:`planner.sizing_probe`: the county's variant scenario read and prepared
+   once, each probe only changes the fleet and runs the solver in memory) gallop
+   up, then bisect, until the fewest extra vehicles that move the target is found
+   to ``--tolerance``. Only probes reaching the target are written as plans; the
+   answer's plan is checked by the checker. Counties sharing a terminal are
+   searched together; several groups run in parallel processes or on a dask
+   cluster (``--scheduler``), each county credited with its own stations' trains. ``--vehicle coach`` adds coaches of one type (the county's most common
    one, or ``--type``); ``feeder`` adds feeder buses; ``both`` searches one kind at a
    time: first feeders (with the coaches the bound asks for), then, if feeders alone
    stop gaining before the target, coaches with the fewest feeders that gained most
@@ -385,8 +387,13 @@ def _first_jump(c: CountySizing, p0: Probe) -> int | None:
     """Steps to the target from the 0-extra probe: people short / people one vehicle of the kind moved there.
 
     Only the people short for the kind's own reasons count (``no_feeder_in_time`` for feeders, the
-    coach reasons for coaches); the people a vehicle moves are the base plan's riders of the kind
-    over the vehicles of the kind it used (``Probe.per_vehicle``). None when either is unknown or zero.
+    coach reasons for coaches), at most the people short of the target; the people a vehicle moves
+    are the probe's riders of the kind over the vehicles of the kind it used (``Probe.per_vehicle``).
+    None when either is unknown or zero. Right for coaches (a coach-bound county has every coach on
+    the road all window); for feeder buses it undershoots: on the demo one more feeder adds 25-100
+    people where a feeder moved 290 (and 12 per feeder-day, ``per_vehicle["feeder_day"]``, would
+    overshoot), which is why the search without a base plan probes two points first and takes the
+    slope between them.
     """
     kinds = FEEDER_REASONS if c.phase == "feeder" else COACH_REASONS
     short = min(c.target - p0.moved, sum(p0.reasons.get(k, 0) for k in kinds))
@@ -433,7 +440,10 @@ def _next_points(c: CountySizing, slots: int, vehicle: str, tolerance: int, cap:
     if len(ks) == 1:
         k1 = _first_jump(c, done[ks[0]])
         if k1 is not None:
-            return sorted({min(cap, max(lb, ks[0] + k1 * (i + 1))) for i in range(slots)} - set(done))
+            # the estimate and, with a second slot, one step below it: one round can close the bracket
+            est = ks[0] + k1
+            pts = [k for k in range(est - (slots > 1), est + slots) if k > ks[0]][:slots]
+            return sorted({min(cap, max(lb, k)) for k in pts} - set(done))
     if len(ks) >= 2 and lo >= cap:
         return []
     # stop when the planner gains nothing more from two steps up in a row

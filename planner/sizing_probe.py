@@ -102,10 +102,11 @@ def fleet_with(p, counts: dict[str, dict[str, int]]) -> pd.DataFrame:
 
 
 def probe_counts(tables: dict[str, pd.DataFrame], county: str) -> tuple[int, dict[str, int], dict[str, float]]:
-    """(workers moved, unassigned by reason, people one coach / feeder moved) of ``county`` in plan tables.
+    """(workers moved, unassigned by reason, people one vehicle moved) of ``county`` in plan tables.
 
     ``tables`` holds ``workers``, ``trips`` and ``legs`` as in a plan directory. People one vehicle
-    moved: the county's riders of the kind over the vehicles of the kind used.
+    moved (keys ``coach``, ``feeder``): the county's riders of the kind over the vehicles of the kind
+    used; ``feeder_day``: feeder riders over the (feeder bus, departure day) pairs used.
     """
     w = tables["workers"]
     w = w[w["county_code"].astype(str) == county]
@@ -120,6 +121,10 @@ def probe_counts(tables: dict[str, pd.DataFrame], county: str) -> tuple[int, dic
         riders = legs.loc[legs["trip_id"].isin(set(t["trip_id"])), "worker_id"].nunique()
         used = t.loc[t["trip_id"].isin(set(legs["trip_id"])), "vehicle_id"].nunique() if len(legs) else 0
         per[kind] = riders / used if used else 0.0
+        if kind == "feeder":  # riders per (feeder, day) used: what one more feeder adds on a busy day
+            mine = t[t["trip_id"].isin(set(legs["trip_id"]))]
+            days = mine.assign(day=mine["depart"].astype(str).str[:10])[["vehicle_id", "day"]].drop_duplicates()
+            per["feeder_day"] = riders / len(days) if len(days) else 0.0
     return int((w["status"] == "planned").sum()), reasons, per
 
 
