@@ -215,3 +215,10 @@ def test_shared_terminal_and_station_are_not_credited_twice() -> None:
     tables = {"train_services": svc, "hubs": hubs}
     assert own_station_services(tables, ["500154"])["service_id"].tolist() == ["K1"]
     assert own_station_services(tables, ["500101"]).empty
+
+
+def test_unreachable_scheduler_is_a_message(two_counties: Path, tmp_path: Path, capsys) -> None:
+    code = main(["size-fleet", str(two_counties), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "dask" in err and "Traceback" not in err
