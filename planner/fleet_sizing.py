@@ -481,7 +481,7 @@ class GroupSpec:
     counties: list[str]
     base: str  # the base scenario file
     folder: str  # where the group's variant scenario is written
-    tables: dict[str, pd.DataFrame]  # the group's rows of the changed files (text cells)
+    tables: dict[str, pd.DataFrame] | None  # the group's rows of the changed files (text); None: the base as is
     fleet_all: pd.DataFrame  # the base fleet of every county (for the most common type)
     plans: str
     target: str | float
@@ -505,8 +505,8 @@ def _hold(c: CountySizing) -> int:
     return max(done, default=0)
 
 
-def _size_group(spec: GroupSpec, processes: int = 1, say: Callable[[str], None] | None = None
-                ) -> list[CountySizing]:
+def _size_group(spec: GroupSpec, processes: int = 1, say: Callable[[str], None] | None = None,
+                validated: tuple | None = None) -> list[CountySizing]:
     """Search one group of counties (one county, or counties sharing a terminal) to its answers.
 
     The group's data are read and prepared once (:func:`planner.sizing_probe.prepare_group`);
@@ -520,8 +520,13 @@ def _size_group(spec: GroupSpec, processes: int = 1, say: Callable[[str], None] 
     from planner.variant import write_variant
 
     say = say or (lambda _m: None)
-    v = write_variant(spec.base, f"county{spec.key}", {}, folder=spec.folder, tables=spec.tables, overwrite=True)
-    g = sp.prepare_group(spec.key, spec.counties, str(v.path))
+    if spec.tables is None:  # the scenario is this one county as it is: no variant, its validation reused
+        g = sp.prepare_group(spec.key, spec.counties, spec.base, validated=validated)
+    else:
+        v = write_variant(spec.base, f"county{spec.key}", {}, folder=spec.folder, tables=spec.tables,
+                          overwrite=True)
+        g = sp.prepare_group(spec.key, spec.counties, str(v.path))
+    g.folder = spec.folder
     sp.PROBLEMS[spec.key] = g
     pool = None
     try:
@@ -648,7 +653,7 @@ def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "
     if base_plan is not None:
         base_probes = _reuse_base_plan(Path(base_plan), sc, have, by)
     groups = terminal_groups(tables["hubs"], wanted)
-    raw = _raw_tables(sc, by)
+    raw = _raw_tables(sc, by) if len(have) > 1 or by is not None else {}
     specs = []
     for group in groups:
         key = "-".join(group)
@@ -658,7 +663,8 @@ def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "
         folder = out / "counties" / key
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        specs.append(GroupSpec(key, group, str(base_path), str(folder), _county_files(sc, own, by, raw),
+        alone = len(have) == 1 and by is None  # the scenario is this county: planned as it is
+        specs.append(GroupSpec(key, group, str(base_path), str(folder), None if alone else _county_files(sc, own, by, raw),
                                tables["fleet"], str(out / "plans" / key), target, vehicle, coach_type, feeder_type,
                                tolerance, gain_tolerance, max_rounds,
                                {c: p for c, p in base_probes.items() if c in group}))
@@ -686,7 +692,7 @@ def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "
     else:
         for s in specs:
             say(f"区县 {s.key}：可达人数与运力下界 (reachable workers and bounds)")
-            sizings += _size_group(s, processes, say)
+            sizings += _size_group(s, processes, say, validated=(sc, val))
     order = {c: i for i, c in enumerate(wanted)}
     sizings.sort(key=lambda c: order[c.county])
     res = SizingResult(out, vehicle, "全部可达人员" if target == "all" else f"{float(target):.1%}", sizings,

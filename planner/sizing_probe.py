@@ -36,6 +36,7 @@ class GroupProblem:
     n_read: int
     rejected: pd.DataFrame | None = None
     cpu_s: float = 0.0  # reading, validating and preparing it
+    folder: str = ""  # where the probes' fleet variants are written (default: beside ``scenario``)
 
 
 @dataclass
@@ -72,13 +73,16 @@ def terminal_groups(hubs: pd.DataFrame, counties: list[str]) -> list[list[str]]:
     return [sorted(g) for g in groups.values()]
 
 
-def prepare_group(key: str, counties: list[str], scenario: str) -> GroupProblem:
-    """Read, validate and prepare the group's variant scenario once (its workers only)."""
+def prepare_group(key: str, counties: list[str], scenario: str, validated: tuple | None = None) -> GroupProblem:
+    """Read, validate and prepare the group's variant scenario once (its workers only).
+
+    ``validated``: the (scenario, validation) of ``scenario`` when the caller has them already.
+    """
     from planner.loader import load_and_validate
     from planner.solve.problem import build_problem
 
     t0 = time.process_time()
-    sc, val = load_and_validate(scenario)
+    sc, val = validated if validated is not None else load_and_validate(scenario)
     val.raise_for_scenario()
     p = build_problem(sc, val.tables)
     return GroupProblem(key, list(counties), str(scenario), p, int(val.counts["workers"]["read"]),
@@ -150,7 +154,8 @@ def run_probe(key: str, counts: dict[str, dict[str, int]], extra: dict[str, tupl
         out.moved[c], out.reasons[c], out.per_vehicle[c] = probe_counts(tables, c)
     if any(out.moved[c] >= targets.get(c, 1 << 60) for c in g.counties):
         name = probe_name(g.counties, extra)
-        v = write_variant(g.scenario, name, {"fleet": counts}, folder=Path(g.scenario).parent, overwrite=True)
+        v = write_variant(g.scenario, name, {"fleet": counts}, folder=Path(g.folder or Path(g.scenario).parent),
+                          overwrite=True)
         pv = dataclasses.replace(p, sc=load_scenario(v.path))
         dest = Path(plans) / name
         write_plan(dest, pv, res, g.rejected, g.n_read, {})
