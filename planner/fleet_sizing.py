@@ -603,9 +603,15 @@ def _run_probe_star(args: tuple):
     return run_probe(*args)
 
 
-def _size_group_task(spec: GroupSpec) -> list[CountySizing]:
-    """One group searched in a worker process or on a dask worker (its probes one at a time)."""
-    return _size_group(spec, 1)
+def _size_group_task(spec: GroupSpec, verbose: bool = False) -> list[CountySizing]:
+    """One group searched in a worker process or on a dask worker (its probes one at a time).
+
+    ``verbose``: progress lines on this process's standard error, prefixed with the group.
+    """
+    def say(m: str) -> None:
+        print(f"  … [{spec.key}] {m}", file=sys.stderr, flush=True)
+
+    return _size_group(spec, 1, say if verbose else None)
 
 
 def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "all",
@@ -685,7 +691,7 @@ def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "
         from concurrent.futures import as_completed
 
         with ProcessPoolExecutor(min(processes, len(specs)), mp_context=mp.get_context("fork")) as pool:
-            futures = {pool.submit(_size_group_task, s): s for s in specs}
+            futures = {pool.submit(_size_group_task, s, progress is not None): s for s in specs}
             for fut in as_completed(futures):
                 sizings += fut.result()
                 say(f"区县组 {futures[fut].key} 完成 (group done)")
