@@ -34,13 +34,14 @@ def main() -> int:
     ap.add_argument("--tolerance", type=int, default=1)
     ap.add_argument("--gain-tolerance", type=int, default=0)
     ap.add_argument("--base-plan")
+    ap.add_argument("--scheduler", help="dask scheduler address: each county group is a task there")
     a = ap.parse_args()
     target = a.target if a.target == "all" else float(a.target)
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     res = size_fleet(a.scenario, a.out, target=target, counties=a.county, vehicle=a.vehicle,
                      processes=a.processes, tolerance=a.tolerance, gain_tolerance=a.gain_tolerance,
-                     base_plan=a.base_plan,
+                     base_plan=a.base_plan, scheduler=a.scheduler,
                      progress=lambda m: print(f"  … {m}", file=sys.stderr, flush=True))
     wall = time.perf_counter() - t0
     me = resource.getrusage(resource.RUSAGE_SELF)
@@ -49,7 +50,9 @@ def main() -> int:
     print(f"command: python bench/fleet_sizing.py {a.scenario} --out {a.out} --vehicle {a.vehicle} "
           f"--target {a.target} --processes {a.processes} --tolerance {a.tolerance}"
           + (f" --gain-tolerance {a.gain_tolerance}" if a.gain_tolerance else "")
-          + (f" --base-plan {a.base_plan}" if a.base_plan else ""))
+          + (f" --base-plan {a.base_plan}" if a.base_plan else "")
+          + (f" --county {' --county '.join(a.county)}" if a.county else "")
+          + (f" --scheduler {a.scheduler}" if a.scheduler else ""))
     print(f"load average at start {load0:.1f}, at end {os.getloadavg()[0]:.1f} (2 cores)")
     print(f"wall {wall:.0f} s; CPU {cpu_me + cpu_kids:.0f} s (main {cpu_me:.0f} s, probe processes {cpu_kids:.0f} s)")
     print()

@@ -424,9 +424,11 @@ def build_parser() -> argparse.ArgumentParser:
     register_replan(sub, _add_data_root)  # replan around the published trips (planner/replan.py)
     from planner.compare import register_compare  # what-if: compare plans, size the fleet (issue 16)
     from planner.fleet_sizing import register_size_fleet
+    from planner.train_sizing import register_size_trains
 
     register_compare(sub)
     register_size_fleet(sub)
+    register_size_trains(sub)
 
     r = sub.add_parser("vrp", help="求解 CVRPLIB 车辆路径算例，比较引擎 (solve a CVRPLIB routing instance)")
     r.add_argument("instance", help="CVRPLIB 算例文件 (.vrp)")

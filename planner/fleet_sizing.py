@@ -17,11 +17,13 @@ processes):
    ``floor(window days / round-trip days)`` trips of at most ``seats allowed``
    people, the trains carry at most their usable seats. No plan can do with fewer.
 3. **The real planner decides.** From the bound, probes with the real planner
-   (:func:`planner.pipeline.run_plan` on a variant of the county's own workers
-   and the enlarged fleet, written with :func:`planner.variant.write_variant`)
-   gallop up, then bisect, until the fewest extra vehicles that move the target
-   is found to ``--tolerance``. The answer's plan is kept and checked by the
-   checker. ``--vehicle coach`` adds coaches of one type (the county's most common
+   (:mod:`planner.sizing_probe`: the county's variant scenario read and prepared
+   once, each probe only changes the fleet and runs the solver in memory) gallop
+   up, then bisect, until the fewest extra vehicles that move the target is found
+   to ``--tolerance``. Only probes reaching the target are written as plans; the
+   answer's plan is checked by the checker. Counties sharing a terminal are
+   searched together; several groups run in parallel processes or on a dask
+   cluster (``--scheduler``), each county credited with its own stations' trains. ``--vehicle coach`` adds coaches of one type (the county's most common
    one, or ``--type``); ``feeder`` adds feeder buses; ``both`` searches one kind at a
    time: first feeders (with the coaches the bound asks for), then, if feeders alone
    stop gaining before the target, coaches with the fewest feeders that gained most
@@ -78,6 +80,7 @@ class Probe:
     cpu_s: float
     # people one vehicle moved in the window, by kind ("coach", "feeder"): riders over vehicles used
     per_vehicle: dict[str, float] = field(default_factory=dict)
+    scenario: str = ""  # the scenario file the plan at plan_dir was made from ("" when none was written)
 
 
 @dataclass
@@ -218,31 +221,37 @@ def _lp_extra(p, county: str, coach_type: str, target: int, cap: int, start: int
     return hi
 
 
-def _county_setup(sc, tables: dict, county: str, *, target: str | float, by: date | None, vehicle: str,
-                  coach_type: str | None, feeder_type: str | None) -> tuple[CountySizing, dict]:
-    """The county's own tables, what is reachable, the target and the bounds."""
-    from planner.solve.bounds import MOVABLE_REASONS
-    from planner.solve.problem import build_problem, worker_eligibility
-
+def _county_tables(tables: dict, counties: list[str], by: date | None) -> dict:
+    """The validated tables with only the workers and fleet rows of ``counties``, ``needed_by`` capped at ``by``."""
+    own = dict(tables)
     w = tables["workers"]
-    own = {k: v for k, v in tables.items()}
-    own["workers"] = w[w["county_code"].astype(str) == county].reset_index(drop=True)
+    own["workers"] = w[w["county_code"].astype(str).isin(counties)].reset_index(drop=True)
     if by is not None:
         f = tables["factories"].copy()
         f["needed_by"] = f["needed_by"].where(f["needed_by"] <= pd.Timestamp(by), pd.Timestamp(by))
         own["factories"] = f
     fl = tables["fleet"]
-    own["fleet"] = fl[fl["county_code"].astype(str) == county].reset_index(drop=True)
-    p = build_problem(sc, own)
+    own["fleet"] = fl[fl["county_code"].astype(str).isin(counties)].reset_index(drop=True)
+    return own
+
+
+def _county_setup(p, fleet_all: pd.DataFrame, county: str, *, target: str | float, vehicle: str,
+                  coach_type: str | None, feeder_type: str | None) -> CountySizing:
+    """What is reachable in ``county``, the target and the bounds, from its group's problem ``p``."""
+    from planner.solve.bounds import MOVABLE_REASONS
+    from planner.solve.problem import worker_eligibility
+
     modes = p.vehicle_modes
-    ct = _most_common(tables["fleet"], modes, "coach", county, coach_type)
-    ft = _most_common(tables["fleet"], modes, "feeder", county, feeder_type)
-    cnt = own["fleet"].assign(t=own["fleet"]["type_id"].astype(str))
+    ct = _most_common(fleet_all, modes, "coach", county, coach_type)
+    ft = _most_common(fleet_all, modes, "feeder", county, feeder_type)
+    fl = p.fleet[p.fleet["county_code"].astype(str) == county]
+    cnt = fl.assign(t=fl["type_id"].astype(str))
     coaches = int(cnt.loc[cnt["t"] == ct, "count"].sum())
     coaches_all = int(cnt.loc[cnt["t"].map(modes) == "coach", "count"].sum())
     feeders = int(cnt.loc[cnt["t"] == ft, "count"].sum())
-    n = len(own["workers"])
-    elig = worker_eligibility(p)
+    mine = (p.workers["county_code"].astype(str) == county).to_numpy()
+    n = int(mine.sum())
+    elig = worker_eligibility(p).loc[mine]
     out_of_reach = {str(k): int(v) for k, v in elig.loc[~elig["reason"].isin(MOVABLE_REASONS), "reason"]
                     .value_counts().items()}
     big = max(1, n)
@@ -262,9 +271,8 @@ def _county_setup(sc, tables: dict, county: str, *, target: str | float, by: dat
     simple = simple if vehicle != "feeder" else 0
     phase = "coach" if vehicle == "coach" else "feeder"
     fixed = max(lp_extra, simple) if vehicle == "both" else 0
-    cs = CountySizing(county, ct, ft, coaches, coaches_all, feeders, phase, fixed, n, reachable, out_of_reach, tgt,
-                      lp_extra, simple, rt_days, seats, trips, train_seats)
-    return cs, own
+    return CountySizing(county, ct, ft, coaches, coaches_all, feeders, phase, fixed, n, reachable, out_of_reach, tgt,
+                        lp_extra, simple, rt_days, seats, trips, train_seats)
 
 
 def _round_trip(p, county: str, coach_type: str) -> tuple[float, int, int]:
@@ -282,7 +290,7 @@ def _round_trip(p, county: str, coach_type: str) -> tuple[float, int, int]:
     from planner.solve.problem import LEVELS
 
     seats = max(p.seats_for(coach_type, p.sc.occupancy.rule_for(lv, d)) for lv in LEVELS[:3] for d in p.days)
-    w = p.workers
+    w = p.workers[p.workers["county_code"].astype(str) == county]
     facs = p.factories.loc[p.factories.index.intersection(w["factory_id"].astype(str).unique())]
     places = p.villages.loc[p.villages.index.intersection(w["village_code"].astype(str).unique())]
     hubs = p.hubs[p.hubs["county_code"].astype(str) == county]
@@ -305,57 +313,64 @@ def _round_trip(p, county: str, coach_type: str) -> tuple[float, int, int]:
 
 
 # ------------------------------------------------------------------ probes
-def _county_files(sc, own: dict, by: date | None) -> dict[str, pd.DataFrame]:
+def _county_files(sc, own: dict, by: date | None, raw: dict[str, pd.DataFrame] | None = None
+                  ) -> dict[str, pd.DataFrame]:
     """The county's rows of the workers and fleet files as written (text), factories' needed_by capped at ``by``.
 
     Rows are picked by their file row (``_row``) among the validated rows of the county, so the files
-    keep their own spelling of every cell.
+    keep their own spelling of every cell. ``raw``: the base tables as text with ``_row``, read once
+    for every county (:func:`_raw_tables`).
     """
-    from planner.variant import read_base_table
-
+    raw = raw if raw is not None else _raw_tables(sc, by)
     out = {}
     for name in ("workers", "fleet"):
-        raw = read_base_table(sc, name, keep_rows=True)
-        out[name] = raw[raw["_row"].isin(set(own[name]["_row"]))].drop(columns="_row").reset_index(drop=True)
+        t = raw[name]
+        out[name] = t[t["_row"].isin(set(own[name]["_row"]))].drop(columns="_row").reset_index(drop=True)
     if by is not None:
-        raw = read_base_table(sc, "factories", keep_rows=True)
+        t = raw["factories"].copy()
         late = set(own["factories"].loc[own["factories"]["needed_by"] > pd.Timestamp(by), "_row"])
-        raw.loc[raw["_row"].isin(late), "needed_by"] = by.isoformat()
-        out["factories"] = raw.drop(columns="_row")
+        t.loc[t["_row"].isin(late), "needed_by"] = by.isoformat()
+        out["factories"] = t.drop(columns="_row")
+    if "train_services" in own and "train_services" in raw:
+        t = raw["train_services"]
+        out["train_services"] = t[t["_row"].isin(set(own["train_services"]["_row"]))].drop(columns="_row")
     return out
 
 
-def _probe(base_toml: str, county: str, types: tuple[str, str], now: tuple[int, int], extra: tuple[int, int],
-           plans: str) -> Probe:
-    """Plan the county with ``extra`` (coaches, feeders) more (a worker process)."""
-    from planner.pipeline import run_plan
-    from planner.plan_format import read_plan
-    from planner.variant import write_variant
+def own_station_services(tables: dict, counties: list[str]) -> pd.DataFrame:
+    """The train services leaving from rail stations of ``counties`` (hubs' ``county_code``).
 
-    t0 = time.process_time()
-    name = f"c{extra[0]}-f{extra[1]}"
-    v = write_variant(base_toml, name, {"fleet": {county: {types[0]: now[0] + extra[0], types[1]: now[1] + extra[1]}}},
-                      folder=Path(base_toml).parent, overwrite=True)
-    out = Path(plans) / name
-    run_plan(v.path, out, check=False, processes=1)
-    return plan_probe(read_plan(out), county, extra, str(out), time.process_time() - t0)
+    Train seats are booked across counties before any county is planned (any worker within
+    feeder reach of the station may take them), so sizing counties one by one with every
+    service would credit the same seats to each neighbour of a station. With several counties
+    every service is credited to one county only, the county of its origin station: a county
+    is sized with the trains from its own stations (a bureau's request is then enough even if a
+    neighbour's workers take no seat at its stations).
+    """
+    svc = tables.get("train_services")
+    if svc is None or not len(svc):
+        return svc
+    hubs = tables["hubs"]
+    of = dict(zip(hubs["hub_id"].astype(str), hubs["county_code"].astype(str)))
+    return svc[svc["origin_station_id"].astype(str).map(of).isin(counties)].reset_index(drop=True)
 
 
-def plan_probe(plan, county: str, extra: tuple[int, int], plan_dir: str, cpu_s: float) -> Probe:
-    """The probe a plan (:class:`planner.plan_format.PlanFiles`) stands for: the county's workers moved,
-    why the rest stay, and the people one coach and one feeder bus moved (riders / vehicles used)."""
-    w = plan.workers
-    w = w[w["county_code"].astype(str) == county]
-    reasons = {str(k): int(n) for k, n in w.loc[w["status"] == "unassigned", "reason"].value_counts().items()}
-    per: dict[str, float] = {}
-    trips = plan.trips[plan.trips["purpose"].astype(str) == "passenger"]
-    legs = plan.legs[plan.legs["worker_id"].isin(set(w["worker_id"]))]
-    for kind in ("coach", "feeder"):
-        t = trips[trips["mode"].astype(str) == kind]
-        riders = legs.loc[legs["trip_id"].isin(set(t["trip_id"])), "worker_id"].nunique()
-        used = t["vehicle_id"].nunique()
-        per[kind] = riders / used if used else 0.0
-    return Probe(county, extra[0], extra[1], int((w["status"] == "planned").sum()), reasons, plan_dir, cpu_s, per)
+def _raw_tables(sc, by: date | None) -> dict[str, pd.DataFrame]:
+    """The base's workers and fleet (and factories with ``by``) files as text cells with ``_row``."""
+    from planner.variant import read_base_table
+
+    names = ("workers", "fleet", "train_services") + (("factories",) if by is not None else ())
+    return {name: read_base_table(sc, name, keep_rows=True) for name in names}
+
+
+def plan_probe(plan, county: str, extra: tuple[int, int], plan_dir: str, cpu_s: float, scenario: str = "") -> Probe:
+    """The probe a plan (:class:`planner.plan_format.PlanFiles`, or anything with ``workers``, ``trips`` and
+    ``legs`` tables) stands for: the county's workers moved, why the rest stay, and the people one
+    coach and one feeder bus moved (riders / vehicles used)."""
+    from planner.sizing_probe import probe_counts
+
+    moved, reasons, per = probe_counts({"workers": plan.workers, "trips": plan.trips, "legs": plan.legs}, county)
+    return Probe(county, extra[0], extra[1], moved, reasons, plan_dir, cpu_s, per, scenario)
 
 
 def _newton_below(done: dict[int, Probe], lo: int, target: int) -> int | None:
@@ -372,8 +387,13 @@ def _first_jump(c: CountySizing, p0: Probe) -> int | None:
     """Steps to the target from the 0-extra probe: people short / people one vehicle of the kind moved there.
 
     Only the people short for the kind's own reasons count (``no_feeder_in_time`` for feeders, the
-    coach reasons for coaches); the people a vehicle moves are the base plan's riders of the kind
-    over the vehicles of the kind it used (``Probe.per_vehicle``). None when either is unknown or zero.
+    coach reasons for coaches), at most the people short of the target; the people a vehicle moves
+    are the probe's riders of the kind over the vehicles of the kind it used (``Probe.per_vehicle``).
+    None when either is unknown or zero. Right for coaches (a coach-bound county has every coach on
+    the road all window); for feeder buses it undershoots: on the demo one more feeder adds 25-100
+    people where a feeder moved 290 (and 12 per feeder-day, ``per_vehicle["feeder_day"]``, would
+    overshoot), which is why the search without a base plan probes two points first and takes the
+    slope between them.
     """
     kinds = FEEDER_REASONS if c.phase == "feeder" else COACH_REASONS
     short = min(c.target - p0.moved, sum(p0.reasons.get(k, 0) for k in kinds))
@@ -420,7 +440,10 @@ def _next_points(c: CountySizing, slots: int, vehicle: str, tolerance: int, cap:
     if len(ks) == 1:
         k1 = _first_jump(c, done[ks[0]])
         if k1 is not None:
-            return sorted({min(cap, max(lb, ks[0] + k1 * (i + 1))) for i in range(slots)} - set(done))
+            # the estimate and, with a second slot, one step below it: one round can close the bracket
+            est = ks[0] + k1
+            pts = [k for k in range(est - (slots > 1), est + slots) if k > ks[0]][:slots]
+            return sorted({min(cap, max(lb, k)) for k in pts} - set(done))
     if len(ks) >= 2 and lo >= cap:
         return []
     # stop when the planner gains nothing more from two steps up in a row
@@ -450,18 +473,165 @@ def _step(c: CountySizing, p: Probe, vehicle: str = "") -> int:
     return p.extra_feeders if c.phase == "feeder" else p.extra_coaches
 
 
+@dataclass
+class GroupSpec:
+    """Everything one county group's search needs (picklable: it may run in another process or on dask)."""
+
+    key: str
+    counties: list[str]
+    base: str  # the base scenario file
+    folder: str  # where the group's variant scenario is written
+    tables: dict[str, pd.DataFrame] | None  # the group's rows of the changed files (text); None: the base as is
+    fleet_all: pd.DataFrame  # the base fleet of every county (for the most common type)
+    plans: str
+    target: str | float
+    vehicle: str
+    coach_type: str | None
+    feeder_type: str | None
+    tolerance: int
+    gain_tolerance: int
+    max_rounds: int
+    base_probes: dict[str, Probe] = field(default_factory=dict)
+
+
+def _hold(c: CountySizing) -> int:
+    """The step a county of a group stays at in a probe that searches another county of the group."""
+    done = _phase_probes(c)
+    if c.answer is not None:
+        return c.answer
+    ok = [k for k, p in done.items() if p.moved >= c.target]
+    if ok:
+        return min(ok)
+    return max(done, default=0)
+
+
+def _size_group(spec: GroupSpec, processes: int = 1, say: Callable[[str], None] | None = None,
+                validated: tuple | None = None) -> list[CountySizing]:
+    """Search one group of counties (one county, or counties sharing a terminal) to its answers.
+
+    The group's data are read and prepared once (:func:`planner.sizing_probe.prepare_group`);
+    each round asks every county still searching for its next steps and plans them with the
+    real planner, ``processes`` probes at a time in forked processes that inherit the prepared
+    problem. A county of a group is probed with the others at their current step (:func:`_hold`),
+    so a shared terminal's capacity is shared in every probe. Returns the group's sizings, their
+    answers' plans checked.
+    """
+    from planner import sizing_probe as sp
+    from planner.variant import write_variant
+
+    say = say or (lambda _m: None)
+    if spec.tables is None:  # the scenario is this one county as it is: no variant, its validation reused
+        g = sp.prepare_group(spec.key, spec.counties, spec.base, validated=validated)
+    else:
+        v = write_variant(spec.base, f"county{spec.key}", {}, folder=spec.folder, tables=spec.tables,
+                          overwrite=True)
+        g = sp.prepare_group(spec.key, spec.counties, str(v.path))
+    g.folder = spec.folder
+    sp.PROBLEMS[spec.key] = g
+    pool = None
+    try:
+        sizings = [_county_setup(g.problem, spec.fleet_all, c, target=spec.target, vehicle=spec.vehicle,
+                                 coach_type=spec.coach_type, feeder_type=spec.feeder_type) for c in spec.counties]
+        for c in sizings:
+            if c.target == 0:
+                c.note = "没有可达的务工人员，无需车辆 (nobody reachable)"
+            if c.county in spec.base_probes:
+                c.probes.append(spec.base_probes[c.county])
+                say(f"  区县 {c.county} 沿用基准方案 (base plan reused)：运送 {c.probes[-1].moved:,}/{c.target:,}")
+        active = [c for c in sizings if c.target > 0]
+        if processes > 1:
+            import multiprocessing as mp
+
+            pool = ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"))
+        for rnd in range(spec.max_rounds):
+            live = [c for c in active if c.answer is None and not c.note]
+            if not live:
+                break
+            slots = max(1, processes // len(live))
+            asked: dict[str, list[int]] = {}
+            for c in live:
+                pts: list[int] = []
+                while True:
+                    cap = max(4 * (c.coaches_all if c.phase == "coach" else c.feeders) + 8, 2 * c.coach_bound + 8)
+                    pts = _next_points(c, slots, spec.vehicle, spec.tolerance, cap, spec.gain_tolerance)
+                    if pts or not _finish(c, spec.vehicle):
+                        break
+                if pts:
+                    asked[c.county] = pts
+            n = max((len(v) for v in asked.values()), default=0)
+            if not n:
+                break
+            jobs = []
+            for j in range(n):
+                extra = {c.county: c.extra(asked[c.county][j] if j < len(asked.get(c.county, [])) else _hold(c))
+                         for c in sizings}
+                counts = {c.county: {c.coach_type: c.coaches + extra[c.county][0],
+                                     c.feeder_type: c.feeders + extra[c.county][1]} for c in sizings}
+                mine = {c.county: c.target for c in sizings if j < len(asked.get(c.county, []))}
+                jobs.append((mine, (spec.key, counts, extra, mine, spec.plans)))
+            say(f"第 {rnd + 1} 轮试算 (round): " + ", ".join(
+                "/".join(f"{c}+{a[2][c][0]}/{a[2][c][1]}" for c in mine) for mine, a in jobs))
+            if pool is None:
+                results = [sp.run_probe(*a) for _m, a in jobs]
+            else:
+                results = list(pool.map(_run_probe_star, [a for _m, a in jobs]))
+            for (mine, _a), r in zip(jobs, results):
+                for c in sizings:
+                    if c.county not in mine:
+                        continue
+                    ec, ef = r.extra[c.county]
+                    reached = r.moved[c.county] >= c.target
+                    c.probes.append(Probe(c.county, ec, ef, r.moved[c.county], r.reasons[c.county],
+                                          r.plan_dir if reached else "", r.cpu_s, r.per_vehicle[c.county],
+                                          r.scenario if reached else ""))
+                    say(f"  区县 {c.county} +{ec} 大巴 +{ef} 接驳车：运送 {r.moved[c.county]:,}/{c.target:,} "
+                        f"({r.cpu_s:.0f} CPU 秒)")
+        for c in active:
+            if c.answer is None and not c.note:
+                _finish(c, spec.vehicle)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+        sp.PROBLEMS.pop(spec.key, None)
+    _check_answers(sizings, spec.vehicle, say)
+    return sizings
+
+
+def _run_probe_star(args: tuple):
+    from planner.sizing_probe import run_probe
+
+    return run_probe(*args)
+
+
+def _size_group_task(spec: GroupSpec, verbose: bool = False) -> list[CountySizing]:
+    """One group searched in a worker process or on a dask worker (its probes one at a time).
+
+    ``verbose``: progress lines on this process's standard error, prefixed with the group.
+    """
+    def say(m: str) -> None:
+        print(f"  … [{spec.key}] {m}", file=sys.stderr, flush=True)
+
+    return _size_group(spec, 1, say if verbose else None)
+
+
 def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "all",
                counties: Sequence[str] | None = None, by: date | None = None, vehicle: str = "coach",
                coach_type: str | None = None, feeder_type: str | None = None, processes: int = 1, tolerance: int = 1, max_rounds: int = 12,
-               gain_tolerance: int = 0, base_plan: str | Path | None = None,
+               gain_tolerance: int = 0, base_plan: str | Path | None = None, scheduler: str | None = None,
                progress: Callable[[str], None] | None = None) -> SizingResult:
     """Size the fleet of each county of ``scenario`` (see the module docstring); write the files into ``out``.
 
     ``base_plan``: a plan directory of ``scenario`` as it is (one county, no ``by``) that stands for the
     0-extra probe instead of planning it again; its scenario checksum must match. ``gain_tolerance``:
     stop bisecting when the bracket's ends differ by fewer people (see :func:`_next_points`).
+
+    Counties are grouped by terminal (:func:`planner.sizing_probe.terminal_groups`). One group: its
+    probes run ``processes`` at a time. Several groups: each group is searched whole in one of
+    ``processes`` worker processes, or on the dask cluster at ``scheduler`` (the same groups and
+    the same answers either way).
     """
     from planner.loader import load_and_validate
+    from planner.sizing_probe import terminal_groups
 
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
@@ -477,81 +647,68 @@ def size_fleet(scenario: str | Path, out: str | Path, *, target: str | float = "
     unknown = [c for c in wanted if c not in have]
     if unknown:
         raise SizingError(f"--county：情景中没有这些区县的务工人员 (no workers of county) {', '.join(unknown)}")
+    if coach_type or feeder_type:  # a type that is not of its kind is refused before anything is planned
+        modes = {str(t): str(m) for t, m in zip(tables["vehicle_types"]["type_id"], tables["vehicle_types"]["mode"])}
+        for given, mode in ((coach_type, "coach"), (feeder_type, "feeder")):
+            if given:
+                _most_common(tables["fleet"], modes, mode, wanted[0], given)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     base_path = Path(scenario).resolve()
-    sizings: list[CountySizing] = []
-    bases: dict[str, str] = {}
-    from planner.variant import write_variant
-
-    for county in wanted:
-        say(f"区县 {county}：可达人数与运力下界 (reachable workers and bounds)")
-        cs, own = _county_setup(sc, tables, county, target=target, by=by, vehicle=vehicle, coach_type=coach_type,
-                                feeder_type=feeder_type)
-        sizings.append(cs)
-        folder = out / "counties" / county
+    base_probes: dict[str, Probe] = {}
+    if base_plan is not None:
+        base_probes = _reuse_base_plan(Path(base_plan), sc, have, by)
+    groups = terminal_groups(tables["hubs"], wanted)
+    raw = _raw_tables(sc, by) if len(have) > 1 or by is not None else {}
+    specs = []
+    for group in groups:
+        key = "-".join(group)
+        own = _county_tables(tables, group, by)
+        if len(have) > 1 and "train_services" in tables:
+            own["train_services"] = own_station_services(tables, group)
+        folder = out / "counties" / key
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        given = _county_files(sc, own, by)
-        v = write_variant(base_path, f"county{county}", {}, folder=folder, tables=given, overwrite=True)
-        bases[county] = str(v.path)
-        if cs.target == 0:
-            cs.note = "没有可达的务工人员，无需车辆 (nobody reachable)"
-    active = [c for c in sizings if c.target > 0]
-    if base_plan is not None:
-        _reuse_base_plan(Path(base_plan), sc, have, active, by, say)
-    ctx = None
-    import multiprocessing as mp
+        alone = len(have) == 1 and by is None  # the scenario is this county: planned as it is
+        specs.append(GroupSpec(key, group, str(base_path), str(folder), None if alone else _county_files(sc, own, by, raw),
+                               tables["fleet"], str(out / "plans" / key), target, vehicle, coach_type, feeder_type,
+                               tolerance, gain_tolerance, max_rounds,
+                               {c: p for c, p in base_probes.items() if c in group}))
+    del raw
+    sizings: list[CountySizing] = []
+    if scheduler:
+        from concurrent.futures import as_completed
 
-    if processes > 1:
-        ctx = ProcessPoolExecutor(processes, mp_context=mp.get_context("fork"))
-    try:
-        for rnd in range(max_rounds):
-            jobs = []
-            live = [c for c in active if c.answer is None and not c.note]
-            if not live:
-                break
-            slots = max(1, processes // len(live))
-            for c in live:
-                pts: list[int] = []
-                while True:
-                    cap = max(4 * (c.coaches_all if c.phase == "coach" else c.feeders) + 8, 2 * c.coach_bound + 8)
-                    pts = _next_points(c, slots, vehicle, tolerance, cap, gain_tolerance)
-                    if pts or not _finish(c, vehicle):
-                        break
-                if not pts:
-                    continue
-                for k in pts:
-                    ec, ef = c.extra(k, vehicle)
-                    args = (bases[c.county], c.county, (c.coach_type, c.feeder_type), (c.coaches, c.feeders),
-                            (ec, ef), str(out / "plans" / c.county))
-                    jobs.append((c, args))
-            if not jobs:
-                break
-            say(f"第 {rnd + 1} 轮试算 (round): " + ", ".join(f"{c.county}+{a[4][0]}/{a[4][1]}" for c, a in jobs))
-            if ctx is None:
-                results = [_probe(*a) for _c, a in jobs]
-            else:
-                results = list(ctx.map(_probe_star, [a for _c, a in jobs]))
-            for (c, _a), r in zip(jobs, results):
-                c.probes.append(r)
-                say(f"  区县 {c.county} +{r.extra_coaches} 大巴 +{r.extra_feeders} 接驳车：运送 {r.moved:,}/{c.target:,}")
-        for c in active:
-            if c.answer is None and not c.note:
-                _finish(c, vehicle)
-    finally:
-        if ctx is not None:
-            ctx.shutdown()
-    _check_answers(sizings, vehicle, bases, say)
+        from planner.solve.cluster import dask_executor
+
+        with dask_executor(scheduler) as (executor, _scatter):
+            futures = {executor.submit(_size_group_task, s): s for s in specs}
+            for fut in as_completed(futures):
+                sizings += fut.result()
+                say(f"区县组 {futures[fut].key} 完成 (group done)")
+    elif len(specs) > 1 and processes > 1:
+        import multiprocessing as mp
+        from concurrent.futures import as_completed
+
+        with ProcessPoolExecutor(min(processes, len(specs)), mp_context=mp.get_context("fork")) as pool:
+            futures = {pool.submit(_size_group_task, s, progress is not None): s for s in specs}
+            for fut in as_completed(futures):
+                sizings += fut.result()
+                say(f"区县组 {futures[fut].key} 完成 (group done)")
+    else:
+        for s in specs:
+            say(f"区县 {s.key}：可达人数与运力下界 (reachable workers and bounds)")
+            sizings += _size_group(s, processes, say, validated=(sc, val))
+    order = {c: i for i, c in enumerate(wanted)}
+    sizings.sort(key=lambda c: order[c.county])
     res = SizingResult(out, vehicle, "全部可达人员" if target == "all" else f"{float(target):.1%}", sizings,
                        time.perf_counter() - t0)
     res.files = write_outputs(res, sc)
     return res
 
 
-def _reuse_base_plan(path: Path, sc, have: list[str], active: list[CountySizing], by: date | None,
-                     say: Callable[[str], None]) -> None:
-    """Take the already planned base scenario as the 0-extra probe of its one county."""
+def _reuse_base_plan(path: Path, sc, have: list[str], by: date | None) -> dict[str, Probe]:
+    """The already planned base scenario as the 0-extra probe of its one county."""
     from planner.plan_format import read_plan
 
     if len(have) != 1 or by is not None:
@@ -562,14 +719,7 @@ def _reuse_base_plan(path: Path, sc, have: list[str], active: list[CountySizing]
         raise SizingError(f"--base-plan {path}：无法读取方案 (cannot read the plan): {e}") from e
     if plan.summary.get("scenario", {}).get("checksum") != sc.checksum:
         raise SizingError(f"--base-plan {path}：方案不是由此情景文件生成的 (plan of another scenario file)")
-    for c in active:
-        if c.extra(0) == (0, 0):
-            c.probes.append(plan_probe(plan, c.county, (0, 0), str(path), 0.0))
-            say(f"  区县 {c.county} 沿用基准方案 (base plan reused)：运送 {c.probes[-1].moved:,}/{c.target:,}")
-
-
-def _probe_star(args: tuple) -> Probe:
-    return _probe(*args)
+    return {have[0]: plan_probe(plan, have[0], (0, 0), str(path), 0.0, str(sc.source_path))}
 
 
 def _finish(c: CountySizing, vehicle: str) -> bool:
@@ -609,21 +759,18 @@ def _reason(code: str) -> str:
     return "证明失效或用工日期前任何车辆都无法送达" if code == "no_possible_day" else reason_label(code)
 
 
-def _check_answers(sizings: list[CountySizing], vehicle: str, bases: dict[str, str],
-                   say: Callable[[str], None]) -> None:
+def _check_answers(sizings: list[CountySizing], vehicle: str, say: Callable[[str], None]) -> None:
     """Run the checker on each answer's plan (against its own variant scenario)."""
     from planner.check import check_plan_dir
     from planner.scenario import load_scenario
-    from planner.variant import variant_paths
 
     for c in sizings:
         if c.answer is None:
             continue
         ec, ef = c.extra(c.answer, vehicle)
         probe = next(p for p in c.probes if (p.extra_coaches, p.extra_feeders) == (ec, ef))
-        toml, _data = variant_paths(Path(bases[c.county]), f"c{ec}-f{ef}", Path(bases[c.county]).parent)
         say(f"区县 {c.county}：校验答案的计划 (checking the answer's plan)")
-        c.checked = check_plan_dir(Path(probe.plan_dir), load_scenario(toml)).ok
+        c.checked = check_plan_dir(Path(probe.plan_dir), load_scenario(probe.scenario)).ok
 
 
 # ------------------------------------------------------------------ outputs
@@ -753,6 +900,8 @@ def register_size_fleet(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--tolerance", type=int, default=1, help="答案的精度（辆），默认 1 即最少车辆数")
     s.add_argument("--gain-tolerance", type=int, default=0, help="两次试算相差不足此人数时停止细分（默认 0 不用）")
     s.add_argument("--base-plan", help="已生成的基准方案目录，作为不加车的试算（仅单区县情景）")
+    s.add_argument("--scheduler", default=None,
+                   help="dask 调度器地址，各区县在集群上测算 (dask.distributed scheduler address, e.g. tcp://host:8786)")
     s.set_defaults(func=cmd_size_fleet)
 
 
@@ -779,6 +928,7 @@ def cmd_size_fleet(args: argparse.Namespace) -> int:
                      coach_type=args.coach_type, feeder_type=args.feeder_type,
                      processes=args.processes, tolerance=args.tolerance,
                      gain_tolerance=max(0, args.gain_tolerance), base_plan=args.base_plan,
+                     scheduler=args.scheduler,
                      progress=lambda m: print(f"  … {m}", file=sys.stderr, flush=True))
     print(res.text())
     return 0 if all(c.reached or c.target == 0 for c in res.counties) else 1

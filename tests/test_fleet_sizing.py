@@ -153,3 +153,72 @@ def test_bracket_takes_a_newton_step_from_below() -> None:
     c = _county({24: 13255, 30: 13267}, 13264)
     assert _next_points(c, 2, "both", 1, 200, gain_tolerance=20) == []
     assert _next_points(c, 2, "both", 1, 200) != []
+
+
+KAIZHOU_VILLAGES = ["500154001001", "500154002001"]
+N_KZ = SEATS + 5  # 开州: one coach carries 22, so 27 need two coaches: one extra
+
+
+@pytest.fixture(scope="module")
+def two_counties(paper: Path) -> Path:
+    """The paper scenario plus 开州 (500154): 27 workers near its terminal, one coach of its own."""
+    d = paper.parent.parent / "two"
+    shutil.copytree(paper.parent, d)
+    vil = pd.read_csv(d / "villages.csv", dtype=str)
+    extra = pd.DataFrame([{"village_code": v, "village_name": f"开州示例{i + 1}村", "township_code": v[:9],
+                           "county_code": "500154", "lon": lon, "lat": lat}
+                          for i, (v, lon, lat) in enumerate(zip(KAIZHOU_VILLAGES, (108.42, 108.38), (31.18, 31.15)))])
+    pd.concat([vil, extra], ignore_index=True).to_csv(d / "villages.csv", index=False)
+    w = _workers(N)
+    kz = _workers(N_KZ, no_proof=0)
+    kz["worker_id"] = [f"K{i + 1:07d}" for i in range(len(kz))]
+    kz["id_number"] = [id_number("500154", i) for i in range(len(kz))]
+    kz["phone"] = [f"188{i:08d}" for i in range(len(kz))]
+    kz["village_code"] = [KAIZHOU_VILLAGES[i % 2] for i in range(len(kz))]
+    pd.concat([w, kz], ignore_index=True).to_csv(d / "workers.csv", index=False)
+    pd.DataFrame([("500101", "C53", 1), ("500101", "F35", 10), ("500154", "C53", 1), ("500154", "F35", 10)],
+                 columns=["county_code", "type_id", "count"]).to_csv(d / "fleet.csv", index=False)
+    return d / "scenario.toml"
+
+
+def _answers(res) -> dict[str, tuple[int, int, bool]]:
+    return {c.county: (*c.extra(c.answer), bool(c.checked)) for c in res.counties}
+
+
+def test_counties_in_parallel_processes_and_on_dask(two_counties: Path, tmp_path: Path) -> None:
+    # each county alone on paper: 万州 needs ceil(47 / 22) - 1 = 2 extra coaches, 开州 ceil(27 / 22) - 1 = 1
+    want = {"500101": (2, 0, True), "500154": (1, 0, True)}
+    res = size_fleet(two_counties, tmp_path / "procs", processes=2)
+    assert _answers(res) == want
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        res2 = size_fleet(two_counties, tmp_path / "dask", scheduler=cluster.scheduler_address)
+    assert _answers(res2) == want
+    assert [len(c.probes) for c in res2.counties] == [len(c.probes) for c in res.counties]
+    # planning the whole scenario with both answers moves everyone reachable
+    v = write_variant(two_counties, "found2", {"fleet": {"500101": {"C53": 3}, "500154": {"C53": 2}}})
+    rep = run_plan(v.path, tmp_path / "both", check=True)
+    assert rep.check_ok is True and rep.summary["workers"]["planned"] == N + N_KZ
+
+
+def test_shared_terminal_and_station_are_not_credited_twice() -> None:
+    from planner.fleet_sizing import own_station_services
+    from planner.sizing_probe import terminal_groups
+
+    hubs = pd.DataFrame({"hub_id": ["T1", "T1", "T3", "R1"], "kind": ["terminal", "terminal", "terminal", "rail_station"],
+                         "county_code": ["500101", "500154", "500235", "500154"]})
+    # the solver plans counties on the same terminal hub together: so does sizing
+    assert sorted(terminal_groups(hubs, ["500101", "500154", "500235", "500236"])) == [
+        ["500101", "500154"], ["500235"], ["500236"]]
+    svc = pd.DataFrame({"service_id": ["K1", "K2"], "origin_station_id": ["R1", "R9"]})
+    tables = {"train_services": svc, "hubs": hubs}
+    assert own_station_services(tables, ["500154"])["service_id"].tolist() == ["K1"]
+    assert own_station_services(tables, ["500101"]).empty
+
+
+def test_unreachable_scheduler_is_a_message(two_counties: Path, tmp_path: Path, capsys) -> None:
+    code = main(["size-fleet", str(two_counties), "--out", str(tmp_path / "o"), "--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "dask" in err and "Traceback" not in err
