@@ -101,6 +101,26 @@ booleans `bool`, `lon`/`lat` `float64` in WGS-84, polygons shapely geometry; wor
 ## Problem codes
 """
 
+#: prose that follows a table's column list (a table's companion files)
+AFTER_TABLE = {
+    "train_services": """### Candidate services (`planner size-trains --candidates FILE`)
+
+A file of services a bureau could request, not part of any scenario: the same columns, types
+and rules as `train_services` above (one row per possible service; the origin a `rail_station`
+hub of the scenario, the destination one of its `stations`, the carriage type of mode
+`train_carriage`). It is validated by the same code as the scenario's own `train_services`, so
+each problem names the candidate file, the row (header = row 1) and the column, and then also
+refused: a `service_id` already in the scenario's `train_services` or twice in the file
+(column `service_id`), and fewer than one carriage (column `carriages`). Any such problem refuses
+the whole file before anything is planned (docs/what-if.md).
+
+```text
+service_id,date,depart_time,origin_station_id,destination_station_id,carriages,carriage_type,travel_hours
+K9001,2020-02-20,10:30,R-WZB,S-DG,1,YZ25,20.5
+```""",
+}
+
+
 def render() -> str:
     """The whole document."""
     out = [INTRO, "| code | severity | meaning |\n|---|---|---|"]
@@ -119,6 +139,8 @@ def render() -> str:
             elif c.kind == "enum":
                 kind = " / ".join(f"`{v}`" for v in c.values)
             out.append(f"| `{c.name}` | {kind} | {'yes' if c.required else 'no'} | {c.unit} | {c.meaning} | `{c.example}` |")
+        if table in AFTER_TABLE:
+            out.append("\n" + AFTER_TABLE[table])
     return "\n".join(out) + "\n"
 
 
