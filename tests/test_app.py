@@ -244,7 +244,7 @@ def test_deck_filters_by_county_day_and_mode(data):
     legs = data.plan.legs[data.plan.legs["worker_id"].isin(on_day)]
     assert _arcs(build_deck(data, day=day)) == _inter_pairs(data, legs)
     ids = {layer["id"] for layer in json.loads(build_deck(data, modes={"feeder"}).to_json())["layers"]}
-    assert ids == {"counties", "villages", "hubs", "destinations", "feeder_paths"}
+    assert ids == {"counties", "provinces", "villages", "hubs", "destinations", "feeder_paths", "labels"}
 
 
 def test_deck_feeder_paths_follow_stops(data):
