@@ -52,7 +52,9 @@ MAX_PATHS = 3000
 COORD_DIGITS = 5
 #: the canvas the view is fitted to, in pixels: the app's chart is at least this large
 VIEW_W, VIEW_H = 900, 600
-FIT_PADDING = 0.08
+FIT_PADDING = 0.06
+#: pixels kept free at the canvas's left for the legend the app draws over the map
+LEGEND_W = 200
 MIN_ZOOM, MAX_ZOOM = 3.0, 13.5
 #: labels kept at most (the busiest first) before decluttering
 MAX_LABELS = 60
@@ -80,6 +82,8 @@ COLORS = {
     "province_line": [170, 150, 120, 255],
 }
 TOOLTIP_HTML = "<b>{name}</b><br/>{info}"
+#: flat layers ignore depth: they are drawn in list order, over the (raised) arcs before them
+FLAT = {"depthCompare": "always", "depthWriteEnabled": False}
 #: the tooltip stays at the canvas's top-right corner (deck.gl places it by the pointer and lets
 #: it run past the edge); the pointer's translate is replaced by a fixed corner
 TOOLTIP_STYLE = {"backgroundColor": "rgba(38,50,56,0.94)", "color": "white", "fontSize": "13px",
@@ -232,8 +236,8 @@ def map_base(data: DocData) -> MapBase:
 
 
 # ------------------------------------------------------------------ selection
-def _mask(frame: pd.DataFrame, *, day: date | None, county: str | None, township: str | None,
-          province: str | None, worker_ids: set[str] | None) -> pd.Series:
+def _mask(frame: pd.DataFrame, *, day: date | None = None, county: str | None = None, township: str | None = None,
+          province: str | None = None, worker_ids: set[str] | None = None) -> pd.Series:
     m = pd.Series(True, index=frame.index)
     if worker_ids is not None:
         m &= frame["worker_id"].isin({str(x) for x in worker_ids})
@@ -296,7 +300,7 @@ def arc_table(data: DocData, mode: str, legs: pd.DataFrame, coords: dict) -> pd.
     g["mode"] = mode
     g["source"] = [list(coords[p]) for p in g["origin_id"]]
     g["target"] = [list(coords[p]) for p in g["dest_id"]]
-    g["width"] = (1.5 + np.sqrt(g["people"].to_numpy(dtype=float)) / 2.5).clip(2, 10).round(1)
+    g["width"] = (1.0 + np.sqrt(g["people"].to_numpy(dtype=float)) / 5).clip(1.5, 6).round(1)
     unit = "节车厢次" if mode == "train" else "车次"
     places = data.places
     g["name"] = [f"{MODE_NAMES[mode]}：{places.get(o, o)} → {places.get(d, d)}" for o, d in zip(g["origin_id"], g["dest_id"])]
@@ -406,22 +410,27 @@ def _lat_of(y: float) -> float:
 
 
 def fit_view(points: list[tuple[float, float]], width: int = VIEW_W, height: int = VIEW_H,
-             padding: float = FIT_PADDING) -> pdk.ViewState:
-    """A view (centre and zoom) that shows every point inside a ``width`` x ``height`` canvas with a margin."""
+             padding: float = FIT_PADDING, left: int = 0) -> pdk.ViewState:
+    """A view (centre and zoom) showing every point inside a ``width`` x ``height`` canvas with a margin.
+
+    ``left`` pixels at the canvas's left edge are kept free (the legend covers them).
+    """
     pts = [(float(x), float(y)) for x, y in points if x == x and y == y]
     if not pts:
         return pdk.ViewState(longitude=107.8, latitude=30.0, zoom=6.0, pitch=0, bearing=0)
     ms = [_mercator(x, y) for x, y in pts]
     x0, x1 = min(m[0] for m in ms), max(m[0] for m in ms)
     y0, y1 = min(m[1] for m in ms), max(m[1] for m in ms)
-    usable_w, usable_h = width * (1 - 2 * padding), height * (1 - 2 * padding)
+    usable_w, usable_h = (width - left) * (1 - 2 * padding), height * (1 - 2 * padding)
     zooms = [MAX_ZOOM]
     if x1 - x0 > 0:
         zooms.append(math.log2(usable_w / (512.0 * (x1 - x0))))
     if y1 - y0 > 0:
         zooms.append(math.log2(usable_h / (512.0 * (y1 - y0))))
     zoom = max(MIN_ZOOM, min(zooms))
-    lon = (x0 + x1) / 2 * 360.0 - 180.0
+    # the content's centre sits in the middle of the free part: the canvas centre is left/2 px to its left
+    cx = (x0 + x1) / 2 - left / 2 / (512.0 * 2 ** zoom)
+    lon = cx * 360.0 - 180.0
     lat = _lat_of((y0 + y1) / 2)
     return pdk.ViewState(longitude=round(lon, COORD_DIGITS), latitude=round(lat, COORD_DIGITS),
                          zoom=round(zoom, 2), pitch=0, bearing=0)
@@ -467,10 +476,10 @@ class MapFilters:
     view: str = "auto"
 
 
-def resolved_view(view: str, township: str | None) -> str:
-    """``auto`` is the home side for a township (villages readable), else the whole journey."""
+def resolved_view(view: str, township: str | None, modes=MODES) -> str:
+    """``auto`` is the home side for a township (villages readable) or feeders alone, else the whole journey."""
     if view == "auto":
-        return "origin" if township else "all"
+        return "origin" if township or not set(modes) & {"coach", "train"} else "all"
     return view if view in VIEWS else "all"
 
 
@@ -491,7 +500,7 @@ def build_deck(data: DocData, *, day: date | None = None, county: str | None = N
     layers.append(pdk.Layer(
         "GeoJsonLayer", id="counties", data=county_geojson(data, per_county, base=base, selected=county),
         stroked=True, filled=True, get_fill_color="properties.fill", get_line_color=COLORS["county_line"],
-        line_width_min_pixels=1, pickable=True,
+        line_width_min_pixels=1, pickable=False,
     ))
     if base.provinces:
         layers.append(pdk.Layer(
@@ -512,13 +521,16 @@ def build_deck(data: DocData, *, day: date | None = None, county: str | None = N
     layers.append(pdk.Layer(
         "ScatterplotLayer", id="villages", data=vil, get_position="position", get_radius="radius",
         radius_units='"meters"', radius_min_pixels=2, radius_max_pixels=40, get_fill_color=COLORS["village"],
-        stroked=True, get_line_color=COLORS["village_line"], line_width_min_pixels=0.5, pickable=True,
+        stroked=True, get_line_color=COLORS["village_line"], line_width_min_pixels=0.5, pickable=True, parameters=FLAT,
     ))
-    if "feeder" in modes:
+    shown = resolved_view(view, township, modes)
+    # feeder routes are a few pixels at the scale of a whole journey: drawn on the home-side view only
+    # (the scene stays light enough for a click to register in a browser without a GPU)
+    if "feeder" in modes and shown == "origin":
         layers.append(pdk.Layer(
             "PathLayer", id="feeder_paths", data=path_table(data, legs, coords, feeder_stops=base.feeder_stops),
             get_path="path", get_color=COLORS["feeder"], get_width=2.5, width_units='"pixels"',
-            width_min_pixels=2, cap_rounded=True, joint_rounded=True, pickable=True,
+            width_min_pixels=2, cap_rounded=True, joint_rounded=True, pickable=True, parameters=FLAT,
         ))
 
     # hubs and destinations: only where selected people board or alight
@@ -531,7 +543,7 @@ def build_deck(data: DocData, *, day: date | None = None, county: str | None = N
     layers.append(pdk.Layer(
         "ScatterplotLayer", id="hubs", data=hubs, get_position="position", get_radius="radius",
         radius_units='"pixels"', get_fill_color="color", stroked=True, get_line_color=[255, 255, 255, 255],
-        line_width_min_pixels=1.5, pickable=True,
+        line_width_min_pixels=1.5, pickable=True, parameters=FLAT,
     ))
     for mode, src, dst in (("coach", COLORS["coach_src"], COLORS["coach_dst"]),
                            ("train", COLORS["train_src"], COLORS["train_dst"])):
@@ -539,8 +551,7 @@ def build_deck(data: DocData, *, day: date | None = None, county: str | None = N
             layers.append(pdk.Layer(
                 "ArcLayer", id=f"{mode}_arcs", data=arc_table(data, mode, legs, coords), get_source_position="source",
                 get_target_position="target", get_source_color=src, get_target_color=dst, get_width="width",
-                get_height=0.3, width_units='"pixels"', pickable=True, auto_highlight=True,
-                highlight_color=[255, 214, 0, 255],
+                get_height=0.3, width_units='"pixels"', pickable=True,
             ))
     alight = legs.groupby("alight_place_id")["worker_id"].nunique()
     dest_ids = [p for p in alight.index if base.kinds.get(p) in ("工厂", "到达站")]
@@ -549,17 +560,17 @@ def build_deck(data: DocData, *, day: date | None = None, county: str | None = N
     layers.append(pdk.Layer(
         "ScatterplotLayer", id="destinations", data=dests, get_position="position", get_radius="radius",
         radius_units='"pixels"', get_fill_color="color", stroked=True, get_line_color=[255, 255, 255, 255],
-        line_width_min_pixels=1.5, pickable=True,
+        line_width_min_pixels=1.5, pickable=True, parameters=FLAT,
     ))
 
-    shown = resolved_view(view, township)
-    vstate = fit_view(_fit_points(base, shown, vil, hubs, dests, county), VIEW_W, VIEW_H)
+    vstate = fit_view(_fit_points(base, shown, vil, hubs, dests, county), VIEW_W, VIEW_H, left=LEGEND_W)
     labels = pdk.Layer(
-        "TextLayer", id="labels", data=_labels(base, shown, vstate, vil, hubs, dests, county, bool(township)),
+        "TextLayer", id="labels", data=_labels(base, shown, vstate, vil, hubs, dests, county, bool(township),
+                                             set(per_county.index)),
         get_position="position", get_text="text", get_size="size", size_units='"pixels"', get_color="color",
         get_text_anchor='"middle"', get_alignment_baseline='"bottom"', get_pixel_offset=[0, -8],
         character_set='"auto"', font_weight=600, outline_width=3, outline_color=[255, 255, 255, 230],
-        font_settings={"sdf": True, "radius": 6}, pickable=False,
+        font_settings={"sdf": True, "radius": 6}, pickable=False, parameters=FLAT,
     )
     labels.font_family = LABEL_FONT  # set after: pydeck would read a string argument as an expression
     layers.append(labels)
@@ -584,24 +595,25 @@ def _fit_points(base: MapBase, shown: str, vil: pd.DataFrame, hubs: pd.DataFrame
 
 
 def _labels(base: MapBase, shown: str, view: pdk.ViewState, vil: pd.DataFrame, hubs: pd.DataFrame,
-            dests: pd.DataFrame, county: str | None, township: bool) -> list[dict]:
-    """Labels, busiest first, decluttered: destinations, hubs, villages (home side only), then places."""
+            dests: pd.DataFrame, county: str | None, township: bool, with_people: set[str]) -> list[dict]:
+    """Labels, decluttered in that order: destinations and hubs (busiest first), provinces, villages
+    (home side only), the counties with selected people."""
     dark = [38, 50, 56, 255]
     cands: list[dict] = []
-    for frame, size, color in ((dests, 13, [183, 28, 28, 255]), (hubs, 13, [13, 71, 161, 255])):
+    for frame, size, color in ((dests, 12, [183, 28, 28, 255]), (hubs, 13, [13, 71, 161, 255])):
         for r in frame.sort_values("count", ascending=False, kind="stable").itertuples(index=False):
             cands.append({"position": list(r.position), "text": base.names.get(r.id, r.id), "size": size,
                           "color": color})
+    cands += [{"position": [lon, lat], "text": name, "size": 18, "color": [141, 110, 99, 200]}
+              for name, lon, lat in base.province_labels]
     if shown == "origin" and (township or len(vil) <= 40):
         for r in vil.sort_values("count", ascending=False, kind="stable").itertuples(index=False):
             cands.append({"position": list(r.position), "text": base.names.get(r.id, r.id), "size": 11,
                           "color": [27, 94, 32, 255]})
     box = view_box(view)
-    for name, lon, lat in base.province_labels:
-        cands.append({"position": [lon, lat], "text": name, "size": 16, "color": [121, 85, 72, 220]})
     if shown != "destinations":
         for code, (name, _gj, b) in base.counties.items():
-            if county and code != county:
+            if code not in with_people and code != county:
                 continue
             cands.append({"position": [round((b[0] + b[2]) / 2, COORD_DIGITS), round((b[1] + b[3]) / 2, COORD_DIGITS)],
                           "text": name, "size": 12, "color": dark})

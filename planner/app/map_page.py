@@ -52,8 +52,11 @@ def _css(rgba: list[int]) -> str:
     return f"rgba({r},{g},{b},{a / 255:.2f})"
 
 
-def legend_html(modes: set[str] | tuple[str, ...], county_selected: bool = False) -> str:
-    """The legend drawn over the map (HTML and CSS, Chinese), with the entries of the modes shown."""
+def legend_html(modes: set[str] | tuple[str, ...], county_selected: bool = False, feeders: bool = True) -> str:
+    """The legend drawn over the map (HTML and CSS, Chinese), with the entries of the modes shown.
+
+    ``feeders``: whether the map draws feeder routes (the home-side view only).
+    """
     dot = ('<span style="display:inline-block;width:{s}px;height:{s}px;border-radius:50%;background:{c};'
            'border:1.5px solid #fff;box-shadow:0 0 0 1px rgba(0,0,0,.25);vertical-align:middle"></span>')
     line = ('<span style="display:inline-block;width:26px;height:0;border-top:{w}px solid {c};'
@@ -61,7 +64,7 @@ def legend_html(modes: set[str] | tuple[str, ...], county_selected: bool = False
     grad = ('<span style="display:inline-block;width:26px;height:4px;border-radius:2px;'
             'background:linear-gradient(90deg,{a},{b});vertical-align:middle"></span>')
     rows = [(dot.format(s=12, c=_css(COLORS["village"])), "村（面积按出行人数）")]
-    if "feeder" in modes:
+    if "feeder" in modes and feeders:
         rows.append((line.format(w=3, c=_css(COLORS["feeder"])), "接驳车线路"))
     rows += [(dot.format(s=11, c=_css(COLORS["terminal"])), "客运站"),
              (dot.format(s=11, c=_css(COLORS["rail_station"])), "火车站")]
@@ -75,8 +78,8 @@ def legend_html(modes: set[str] | tuple[str, ...], county_selected: bool = False
         rows.append(('<span style="display:inline-block;width:16px;height:11px;background:'
                      f'{_css(COLORS["county_selected"])};border:1px solid {_css(COLORS["county_line"])};'
                      'vertical-align:middle"></span>', "所选区县"))
-    items = "".join(f'<div style="display:flex;align-items:center;gap:8px;margin:2px 0">'
-                    f'<span style="width:28px;text-align:center">{sym}</span><span>{escape(text)}</span></div>'
+    items = "".join(f'<div style="display:flex;align-items:center;gap:8px;margin:1px 0">'
+                    f'<span style="width:26px;flex:none;text-align:center">{sym}</span><span>{escape(text)}</span></div>'
                     for sym, text in rows)
     return (
         "<style>"
@@ -84,11 +87,11 @@ def legend_html(modes: set[str] | tuple[str, ...], county_selected: bool = False
         ".st-key-map-frame .stElementContainer:has(.planner-map-legend){position:absolute;left:12px;bottom:12px;"
         "width:auto!important;z-index:5;pointer-events:none}"
         ".planner-map-legend{background:rgba(255,255,255,.92);border:1px solid #cfd8dc;border-radius:6px;"
-        "padding:8px 10px;font-size:13px;line-height:1.35;color:#263238;box-shadow:0 1px 4px rgba(0,0,0,.15)}"
+        "padding:6px 9px;font-size:12px;line-height:1.3;max-width:190px;color:#263238;box-shadow:0 1px 4px rgba(0,0,0,.15)}"
         "</style>"
         f'<div class="planner-map-legend" data-testid="planner-map-legend"><div style="font-weight:600;'
         f'margin-bottom:4px">图例</div>{items}<div style="color:#607d8b;margin-top:4px">'
-        "悬停查看详情；点击弧线或接驳线路查看车上人员</div></div>"
+        "点击弧线或接驳线路：车上人员</div></div>"
     )
 
 
@@ -189,12 +192,14 @@ def page_map(data: DocData, plan_key: str, show_table: Callable) -> None:
                             "" if town == ALL else town, "" if prov == ALL else prov, filters.modes, view, data)
     # a new key per filter set: a selection never carries over to another map's object at the same index
     digest = hashlib.sha1(repr((plan_key, filters)).encode()).hexdigest()[:10]
+    shown = resolved_view(view, filters.township, filters.modes)
     with st.container(key="map-frame"):
         event = st.pydeck_chart(FrozenDeck(spec), height=MAP_HEIGHT, on_select="rerun",
                                 selection_mode="single-object", key=f"map-deck-{digest}")
-        st.markdown(legend_html(filters.modes, county_selected=filters.county is not None), unsafe_allow_html=True)
-    shown = resolved_view(view, filters.township)
-    st.caption(f"视野：{VIEWS[shown]}。底图为区县和接收省份边界（离线，无需联网）。")
+        st.markdown(legend_html(filters.modes, county_selected=filters.county is not None, feeders=shown == "origin"),
+                    unsafe_allow_html=True)
+    note = "" if shown == "origin" or "feeder" not in filters.modes else "接驳车线路在“出发地”视野中显示。"
+    st.caption(f"视野：{VIEWS[shown]}。{note}底图为区县和接收省份边界（离线，无需联网）。")
     picked = picked_route(event)
     if picked is not None:
         show_route(data, base, picked[0], picked[1], filters, show_table)
