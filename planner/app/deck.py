@@ -66,7 +66,7 @@ LAYER_IDS = ("counties", "provinces", "villages", "feeder_paths", "hubs", "coach
 COLORS = {
     "village": [67, 160, 71, 170],
     "village_line": [255, 255, 255, 230],
-    "feeder": [0, 77, 64, 235],
+    "feeder": [0, 77, 64, 150],
     "terminal": [21, 101, 192, 240],
     "rail_station": [74, 20, 140, 240],
     "factory": [198, 40, 40, 235],
@@ -353,10 +353,11 @@ def county_geojson(data: DocData, counts: pd.Series | None = None, tolerance: fl
 
 
 def _village_radius_m(lonlat: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Circle radius in metres, area by travellers; the largest is 45 % of the typical neighbour distance.
+    """Circle radius in metres, area by travellers; the largest is half the typical neighbour distance.
 
-    The typical distance is the 30th percentile of each village's distance to its nearest shown
-    neighbour: circles scale with the map, so at any zoom the big ones stay clear of most neighbours.
+    The typical distance is the median of each village's distance to its nearest shown neighbour
+    (at least 250 m): circles scale with the map, so at any zoom the big ones stay clear of most
+    neighbours; the smallest is a quarter of the largest.
     """
     n = len(counts)
     if n == 0:
@@ -371,8 +372,8 @@ def _village_radius_m(lonlat: np.ndarray, counts: np.ndarray) -> np.ndarray:
         d, _ = cKDTree(xy).query(xy, k=2)
         nn = d[:, 1]
         nn = nn[nn > 1]
-        typical = float(np.percentile(nn, 30)) if len(nn) else 3000.0
-    r_max = min(max(0.45 * typical, 150.0), 4000.0)
+        typical = float(np.percentile(nn, 50)) if len(nn) else 3000.0
+    r_max = min(max(0.5 * typical, 250.0), 4000.0)
     share = np.sqrt(counts / max(float(counts.max()), 1.0))
     return np.round(r_max * np.maximum(share, 0.25), 1)
 
@@ -455,7 +456,7 @@ def _declutter(cands: list[dict], zoom: float, width_px: float = 13.0, height_px
         w = width_px * c["size"] / 13.0 * len(c["text"]) + 8
         h = height_px * c["size"] / 13.0
         # the label sits above its point, centred
-        box = (x * scale - w / 2, y * scale - h - 6, x * scale + w / 2, y * scale - 6)
+        box = (x * scale - w / 2 - 3, y * scale - h - 10, x * scale + w / 2 + 3, y * scale - 4)
         if any(not (box[2] < k[0] or box[0] > k[2] or box[3] < k[1] or box[1] > k[3]) for k in kept):
             continue
         kept.append(box)
@@ -520,8 +521,8 @@ def build_deck(data: DocData, *, day: date | None = None, county: str | None = N
     vil["info"] = [f"{n:,} 人（按筛选条件）" for n in vil["count"]]
     layers.append(pdk.Layer(
         "ScatterplotLayer", id="villages", data=vil, get_position="position", get_radius="radius",
-        radius_units='"meters"', radius_min_pixels=2, radius_max_pixels=40, get_fill_color=COLORS["village"],
-        stroked=True, get_line_color=COLORS["village_line"], line_width_min_pixels=0.5, pickable=True, parameters=FLAT,
+        radius_units='"meters"', radius_min_pixels=3, radius_max_pixels=40, get_fill_color=COLORS["village"],
+        stroked=True, get_line_color=COLORS["village_line"], line_width_min_pixels=1, pickable=True, parameters=FLAT,
     ))
     shown = resolved_view(view, township, modes)
     # feeder routes are a few pixels at the scale of a whole journey: drawn on the home-side view only
@@ -529,8 +530,8 @@ def build_deck(data: DocData, *, day: date | None = None, county: str | None = N
     if "feeder" in modes and shown == "origin":
         layers.append(pdk.Layer(
             "PathLayer", id="feeder_paths", data=path_table(data, legs, coords, feeder_stops=base.feeder_stops),
-            get_path="path", get_color=COLORS["feeder"], get_width=2.5, width_units='"pixels"',
-            width_min_pixels=2, cap_rounded=True, joint_rounded=True, pickable=True, parameters=FLAT,
+            get_path="path", get_color=COLORS["feeder"], get_width=2, width_units='"pixels"',
+            width_min_pixels=1.5, cap_rounded=True, joint_rounded=True, pickable=True, parameters=FLAT,
         ))
 
     # hubs and destinations: only where selected people board or alight
