@@ -84,7 +84,7 @@ def legend_html(modes: set[str] | tuple[str, ...], county_selected: bool = False
     return (
         "<style>"
         ".st-key-map-frame{position:relative}"
-        ".st-key-map-frame .stElementContainer:has(.planner-map-legend){position:absolute;left:12px;bottom:12px;"
+        ".st-key-map-frame .stElementContainer:has(.planner-map-legend){position:absolute;left:12px;bottom:calc(1rem + 12px);"
         "width:auto!important;z-index:5;pointer-events:none}"
         ".planner-map-legend{background:rgba(255,255,255,.92);border:1px solid #cfd8dc;border-radius:6px;"
         "padding:6px 9px;font-size:12px;line-height:1.3;max-width:190px;color:#263238;box-shadow:0 1px 4px rgba(0,0,0,.15)}"
