@@ -5,14 +5,18 @@ The deck is built by :mod:`planner.app.deck`. What does not depend on the filter
 per (plan, filters) with ``st.cache_data``, so going back to a filter is instant and a
 new one costs only the aggregation (figures in ``bench/RESULTS.md``, ``bench/map_filters.py``).
 
-The chart's key changes with the filters: a selection made on one map never stands
-for another map's object at the same index. Clicking an arc (coach or train) or a
-feeder route lists the people on those vehicles, ID numbers masked.
+The chart keeps one key (a new key would remount deck.gl and rebuild its WebGL context,
+many seconds in a browser without a GPU); instead the clickable layers' ids carry a digest
+of the filters (``coach_arcs.<digest>``), so a selection made on one map is dropped by the
+front end on the next and never stands for another map's object at the same index.
+Clicking an arc (coach or train) or a feeder route lists the people on those vehicles,
+ID numbers masked.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date
 from html import escape
 from typing import Callable
@@ -37,13 +41,23 @@ def cached_base(plan_key: str, _data: DocData) -> MapBase:
     return map_base(_data)
 
 
+ROUTE_LAYERS = ("coach_arcs", "train_arcs", "feeder_paths")
+
+
 @st.cache_data(show_spinner="正在绘制地图…", max_entries=64)
 def cached_deck_json(plan_key: str, day: str, county: str, township: str, province: str, modes: tuple[str, ...],
-                     view: str, _data: DocData) -> str:
-    """The deck's JSON for one plan and one set of filters (empty strings: no filter)."""
+                     view: str, digest: str, _data: DocData) -> str:
+    """The deck's JSON for one plan and one set of filters (empty strings: no filter).
+
+    The clickable layers' ids get ``.<digest>`` (see the module docstring).
+    """
     filters = MapFilters(day=date.fromisoformat(day) if day else None, county=county or None,
                          township=township or None, province=province or None, modes=modes, view=view)
-    return build_deck_json(_data, filters, cached_base(plan_key, _data))
+    spec = json.loads(build_deck_json(_data, filters, cached_base(plan_key, _data)))
+    for layer in spec["layers"]:
+        if layer.get("id") in ROUTE_LAYERS:
+            layer["id"] = f"{layer['id']}.{digest}"
+    return json.dumps(spec, ensure_ascii=False, separators=(",", ":"))
 
 
 # ------------------------------------------------------------------ legend
@@ -129,15 +143,22 @@ def route_passengers(data: DocData, trip_ids: list[str], dest_id: str | None = N
     return out.sort_values(["出发时间", "车次", "座位"], kind="stable").reset_index(drop=True)
 
 
-def picked_route(event) -> tuple[str, dict] | None:
-    """(layer id, object) of the arc or feeder route picked on the map, if any."""
+def picked_route(event, digest: str | None = None) -> tuple[str, dict] | None:
+    """(layer id, object) of the arc or feeder route picked on the map, if any.
+
+    With ``digest``, only a pick on the current map counts (layer id ``<layer>.<digest>``);
+    the layer id returned is the plain one.
+    """
     selection = getattr(event, "selection", None) if event is not None else None
     if selection is None and isinstance(event, dict):
         selection = event.get("selection")
     objects = (selection or {}).get("objects", {}) or {}
     for layer_id, picked in objects.items():
-        if picked and (layer_id.endswith("_arcs") or layer_id == "feeder_paths"):
-            return layer_id, picked[0]
+        plain, _, tag = str(layer_id).partition(".")
+        if digest is not None and tag != digest:
+            continue
+        if picked and plain in ROUTE_LAYERS:
+            return plain, picked[0]
     return None
 
 
@@ -188,18 +209,17 @@ def page_map(data: DocData, plan_key: str, show_table: Callable) -> None:
                          township=None if town == ALL else town, province=None if prov == ALL else prov,
                          modes=tuple(m for m in MODES if m in modes), view=view)
     base = cached_base(plan_key, data)
-    spec = cached_deck_json(plan_key, "" if day == ALL else day, "" if county == ALL else county,
-                            "" if town == ALL else town, "" if prov == ALL else prov, filters.modes, view, data)
-    # a new key per filter set: a selection never carries over to another map's object at the same index
     digest = hashlib.sha1(repr((plan_key, filters)).encode()).hexdigest()[:10]
+    spec = cached_deck_json(plan_key, "" if day == ALL else day, "" if county == ALL else county,
+                            "" if town == ALL else town, "" if prov == ALL else prov, filters.modes, view, digest, data)
     shown = resolved_view(view, filters.township, filters.modes)
     with st.container(key="map-frame"):
         event = st.pydeck_chart(FrozenDeck(spec), height=MAP_HEIGHT, on_select="rerun",
-                                selection_mode="single-object", key=f"map-deck-{digest}")
+                                selection_mode="single-object", key="map-deck")
         st.markdown(legend_html(filters.modes, county_selected=filters.county is not None, feeders=shown == "origin"),
                     unsafe_allow_html=True)
     note = "" if shown == "origin" or "feeder" not in filters.modes else "接驳车线路在“出发地”视野中显示。"
     st.caption(f"视野：{VIEWS[shown]}。{note}底图为区县和接收省份边界（离线，无需联网）。")
-    picked = picked_route(event)
+    picked = picked_route(event, digest)
     if picked is not None:
         show_route(data, base, picked[0], picked[1], filters, show_table)
