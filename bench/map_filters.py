@@ -125,12 +125,13 @@ def _choose(page, change: dict, labels: dict, counties: dict, data) -> None:
             page.get_by_text(VIEWS[v], exact=True).first.click()
             continue
         box = page.locator("div[data-testid=stSelectbox]").filter(has_text=labels[k]).first
-        box.locator("input").click()
         text = v
         if k == "map-county" and v in counties:
             text = counties[v]
         elif k == "map-township" and v != "全部":
             text = views.township_options(data).get(v, v)
+        box.locator("input").click()
+        box.locator("input").fill(text)  # long lists are virtualised: type to bring the option in
         page.get_by_role("option", name=text, exact=True).first.click(timeout=60_000)
 
 
