@@ -38,7 +38,7 @@ from planner.app import views
 from planner.app.charts import bar_chart
 from planner.app.tables import show_table
 from planner.app.zh import zh_only
-from planner.app.deck import MODE_NAMES, MODES, build_deck
+from planner.app.deck import build_deck
 
 ROOT = Path(__file__).resolve().parent
 SCENARIO_DIR = ROOT / "scenarios"
@@ -451,41 +451,11 @@ def page_plan() -> None:
 
 
 def page_map(data) -> None:
-    st.header("地图")
-    opts = views.filter_options(data)
-    c1, c2, c3, c4 = st.columns(4)
-    day = c1.selectbox("出发日期", [ALL] + [d.isoformat() for d in opts["days"]], key="map-day")
-    counties = opts["counties"]
-    county = c2.selectbox("区县", [ALL, *counties], format_func=lambda c: counties.get(c, c), key="map-county")
-    towns = views.township_options(data, None if county == ALL else county)
-    town = c3.selectbox("乡镇", [ALL, *towns], format_func=lambda c: towns.get(c, c), key="map-township")
-    prov = c4.selectbox("目的省份", [ALL, *opts["provinces"]], key="map-province")
-    modes = st.multiselect("交通方式", list(MODES), default=list(MODES), format_func=lambda m: MODE_NAMES[m],
-                           key="map-modes")
-    from datetime import date
+    """The map (planner.app.map_page, issue 15 section 3)."""
+    from planner.app.map_page import page_map as show_map
 
-    deck = build_deck(data, day=None if day == ALL else date.fromisoformat(day),
-                      county=None if county == ALL else county, township=None if town == ALL else town,
-                      province=None if prov == ALL else prov, modes=set(modes))
-    event = st.pydeck_chart(deck, height=640, on_select="rerun", selection_mode="single-object", key="map-deck")
-    st.caption("底图为区县边界（离线，无需联网）。绿色圆点：村（大小按已安排人数）；蓝色：客运站、火车站；"
-               "红色、橙色：工厂、到达站；绿线：接驳车线路；弧线：大巴（蓝→红）、专列（紫→橙），按起讫点合并。"
-               "鼠标悬停查看详情；点击一条弧线查看车上人员。")
-    show_arc_passengers(data, event, None if day == ALL else date.fromisoformat(day))
-
-
-def show_arc_passengers(data, event, day) -> None:
-    """The passengers of the coach or train arc clicked on the map (ID numbers masked)."""
-    objects = (getattr(event, "selection", None) or {}).get("objects", {}) if event is not None else {}
-    for layer_id, picked in objects.items():
-        if not layer_id.endswith("_arcs") or not picked:
-            continue
-        arc = picked[0]
-        mode = layer_id.removesuffix("_arcs")
-        table = views.arc_passengers(data, mode, str(arc["origin_id"]), str(arc["dest_id"]), day)
-        st.subheader(f"{MODE_NAMES[mode]}：{data.places.get(arc['origin_id'], arc['origin_id'])} → "
-                     f"{data.places.get(arc['dest_id'], arc['dest_id'])}，{len(table)} 人")
-        show_table(table, hide_index=True, width="stretch")
+    plan_dir, _ = current()
+    show_map(data, f"{plan_dir}:{_stamp(plan_dir)}", show_table)
 
 
 def page_county(data) -> None:

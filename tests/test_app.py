@@ -85,7 +85,7 @@ def test_map_view_offline_layers_and_filter(app, data):
     raw = app.get("deck_gl_json_chart")[0].proto.json
     deck = json.loads(raw)
     types = {layer["@@type"] for layer in deck["layers"]}
-    assert {"GeoJsonLayer", "ScatterplotLayer", "PathLayer", "ArcLayer"} <= types
+    assert {"GeoJsonLayer", "ScatterplotLayer", "ArcLayer", "TextLayer"} <= types  # feeder paths: home-side view
     assert "http" not in raw
     assert "http" not in str(deck.get("mapStyle", "")) and "mapbox" not in raw
     # a missing or empty mapStyle makes Streamlit's front end fetch a basemap style from a CDN
@@ -107,8 +107,11 @@ def test_map_view_offline_layers_and_filter(app, data):
             assert all(a["dest_id"] in fids | sids for a in layer["data"])
 
     app.multiselect(key="map-modes").set_value(["coach"]).run()
-    ids = {layer["id"] for layer in deck_json(app)["layers"]}
+    ids = {layer["id"].split(".")[0] for layer in deck_json(app)["layers"]}  # the page tags route layers
     assert "feeder_paths" not in ids and "train_arcs" not in ids and "coach_arcs" in ids
+    app.multiselect(key="map-modes").set_value(["feeder", "coach", "train"]).run()
+    app.radio(key="map-view").set_value("origin").run()
+    assert "PathLayer" in {layer["@@type"] for layer in deck_json(app)["layers"]}
 
 
 def test_county_view_shows_summary_counts(app, data):
@@ -248,7 +251,7 @@ def test_deck_filters_by_county_day_and_mode(data):
     legs = data.plan.legs[data.plan.legs["worker_id"].isin(on_day)]
     assert _arcs(build_deck(data, day=day)) == _inter_pairs(data, legs)
     ids = {layer["id"] for layer in json.loads(build_deck(data, modes={"feeder"}).to_json())["layers"]}
-    assert ids == {"counties", "villages", "hubs", "destinations", "feeder_paths"}
+    assert ids == {"counties", "provinces", "villages", "hubs", "destinations", "feeder_paths", "labels"}
 
 
 def test_deck_feeder_paths_follow_stops(data):
