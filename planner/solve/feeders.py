@@ -24,6 +24,7 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -305,13 +306,20 @@ def schedule_runs(
         planned[bus_id].sort(key=lambda r: r.board)
         out.append(sr)
 
+    # The bus chosen for a run is the largest (latest arrival that fits, bus id) over the buses,
+    # whatever order they are tried in; trying them by descending id lets the search stop at
+    # the first bus that fits at ``arrive_by`` (no bus can bring it in later, none with a
+    # smaller id wins a tie), instead of trying every bus of the county for every run.
+    by_id_desc = sorted(buses, key=lambda b: b.bus_id, reverse=True)
     left: list[FeederRun] = []
     for run in sorted(runs, key=key):
         ride = timedelta(minutes=run.ride)
         dwell = timedelta(minutes=run.dwell)
         driving = float(sum(run.legs) + run.to_hub)
         best = None
-        for b in buses:
+        for b in by_id_desc:
+            if best is not None and best[1] >= arrive_by:
+                break
             # latest arrivals worth trying: the deadline, or just before the bus drives out to a later run
             times = {arrive_by}
             for r in planned[b.bus_id]:
@@ -364,10 +372,56 @@ def pickup_order(villages: list[str], from_start: Mapping[str, float], between: 
     """The order of a few pick-ups with the least driving: start -> every village -> end.
 
     Exact (every order is tried; ties go to the first order in sorted order), so meant for
-    the handful of villages of a township-direct coach (7 villages: 5,040 orders).
+    the handful of villages of a township-direct coach (7 villages: 5,040 orders). Up to
+    :data:`PICKUP_VECTOR_MAX` villages the orders are costed at once with numpy, adding the
+    same floats in the same order as the plain loop (so the same order wins, bit for bit).
     """
+    names = sorted(villages)
+    n = len(names)
+    if n == 0:
+        return []
+    if n > PICKUP_VECTOR_MAX:
+        return _pickup_order_loop(names, from_start, between, to_end)
+    perms = _permutations(n)
+    fs = np.array([from_start[v] for v in names], dtype=np.float64)
+    te = np.array([to_end[v] for v in names], dtype=np.float64)
+    bt = np.zeros((n, n), dtype=np.float64)
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            if i != j:
+                bt[i, j] = between(a, b)
+    # cost = from_start + to_end + sum(legs), the sum from the left, exactly as the loop adds them
+    if n == 1:
+        cost = fs[perms[:, 0]] + te[perms[:, -1]] + 0.0
+    else:
+        acc = bt[perms[:, 0], perms[:, 1]]
+        for k in range(1, n - 1):
+            acc = acc + bt[perms[:, k], perms[:, k + 1]]
+        cost = (fs[perms[:, 0]] + te[perms[:, -1]]) + acc
+    # the loop keeps the first order and moves on only to one cheaper by more than 1e-9
+    i = 0
+    while True:
+        later = np.flatnonzero(cost[i + 1:] < cost[i] - 1e-9)
+        if not len(later):
+            break
+        i = i + 1 + int(later[0])
+    return [names[k] for k in perms[i]]
+
+
+#: most villages :func:`pickup_order` costs with numpy (8! = 40,320 orders); beyond, a plain loop
+PICKUP_VECTOR_MAX = 8
+
+
+@lru_cache(maxsize=PICKUP_VECTOR_MAX)
+def _permutations(n: int) -> np.ndarray:
+    """Every order of ``range(n)``, in :func:`itertools.permutations` order (one row each)."""
+    return np.array(list(itertools.permutations(range(n))), dtype=np.intp).reshape(-1, n)
+
+
+def _pickup_order_loop(names: list[str], from_start: Mapping[str, float], between: Callable[[str, str], float],
+                       to_end: Mapping[str, float]) -> list[str]:
     best: tuple[float, tuple[str, ...]] | None = None
-    for order in itertools.permutations(sorted(villages)):
+    for order in itertools.permutations(names):
         cost = from_start[order[0]] + to_end[order[-1]] + sum(between(a, b) for a, b in zip(order, order[1:]))
         if best is None or cost < best[0] - 1e-9:
             best = (cost, order)
