@@ -260,7 +260,7 @@ def build_summary(p: ProblemData, res: SolveResult, tables: dict[str, pd.DataFra
         },
         "mean_villages_per_vehicle": round(float(per_vehicle.mean()), 3) if len(per_vehicle) else 0.0,
         "lower_bound": res.lower_bound,
-        **summary_blocks(p, tables, res.lower_bound),  # throughput_bound, hub_waits, plan_quality (planner.plan_metrics)
+        **summary_blocks(p, tables, res.lower_bound, res.throughput),  # throughput_bound, hub_waits, plan_quality (planner.plan_metrics)
         "wall_time_s": {k: round(v, 2) for k, v in wall.items()},
     }
 
