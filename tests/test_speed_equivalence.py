@@ -126,3 +126,32 @@ def test_pickup_order_same_order_as_the_plain_loop():
              for a in names for b in names}
         assert pickup_order(names, fs, lambda a, b: m[(a, b)], te) == \
             reference_pickup_order(names, fs, lambda a, b: m[(a, b)], te), trial
+
+
+def test_closed_on_every_day_same_as_the_day_by_day_loop():
+    """Units with random feasible days, arrival offsets and factory calendars (closed = level 3)."""
+    import numpy as np
+
+    from planner.solve.context import _closed_on_every_day
+
+    rng = np.random.default_rng(12)
+    width = 30
+    lv = rng.choice([0, 1, 2, 3], size=(40, width), p=[0.2, 0.1, 0.1, 0.6])
+    lv[:5] = 3  # some factories closed all window
+    levels = {f"F{i:03d}": lv[i] for i in range(len(lv))}
+    n = 4000
+    fac = np.array([f"F{i:03d}" for i in rng.integers(0, len(lv), n)])
+    earliest = rng.integers(-3, width + 3, n)
+    latest = earliest + rng.integers(-2, 12, n)
+    lo = rng.integers(0, 5, n)
+    want = np.zeros(n, dtype=bool)
+    for i in range(n):  # the loop of commit 9567db0
+        a, b = int(earliest[i]), int(latest[i])
+        if b < a:
+            continue
+        row = levels[fac[i]]
+        days = np.clip(np.arange(a, b + 1) + lo[i], 0, len(row) - 1)
+        want[i] = bool((row[days] >= 3).all())
+    got = _closed_on_every_day(lv, levels, fac, earliest, latest, lo)
+    assert 300 < want.sum() < n - 300
+    assert (got == want).all()

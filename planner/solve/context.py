@@ -121,6 +121,31 @@ def feeder_ride_limit_h(sc) -> float:
     return min(sc.feeders.max_ride_h, sc.drivers.max_continuous_day_h / 2)
 
 
+def _closed_on_every_day(lv: np.ndarray, factory_levels: dict[str, np.ndarray], fac: np.ndarray,
+                         earliest: np.ndarray, latest: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Per unit: whether its factory is closed (level >= 3) on every arrival day of its feasible
+    days ``earliest..latest`` (shifted by ``lo``, clipped to the window); False when it has none.
+
+    The clipped days form one run of the factory's row, so this counts the open days in it
+    from prefix sums: the same answer as looking at each day, for all units at once.
+    """
+    n = len(fac)
+    out = np.zeros(n, dtype=bool)
+    has = np.flatnonzero(latest >= earliest)
+    if not len(has) or not factory_levels:
+        return out
+    rows = {fid: i for i, fid in enumerate(factory_levels)}  # the dict's rows, in its own order
+    table = np.stack([np.asarray(r) for r in factory_levels.values()])
+    width = table.shape[1]
+    open_before = np.zeros((len(table), width + 1), dtype=np.int64)
+    open_before[:, 1:] = np.cumsum(~(table >= 3), axis=1)
+    f = np.array([rows[x] for x in fac[has]], dtype=np.int64)  # KeyError for an unknown factory, as before
+    first = np.clip(earliest[has].astype(np.int64) + lo[has], 0, width - 1)
+    last = np.clip(latest[has].astype(np.int64) + lo[has], 0, width - 1)
+    out[has] = (open_before[f, last + 1] - open_before[f, first]) == 0
+    return out
+
+
 def build_context(p: ProblemData, units: Units) -> SolveContext:
     """Compute per-unit arrays, destination areas and the last feasible coach day."""
     sc = p.sc
@@ -154,16 +179,7 @@ def build_context(p: ProblemData, units: Units) -> SolveContext:
     ).astype(object)
     earliest = fr["earliest"].to_numpy()
     # destinations closed on every feasible day
-    closed_all = np.zeros(n, dtype=bool)
-    for i in range(n):
-        a, b = int(earliest[i]), int(latest[i])
-        if b < a:
-            continue
-        row = factory_levels[fac[i]]
-        days = np.arange(a, b + 1) + lo[i]
-        days = np.clip(days, 0, len(row) - 1)
-        if (row[days] >= 3).all():
-            closed_all[i] = True
+    closed_all = _closed_on_every_day(lv, factory_levels, fac, earliest, latest, lo)
     why[closed_all] = "destination_closed"
     # villages a feeder cannot reach within the ride limit must be picked up directly
     needs_direct = np.zeros(n, dtype=bool)

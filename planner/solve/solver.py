@@ -157,7 +157,7 @@ def _run_tasks(p: ProblemData, ctx: SolveContext, tasks: list[list[CountyInput]]
 
     _SHARED = (p, ctx)
     try:
-        workers = min(max(1, processes), len(tasks))
+        workers = min(max(1, processes), len(tasks) + 1)  # + the throughput bound
         if scheduler:
             from planner.solve.cluster import dask_executor
 
