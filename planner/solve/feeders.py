@@ -257,10 +257,26 @@ def _solve(hub, shared, cap, leg, ride_limit_min, dwell, iterations, seed, engin
         vehicle_fixed_cost=RUN_FIXED_COST,
         name=f"feeders to {hub}",
     )
-    sol = solve_vrp(problem, engine=engine, iterations=iterations, seed=seed)  # no wall clock: reproducible
-    if not sol.feasible:
+    key = (engine, iterations, seed, cap, ride_limit_min, dwell, problem.demands, dur.shape, dur.tobytes(),
+           cost.tobytes())
+    hit = _ROUTE_MEMO.get(key)
+    if hit is None:
+        sol = solve_vrp(problem, engine=engine, iterations=iterations, seed=seed)  # no wall clock: reproducible
+        hit = tuple(tuple(c - 1 for c in r) for r in sol.routes) if sol.feasible else None
+        if len(_ROUTE_MEMO) >= ROUTE_MEMO_MAX:
+            _ROUTE_MEMO.clear()
+        _ROUTE_MEMO[key] = hit
+    if hit is None:
         return [[i] for i in range(n)]
-    return [[c - 1 for c in r] for r in sol.routes]
+    return [list(r) for r in hit]
+
+
+#: routing problems remembered by :func:`_solve` (per process). The search is deterministic for
+#: a given problem, seed and iteration count, and a county asks the same one again (a load that
+#: found no feeder slot today is packed the same tomorrow), so a repeat costs nothing and gives
+#: the same routes; emptied when full, so memory stays bounded.
+ROUTE_MEMO_MAX = 4096
+_ROUTE_MEMO: dict[tuple, tuple[tuple[int, ...], ...] | None] = {}
 
 
 def schedule_runs(
