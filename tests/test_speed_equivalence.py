@@ -155,3 +155,45 @@ def test_closed_on_every_day_same_as_the_day_by_day_loop():
     got = _closed_on_every_day(lv, levels, fac, earliest, latest, lo)
     assert 300 < want.sum() < n - 300
     assert (got == want).all()
+
+
+def test_timeline_fits_same_as_the_whole_day_rebuilt():
+    """A bus with random committed runs (some overlapping, some too close to drive between):
+    for random candidate runs, :class:`_Timeline` answers as timeline_blocks + duty_fits on the
+    whole sorted day did; after adding some, still."""
+    from planner.solve.feeders import Bus, BusRun, _Timeline, timeline_blocks
+
+    rng = random.Random(5)
+    places = ["H", "A", "B", "C", "D"]
+    dist = {(a, b): (0 if a == b else rng.choice([10, 25, 40, 70])) for a in places for b in places}
+
+    def dead(a, b):
+        return dist[(a, b)]
+
+    rules = Drivers()
+    agree = {True: 0, False: 0}
+    for trial in range(300):
+        t0 = datetime(2020, 2, 20, 5, 0, tzinfo=TZ)
+        done = []
+        t = t0 + timedelta(minutes=rng.choice([0, 30, 60]))
+        for _ in range(rng.randint(0, 5)):
+            t += timedelta(minutes=rng.choice([-30, 10, 40, 90, 150]))
+            ride = rng.choice([30, 60, 100])
+            done.append(BusRun(rng.choice(places[1:]), t, t + timedelta(minutes=ride), "H", float(ride - 5)))
+            t += timedelta(minutes=ride)
+        bus = Bus("B-001", t0 - timedelta(minutes=rng.choice([0, 60, 600])), rng.choice(places), tuple(done))
+        tl = _Timeline(bus, "H", dead)
+        planned = sorted(done, key=lambda r: r.board)
+        for _ in range(12):
+            board = t0 + timedelta(minutes=rng.randrange(-120, 900, 5))
+            ride = rng.choice([20, 45, 90, 130])
+            cand = BusRun(rng.choice(places[1:]), board, board + timedelta(minutes=ride), "H", float(ride - 5))
+            blocks = timeline_blocks(bus, sorted([*planned, cand], key=lambda r: r.board), dead)
+            want = blocks is not None and duty_fits(blocks, rules)
+            assert tl.fits(cand, rules) == want, trial
+            agree[want] += 1
+            if want and rng.random() < 0.4:
+                tl.add(cand)
+                planned = sorted([*planned, cand], key=lambda r: r.board)
+                assert tl.runs == planned
+    assert min(agree.values()) > 200

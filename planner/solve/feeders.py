@@ -20,6 +20,7 @@ Times are whole minutes: each leg is the ceiling of its travel time, as in the p
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -279,6 +280,84 @@ ROUTE_MEMO_MAX = 4096
 _ROUTE_MEMO: dict[tuple, tuple[tuple[int, ...], ...] | None] = {}
 
 
+class _Timeline:
+    """A bus's runs in boarding order, each with its driving block given the run before it.
+
+    :func:`schedule_runs` asks hundreds of thousands of times whether one more run fits a bus.
+    Inserting a run changes only its own block and the next run's (whose empty drive now
+    starts at the new run's hub); the blocks before and after stay as they were. So the
+    blocks, whether each may start when its bus is free there, and when the bus drives out to
+    each run are kept here and updated on :meth:`add`, and :meth:`fits` builds the day's
+    blocks from them: the same blocks, in the same order, as :func:`timeline_blocks` on the
+    whole sorted sequence, so the same answer.
+    """
+
+    def __init__(self, bus: Bus, hub: str, dead_minutes: Callable[[str, str], int]) -> None:
+        self.bus = bus
+        self.hub = hub
+        self.dead = dead_minutes
+        # a stable sort: a run added later goes after the runs boarding at the same time
+        self.runs: list[BusRun] = sorted(bus.done, key=lambda r: r.board)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        bus, dead = self.bus, self.dead
+        self.boards = [r.board for r in self.runs]
+        self.blocks: list[DutyPeriod] = []
+        ok: list[bool] = []
+        place, free = bus.at, bus.free_at
+        for r in self.runs:
+            empty = dead(place, r.first)
+            start = r.board - timedelta(minutes=empty)
+            ok.append(start >= free)
+            self.blocks.append(DutyPeriod(start, r.arrive, empty + r.driving))
+            place, free = r.hub, r.arrive
+        n = len(ok)
+        self.ok_before = [True] * (n + 1)  # ok_before[k]: blocks 0..k-1 may all start when free
+        for k in range(n):
+            self.ok_before[k + 1] = self.ok_before[k] and ok[k]
+        self.ok_from = [True] * (n + 1)  # ok_from[k]: blocks k..n-1 may all start when free
+        for k in range(n - 1, -1, -1):
+            self.ok_from[k] = self.ok_from[k + 1] and ok[k]
+        # when the bus must leave the hub to reach each run's first village in time
+        self.drive_out = [r.board - timedelta(minutes=dead(self.hub, r.first)) for r in self.runs]
+
+    def add(self, run: BusRun) -> None:
+        """Insert ``run`` (after any run boarding at the same time)."""
+        self.runs.insert(bisect.bisect_right(self.boards, run.board), run)
+        self._refresh()
+
+    def fits(self, cand: BusRun, rules: Drivers | None) -> bool:
+        """Whether the bus can also do ``cand``: every block starts when the bus is free, and
+        the day keeps the driver ``rules`` (:func:`planner.rules.driving.duty_fits`)."""
+        k = bisect.bisect_right(self.boards, cand.board)
+        if not self.ok_before[k]:
+            return False
+        if k:
+            prev = self.runs[k - 1]
+            place, free = prev.hub, prev.arrive
+        else:
+            place, free = self.bus.at, self.bus.free_at
+        empty = self.dead(place, cand.first)
+        start = cand.board - timedelta(minutes=empty)
+        if start < free:
+            return False
+        mine = DutyPeriod(start, cand.arrive, empty + cand.driving)
+        tail = self.blocks[k + 1:]
+        if k < len(self.runs):
+            nxt = self.runs[k]
+            empty2 = self.dead(cand.hub, nxt.first)
+            start2 = nxt.board - timedelta(minutes=empty2)
+            if start2 < cand.arrive:
+                return False
+            tail = [DutyPeriod(start2, nxt.arrive, empty2 + nxt.driving), *tail]
+        if k < len(self.runs) and not self.ok_from[k + 1]:
+            return False
+        if rules is None:
+            return True
+        return duty_fits([*self.blocks[:k], mine, *tail], rules)
+
+
 def schedule_runs(
     runs: list[FeederRun],
     buses: list[Bus],
@@ -308,18 +387,15 @@ def schedule_runs(
     if not runs:
         return []
     key = order or (lambda r: (-r.ride, r.first))
-    planned: dict[str, list[BusRun]] = {b.bus_id: list(b.done) for b in buses}
+    planned: dict[str, _Timeline] = {b.bus_id: _Timeline(b, hub, dead_minutes) for b in buses}
     out: list[ScheduledRun] = []
 
     def fits(b: Bus, cand: BusRun) -> bool:
-        seq = sorted([*planned[b.bus_id], cand], key=lambda r: r.board)
-        blocks = timeline_blocks(b, seq, dead_minutes)
-        return blocks is not None and (rules is None or duty_fits(blocks, rules))
+        return planned[b.bus_id].fits(cand, rules)
 
     def put(bus_id: str, run: FeederRun, arr: datetime) -> None:
         sr = ScheduledRun(bus_id, run, arr - timedelta(minutes=run.ride))
-        planned[bus_id].append(as_bus_run(sr, hub))
-        planned[bus_id].sort(key=lambda r: r.board)
+        planned[bus_id].add(as_bus_run(sr, hub))
         out.append(sr)
 
     # The bus chosen for a run is the largest (latest arrival that fits, bus id) over the buses,
@@ -338,10 +414,7 @@ def schedule_runs(
                 break
             # latest arrivals worth trying: the deadline, or just before the bus drives out to a later run
             times = {arrive_by}
-            for r in planned[b.bus_id]:
-                t = r.board - timedelta(minutes=dead_minutes(hub, r.first))
-                if t < arrive_by:
-                    times.add(t)
+            times.update(t for t in planned[b.bus_id].drive_out if t < arrive_by)
             for arr in sorted(times, reverse=True):
                 if arrive_after is not None and arr < arrive_after:
                     break
@@ -367,7 +440,7 @@ def schedule_runs(
             # runs, else (a rest, the night stop) in 10-minute steps within a day
             after = [b.free_at + timedelta(minutes=dead_minutes(b.at, run.first)) + dwell + ride]
             after += [r.arrive + timedelta(minutes=dead_minutes(r.hub, run.first)) + dwell + ride
-                      for r in planned[b.bus_id]]
+                      for r in planned[b.bus_id].runs]
             times = sorted({max(low, ceil_minute(t)) for t in after})
             times += [low + timedelta(minutes=10 * k) for k in range(1, 145)]
             for arr in times:
