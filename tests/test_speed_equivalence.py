@@ -197,3 +197,47 @@ def test_timeline_fits_same_as_the_whole_day_rebuilt():
                 planned = sorted([*planned, cand], key=lambda r: r.board)
                 assert tl.runs == planned
     assert min(agree.values()) > 200
+
+
+def reference_daily_excess(sub, key, cap) -> list[tuple]:
+    """The 24 h loop of planner/check/driving.py at commit 9567db0."""
+    import numpy as np
+
+    items = []
+    for _k, g in sub.groupby(key, sort=False):
+        a = g["a"].to_numpy("datetime64[m]").astype(np.int64)
+        b = g["b"].to_numpy("datetime64[m]").astype(np.int64)
+        limit = float(cap[g.index[0]])
+        windows = [(b[j] - 1440, b[j], j) for j in range(len(g))] + [(a[j], a[j] + 1440, j) for j in range(len(g))]
+        for lo, hi, j in windows:
+            used = float(np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0, None).sum())
+            if used > limit + 1e-6:
+                items.append((g["trip_id"].iloc[j], g["b"].iloc[j], used, limit))
+                break
+    return items
+
+
+def test_daily_excess_same_as_the_window_loop():
+    """Random buses' stretches over three days (overlaps and zero-length ones included),
+    caps of 8 or 16 h: the same first window over the cap, with the same minutes."""
+    import numpy as np
+    import pandas as pd
+
+    from planner.check.driving import daily_excess
+
+    rng = np.random.default_rng(3)
+    rows = []
+    t0 = pd.Timestamp("2020-02-20 05:00", tz="Asia/Shanghai")
+    for bus in range(150):
+        t = t0 + pd.Timedelta(minutes=int(rng.integers(0, 600)))
+        for k in range(int(rng.integers(1, 25))):
+            t += pd.Timedelta(minutes=int(rng.choice([-20, 0, 10, 30, 200])))
+            length = int(rng.choice([0, 30, 60, 120, 180]))
+            rows.append((f"V{bus:03d}", f"T{bus:03d}-{k}", t, t + pd.Timedelta(minutes=length), 1 + (bus % 4 == 0)))
+            t += pd.Timedelta(minutes=length)
+    df = pd.DataFrame(rows, columns=["vehicle_id", "trip_id", "a", "b", "drivers"])
+    cap = 480.0 * df.groupby("vehicle_id")["drivers"].transform("min")
+    got = daily_excess(df, "vehicle_id", cap)
+    want = reference_daily_excess(df, "vehicle_id", cap)
+    assert len(want) > 30
+    assert got == want
