@@ -162,7 +162,7 @@ def _plan_locked(scenario_path: str | Path, out: Path, notes: list[str], *, chec
     say("写出计划文件 (writing plan files)")
     rejected = val.rejected.get("workers")
     n_read = val.counts["workers"]["read"]
-    staged = stage_plan(out, p, res, rejected, n_read, wall)
+    staged = stage_plan(out, p, res, rejected, n_read, wall, processes=n_proc)
     del p, res  # the solver's records are written: free them before the checker builds its own
     gc.collect()
     try:

@@ -241,3 +241,20 @@ def test_daily_excess_same_as_the_window_loop():
     want = reference_daily_excess(df, "vehicle_id", cap)
     assert len(want) > 30
     assert got == want
+
+
+def test_two_processes_write_and_check_the_same_plan(tmp_path):
+    """``planner plan --processes 2`` (throughput bound in the pool, GeoPackage written by a
+    second process, half the checker in a second process) gives the same files, summary and
+    verdict as one process."""
+    from planner.pipeline import run_plan
+    from tests.conftest import TINY_SCENARIO
+
+    one = run_plan(TINY_SCENARIO, tmp_path / "one", check=True, processes=1)
+    two = run_plan(TINY_SCENARIO, tmp_path / "two", check=True, processes=2)
+    assert one.check_ok is True and two.check_ok is True
+    assert one.summary["files"] == two.summary["files"]
+    skip = {"wall_time_s", "peak_memory_mb", "files", "scenario"}
+    assert {k: v for k, v in one.summary.items() if k not in skip} == \
+        {k: v for k, v in two.summary.items() if k not in skip}
+    assert one.summary["throughput_bound"]["total"]["bound"] > 0
