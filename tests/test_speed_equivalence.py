@@ -258,3 +258,41 @@ def test_two_processes_write_and_check_the_same_plan(tmp_path):
     assert {k: v for k, v in one.summary.items() if k not in skip} == \
         {k: v for k, v in two.summary.items() if k not in skip}
     assert one.summary["throughput_bound"]["total"]["bound"] > 0
+
+
+def reference_offset_pair(km, radius, k, sc) -> tuple[int, int]:
+    """planner/solve/context.py's _offset_pair at commit 9567db0: two straight drives timed."""
+    from datetime import date
+
+    from planner.rules.driving import drivers_needed
+    from planner.rules.route import plan_single
+    from planner.solve.problem import at
+
+    day0 = date(2020, 1, 6)
+    fast = plan_single(at(day0, sc.fleet.coach_depart_time), km / sc.travel.coach_speed_kmh * 60,
+                       drivers_needed(km, sc.drivers), sc.drivers).arrive
+    pick = sc.fleet.max_pickup_stops * (sc.fleet.pickup_dwell_min + 30)
+    slow_km = km + 2 * radius
+    slow_min = slow_km / sc.travel.coach_speed_kmh * 60 + k * sc.fleet.drop_dwell_min + pick
+    slow = plan_single(at(day0, sc.fleet.latest_coach_depart_time), slow_min,
+                       drivers_needed(slow_km + 60, sc.drivers), sc.drivers).arrive
+    return (fast.date() - day0).days, (slow.date() - day0).days
+
+
+def test_arrival_offsets_memo_same_as_timing_each_pair():
+    """2,000 random county -> factory distances (and the second-driver threshold): the shared
+    whole-minute timings give the offsets that timing each pair gave."""
+    from planner.solve.context import _offset_pair
+    from tests.conftest import TINY_SCENARIO
+    from planner.scenario import load_scenario
+
+    sc = load_scenario(TINY_SCENARIO)
+    rng = random.Random(4)
+    kms = [rng.uniform(0, 3000) for _ in range(2000)] + [399.99, 400.0, 400.01, 0.0]
+    seen = set()
+    for km in kms:
+        for radius, k in ((sc.fleet.drop_radius_km, sc.fleet.max_drop_factories), (30.0, 2)):
+            got = _offset_pair(km, radius, k, sc)
+            assert got == reference_offset_pair(km, radius, k, sc), km
+            seen.add(got)
+    assert len(seen) > 5
