@@ -146,7 +146,7 @@ def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], r
     p: Plan = prepare(plan)
     found = [scenario_mismatch(plan, sc.checksum, sc.name), format_violations(plan)]
     results = _run_families(p, ctx, progress, processes)
-    timings = {name: round(seconds, 3) for name, (_df, seconds) in results.items()}
+    timings = {f.__name__: round(results[f.__name__][1], 3) for f in RULE_FAMILIES}
     found += [results[f.__name__][0] for f in RULE_FAMILIES]
     if (plan.summary or {}).get("replan"):  # a replanned plan: its locked trips (planner/check/locked.py)
         from planner.check.locked import excuse_taken_off, locked_rules
