@@ -84,7 +84,7 @@ class PlanReport:
 
 def check_staged(path: Path, sc: Scenario, validation: ValidationResult, report: PlanReport | ReplanReport,
                  wall: dict[str, float], *, say: Callable[[str], None], progress: Callable | None = None,
-                 base: Path | None = None) -> None:
+                 base: Path | None = None, processes: int = 1) -> None:
     """Run the checker on a staged plan and put its verdict on ``report`` (``check_ok``,
     ``check_text``) and its time in ``wall["check"]``; shared by ``planner plan`` and
     ``planner replan``. ``validation`` is the caller's own validation of ``sc`` (the
@@ -93,7 +93,7 @@ def check_staged(path: Path, sc: Scenario, validation: ValidationResult, report:
 
     t = time.perf_counter()
     say("独立校验计划 (checking the plan)")
-    chk = check_plan_dir(path, sc, progress=progress, validation=validation, base=base)
+    chk = check_plan_dir(path, sc, progress=progress, validation=validation, base=base, processes=processes)
     wall["check"] = time.perf_counter() - t
     report.check_ok = chk.ok
     report.check_text = chk.text(max_per_rule=10)
@@ -154,14 +154,15 @@ def _plan_locked(scenario_path: str | Path, out: Path, notes: list[str], *, chec
     wall["load"] = time.perf_counter() - t
     t = time.perf_counter()
     p = build_problem(sc, val.tables)
-    res = solve(p, processes=processes or sc.solver.workers, progress=progress, scheduler=scheduler)
+    n_proc = processes or sc.solver.workers
+    res = solve(p, processes=n_proc, progress=progress, scheduler=scheduler)
     wall.update(res.wall_time_s)
     wall["solve_total"] = time.perf_counter() - t
     t = time.perf_counter()
     say("写出计划文件 (writing plan files)")
     rejected = val.rejected.get("workers")
     n_read = val.counts["workers"]["read"]
-    staged = stage_plan(out, p, res, rejected, n_read, wall)
+    staged = stage_plan(out, p, res, rejected, n_read, wall, processes=n_proc)
     del p, res  # the solver's records are written: free them before the checker builds its own
     gc.collect()
     try:
@@ -170,7 +171,7 @@ def _plan_locked(scenario_path: str | Path, out: Path, notes: list[str], *, chec
         report = PlanReport(out=out, summary=summ, notes=notes)
         if check:
             # the tables the plan was made from, validated moments ago: not read and validated again
-            check_staged(staged.path, sc, val, report, wall, say=say, progress=progress)
+            check_staged(staged.path, sc, val, report, wall, say=say, progress=progress, processes=n_proc)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         summ["wall_time_s"] = {k: round(v, 2) for k, v in wall.items()}
         summ["peak_memory_mb"] = round(peak_mb, 1)

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from planner.solve.bounds import throughput_bound
+from planner.solve.bounds import ThroughputBound, throughput_bound
 from planner.solve.problem import ProblemData, worker_eligibility
 
 # reasons a worker stays home that no vehicle could change (everything else: waiting for a vehicle)
@@ -138,12 +138,17 @@ def plan_quality(p: ProblemData, tables: Mapping[str, pd.DataFrame], bound: dict
     }
 
 
-def summary_blocks(p: ProblemData, tables: Mapping[str, pd.DataFrame], lower_bound: Mapping) -> dict:
-    """The summary.json blocks ``throughput_bound``, ``hub_waits`` and ``plan_quality`` of a plan."""
+def summary_blocks(p: ProblemData, tables: Mapping[str, pd.DataFrame], lower_bound: Mapping,
+                   bound: ThroughputBound | None = None) -> dict:
+    """The summary.json blocks ``throughput_bound``, ``hub_waits`` and ``plan_quality`` of a plan.
+
+    ``bound``: ``throughput_bound(p)`` when the caller has it (the solver computes it beside the
+    county plans); else it is computed here.
+    """
     workers = tables["workers"]
     planned = workers[workers["status"] == "planned"]
     by_county = planned["county_code"].astype(str).value_counts().to_dict()
-    tb = throughput_bound(p).as_dict(by_county)
+    tb = (bound if bound is not None else throughput_bound(p)).as_dict(by_county)
     return {
         "throughput_bound": tb,
         "hub_waits": hub_wait_distribution(tables["trips"], tables["legs"], p.sc.hub.max_wait_min),

@@ -10,7 +10,9 @@ holds the old complete plan or the new complete one.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -260,7 +262,7 @@ def build_summary(p: ProblemData, res: SolveResult, tables: dict[str, pd.DataFra
         },
         "mean_villages_per_vehicle": round(float(per_vehicle.mean()), 3) if len(per_vehicle) else 0.0,
         "lower_bound": res.lower_bound,
-        **summary_blocks(p, tables, res.lower_bound),  # throughput_bound, hub_waits, plan_quality (planner.plan_metrics)
+        **summary_blocks(p, tables, res.lower_bound, res.throughput),  # throughput_bound, hub_waits, plan_quality (planner.plan_metrics)
         "wall_time_s": {k: round(v, 2) for k, v in wall.items()},
     }
 
@@ -305,41 +307,76 @@ class StagedPlan:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
+# what a forked GeoPackage writer inherits (copy-on-write) instead of receiving it pickled
+_GPKG_SHARED: tuple[ProblemData, dict[str, pd.DataFrame]] | None = None
+
+
+def _gpkg_job(path: Path) -> None:
+    """Write and fsync the GeoPackage from the inherited problem and tables (a forked process)."""
+    p, tables = _GPKG_SHARED
+    write_gpkg(path, p, tables)
+    fsync_path(path)
+
+
 def stage_plan(out: Path, p: ProblemData, res: SolveResult, rejected_workers: pd.DataFrame, n_read: int,
-               wall: dict[str, float]) -> StagedPlan:
+               wall: dict[str, float], *, processes: int = 1) -> StagedPlan:
     """Write every file of the plan into a new staging directory beside ``out``, fsync'd, summary last.
 
-    Call with the plan's lock held (:class:`planner.plan_dir.PlanLock`).
+    Call with the plan's lock held (:class:`planner.plan_dir.PlanLock`). With ``processes`` > 1
+    (and fork available) the GeoPackage is written by a forked process while this one writes
+    the CSV tables and builds the summary; the files are the same either way.
     """
+    global _GPKG_SHARED
     try:
         tmp = staging_dir(Path(out))
     except OSError as exc:
         msg = f"无法在 {Path(out).parent} 写出计划：{exc.strerror} (cannot write the plan)"
         raise PlanOutputError(msg) from None
+    pool = None
     try:
         kill_point("staged")
         tables = plan_tables(p, res, rejected_workers)
+        gpkg = None
+        if processes > 1 and "fork" in multiprocessing.get_all_start_methods():
+            _GPKG_SHARED = (p, tables)
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            gpkg = pool.submit(_gpkg_job, tmp / GPKG_FILE)
         for name, frame in tables.items():
             write_table(tmp / f"{name}.csv", name, frame)
             fsync_path(tmp / f"{name}.csv")
             kill_point(name)
-        write_gpkg(tmp / GPKG_FILE, p, tables)
-        fsync_path(tmp / GPKG_FILE)
+        if gpkg is None:
+            write_gpkg(tmp / GPKG_FILE, p, tables)
+            fsync_path(tmp / GPKG_FILE)
+            summ = build_summary(p, res, tables, n_read, wall)
+        else:
+            summ = build_summary(p, res, tables, n_read, wall)
+            gpkg.result()
         kill_point("gpkg")
-        summ = build_summary(p, res, tables, n_read, wall)
         summ["format_version"] = FORMAT_VERSION
         summ["files"] = file_manifest(tmp, PLAN_FILES)
         write_file_durably(tmp / SUMMARY_FILE, _dump(summ))
         fsync_path(tmp)
         kill_point("summary")
     except OSError as exc:  # a full disk, a quota: the previous plan is untouched
+        _stop(pool)
         shutil.rmtree(tmp, ignore_errors=True)
         msg = f"写出计划失败：{exc.strerror}；原有计划 {out} 未改动 (writing the plan failed; the previous plan is kept)"
         raise PlanOutputError(msg) from None
     except BaseException:
+        _stop(pool)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        _stop(pool)
+        _GPKG_SHARED = None
     return StagedPlan(tmp, Path(out), summ)
+
+
+def _stop(pool: ProcessPoolExecutor | None) -> None:
+    """Wait for the GeoPackage writer, if any (before its directory is removed or swapped in)."""
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def write_plan(out: Path, p: ProblemData, res: SolveResult, rejected_workers: pd.DataFrame, n_read: int,

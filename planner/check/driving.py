@@ -153,24 +153,85 @@ def duty_rules(df: pd.DataFrame, key: str, drivers: pd.Series, ctx: CheckContext
     # any trailing 24 h: driving <= max per driver x drivers
     cap = r.max_driving_per_24h_h * 60 * drivers.groupby(df[key]).transform("min")
     total = df.groupby(key)["minutes"].transform("sum")
-    items = []
-    for _k, g in df[total > cap].groupby(key, sort=False):
-        a = g["a"].to_numpy("datetime64[m]").astype(np.int64)
-        b = g["b"].to_numpy("datetime64[m]").astype(np.int64)
-        limit = float(cap[g.index[0]])
-        # the busiest 24 h window starts at a stretch start or ends at a stretch end
-        windows = [(b[j] - DAY_MIN, b[j], j) for j in range(len(g))] + [(a[j], a[j] + DAY_MIN, j) for j in range(len(g))]
-        for lo, hi, j in windows:
-            used = float(np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0, None).sum())
-            if used > limit + 1e-6:
-                items.append((g["trip_id"].iloc[j], g["b"].iloc[j], used, limit))
-                break
+    items = daily_excess(df[total > cap], key, cap)
     if items:
         it = pd.DataFrame(items, columns=["trip_id", "b", "used", "limit"])
         out.append(vf(codes.daily, codes.what + " 截至 " + hm(it["b"]) + " 的 24 小时内驾驶 " + num(it["used"])
                       + " 分钟，超过 " + num(it["limit"]) + " 分钟（每名驾驶员 " + f"{r.max_driving_per_24h_h:g}"
                       + " 小时 × 驾驶员人数）", trip=it["trip_id"]))
     return concat(out)
+
+
+def daily_excess(sub: pd.DataFrame, key: str, cap: pd.Series) -> list[tuple]:
+    """Per value of ``key`` (in order of first appearance), the first 24 h window whose driving
+    exceeds its cap: (trip_id, end of the stretch the window is anchored at, minutes, cap).
+
+    The busiest 24 h window starts at a stretch start or ends at a stretch end; the windows of
+    a key are tried ending at each stretch's end, then starting at each stretch's start, in
+    row order, and the first one over the cap is reported. The driving inside a window
+    [lo, hi) is F(hi) - F(lo), where F(t) is the driving before t (sum over stretches of
+    clip(t - a, 0, b - a)): with each key's starts and ends sorted and summed once, every window
+    of every key is costed at once, in whole minutes (exact).
+    """
+    if sub.empty:
+        return []
+    codes, _ = pd.factorize(sub[key], sort=False)
+    order = np.argsort(codes, kind="stable")  # rows by key in first-appearance order, in row order within
+    g = codes[order]
+    a = sub["a"].to_numpy("datetime64[m]").astype(np.int64)[order]
+    b = sub["b"].to_numpy("datetime64[m]").astype(np.int64)[order]
+    limit = cap.loc[sub.index].to_numpy(dtype=float)[order]
+    first_row = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    start_of = np.zeros(g.max() + 1, dtype=np.int64)
+    start_of[g[first_row]] = first_row
+    limit = limit[start_of[g]]  # a key's cap is the one of its first row
+    base = min(int(a.min()), int(b.min())) - DAY_MIN
+    big = np.int64(1) << np.int64(40)
+    length = np.maximum(b - a, 0)
+
+    def before(ends: np.ndarray):
+        """F's terms for sorted points: keys, sorted raw values, prefix sums."""
+        k = g * big + (ends - base)
+        o = np.argsort(k, kind="stable")
+        raw = ends[o]
+        return k[o], np.concatenate([[0], np.cumsum(raw)])
+
+    ka, pa = before(a)
+    ke, pe = before(a + length)
+
+    def F(gq: np.ndarray, t: np.ndarray) -> np.ndarray:
+        q = gq * big + (t - base)
+        s0 = start_of[gq]
+        out = np.zeros(len(t), dtype=np.int64)
+        for keys, pref in ((ka, pa), (ke, pe)):
+            i = np.searchsorted(keys, q, side="left")  # points of the key before t
+            cnt = i - s0
+            part = cnt * t - (pref[i] - pref[s0])
+            out = out + part if keys is ka else out - part
+        return out
+
+    used_b = (F(g, b) - F(g, b - DAY_MIN)).astype(float)  # windows ending at a stretch end
+    used_a = (F(g, a + DAY_MIN) - F(g, a)).astype(float)  # windows starting at a stretch start
+    over_b = used_b > limit + 1e-6
+    over_a = used_a > limit + 1e-6
+    trip = sub["trip_id"].to_numpy()[order]
+    b_orig = sub["b"].iloc[order]
+    items = []
+    hit_b = {}
+    for j in np.flatnonzero(over_b):
+        hit_b.setdefault(int(g[j]), int(j))
+    hit_a = {}
+    for j in np.flatnonzero(over_a):
+        hit_a.setdefault(int(g[j]), int(j))
+    for key_code in range(int(g.max()) + 1):
+        if key_code in hit_b:
+            j, used = hit_b[key_code], used_b[hit_b[key_code]]
+        elif key_code in hit_a:
+            j, used = hit_a[key_code], used_a[hit_a[key_code]]
+        else:
+            continue
+        items.append((trip[j], b_orig.iloc[j], float(used), float(limit[j])))
+    return items
 
 
 def feeder_stretches(plan: Plan, ctx: CheckContext) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 
 from planner.scenario import Drivers
@@ -423,34 +423,52 @@ def duty_fits(periods: list[DutyPeriod] | tuple[DutyPeriod, ...], rules: Drivers
     end, boarding stops included, so conservatively) at most the day limit, or the night limit
     when it meets the night window; no block meets the no-driving window; any 24 h holds at
     most ``max_driving_per_24h_h`` x ``drivers`` of driving. Used by the feeder scheduling for
-    every bus and its sequence of runs in the day.
+    every bus and its sequence of runs in the day (asked hundreds of thousands of times in a
+    county, so times are whole microseconds as integers here; every float compared is the
+    one the datetime arithmetic gives).
     """
     s = sorted(periods, key=lambda q: q.start)
-    rest = timedelta(minutes=rules.min_rest_min)
+    n = len(s)
+    if not n:
+        return True
+    rest = timedelta(minutes=rules.min_rest_min) // _US
     ns, ne = _clock_min(rules.no_driving_start), _clock_min(rules.no_driving_end)
     nts, nte = _clock_min(rules.night_start), _clock_min(rules.night_end)
-
-    def meets(q: DutyPeriod, start: int, end: int) -> bool:
+    ref = _REF if s[0].start.utcoffset() is not None else _REF_NAIVE
+    a_us = [(q.start - ref) // _US for q in s]
+    b_us = [(q.end - ref) // _US for q in s]
+    night = []
+    for k, q in enumerate(s):
         tod = q.start.hour * 60 + q.start.minute + q.start.second / 60.0
-        return _overlaps(tod, (q.end - q.start).total_seconds() / 60.0, start, end)
+        length = (b_us[k] - a_us[k]) / 10**6 / 60.0
+        if _overlaps(tod, length, ns, ne):
+            return False
+        night.append(_overlaps(tod, length, nts, nte))
 
     day_lim = rules.max_continuous_day_h * 60 + _EPS
     night_lim = rules.max_continuous_night_h * 60 + _EPS
-    for q in s:
-        if meets(q, ns, ne):
-            return False
     i = 0
-    while i < len(s):
+    while i < n:
         j = i
-        while j + 1 < len(s) and s[j + 1].start - s[j].end < rest:
+        end = b_us[i]
+        at_night = night[i]
+        while j + 1 < n and a_us[j + 1] - b_us[j] < rest:
             j += 1
-        a, b = s[i].start, max(q.end for q in s[i:j + 1])
-        night = any(meets(q, nts, nte) for q in s[i:j + 1])
-        if (b - a).total_seconds() / 60.0 > (night_lim if night else day_lim):
+            end = max(end, b_us[j])
+            at_night = at_night or night[j]
+        if (end - a_us[i]) / 10**6 / 60.0 > (night_lim if at_night else day_lim):
             return False
         i = j + 1
     budget = rules.max_driving_per_24h_h * 60 * max(1, drivers) + _EPS
-    day = timedelta(days=1)
+    drive = [q.driving_min for q in s]
+    # a window's driving is a sum of min(inside, driving) over the blocks it meets, each at most
+    # the block's driving: when all of it (added in the same order) fits, every window does
+    total = 0.0
+    for x in drive:
+        total += x
+    if total <= budget and min(drive) >= 0:
+        return True
+    day = _DAY_US
     # Driving of a block inside a 24 h window is at most min(its driving, its time in the window),
     # wherever the checker places the driving in the block (the empty drive out, the boarding
     # stops). That sum is piecewise linear in the window's start, so its largest value is at a
@@ -458,17 +476,27 @@ def duty_fits(periods: list[DutyPeriod] | tuple[DutyPeriod, ...], rules: Drivers
     # (end - driving), or ending at a block end or where it takes in a block's driving
     # (start + driving). Prorating by time instead let 481-486 of 480 min through (demo).
     lows = set()
-    for q in s:
-        d = timedelta(minutes=q.driving_min)
-        lows.update((q.start, q.end - d, q.end - day, q.start + d - day))
+    for k, q in enumerate(s):
+        d = timedelta(minutes=q.driving_min) // _US
+        lows.update((a_us[k], b_us[k] - d, b_us[k] - day, a_us[k] + d - day))
     for lo in lows:
         hi = lo + day
         used = 0.0
-        for r in s:
-            if r.end <= lo or r.start >= hi:
+        for k in range(n):
+            a = a_us[k]
+            if a >= hi:
+                break  # blocks are in start order: none later meets the window
+            b = b_us[k]
+            if b <= lo:
                 continue
-            inside = (min(r.end, hi) - max(r.start, lo)).total_seconds() / 60.0
-            used += min(inside, r.driving_min)
+            inside = ((b if b < hi else hi) - (a if a > lo else lo)) / 10**6 / 60.0
+            used += min(inside, drive[k])
         if used > budget:
             return False
     return True
+
+
+_US = timedelta(microseconds=1)
+_DAY_US = timedelta(days=1) // _US
+_REF = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_REF_NAIVE = datetime(2000, 1, 1)

@@ -87,36 +87,40 @@ class _Clock:
         self.cont = 0
         self.period_night = False
         self.stretches: list[tuple[datetime, datetime]] = []
+        # the same clock in whole minutes from the start (every time here is a whole minute:
+        # the start is rounded up, every stand and drive is whole minutes), for the 24 h sums
+        self.m = 0
+        self.spans: list[tuple[int, int]] = []
 
     def stand(self, minutes: int) -> None:
         if minutes <= 0:
             return
         self.t += timedelta(minutes=minutes)
+        self.m += minutes
         if minutes >= self.rest:
             self.cont = 0
             self.period_night = False
 
     def driven_in_window(self) -> int:
-        lo = self.t - timedelta(minutes=DAY)
+        lo = self.m - DAY
         total = 0
-        for a, b in reversed(self.stretches):
+        for a, b in reversed(self.spans):
             if b <= lo:
                 break
-            total += int((b - max(a, lo)).total_seconds() // 60)
+            total += b - (a if a > lo else lo)
         return total
 
     def wait_for_budget(self, want: int) -> int:
         """Minutes to stand until ``want`` minutes of driving fit in the 24 h budget."""
-        lo = self.t - timedelta(minutes=DAY)
-        inside = [(max(a, lo), b) for a, b in self.stretches if b > lo]
-        excess = sum(int((b - a).total_seconds() // 60) for a, b in inside) + want - self.budget
+        lo = self.m - DAY
+        inside = [(max(a, lo), b) for a, b in self.spans if b > lo]
+        excess = sum(b - a for a, b in inside) + want - self.budget
         if excess <= 0:
             return 0
         for a, b in inside:
-            length = int((b - a).total_seconds() // 60)
+            length = b - a
             if length >= excess:
-                drop = a + timedelta(minutes=excess)
-                return max(1, int(math.ceil((drop + timedelta(minutes=DAY) - self.t).total_seconds() / 60)))
+                return max(1, a + excess + DAY - self.m)
             excess -= length
         return DAY
 
@@ -146,10 +150,14 @@ class _Clock:
     def drive(self, minutes: int) -> None:
         a = self.t
         self.t += timedelta(minutes=minutes)
+        am = self.m
+        self.m += minutes
         if self.stretches and self.stretches[-1][1] == a:
             self.stretches[-1] = (self.stretches[-1][0], self.t)  # driving on without a stop
+            self.spans[-1] = (self.spans[-1][0], self.m)
         else:
             self.stretches.append((a, self.t))
+            self.spans.append((am, self.m))
         if overlaps_window(a, minutes, *self.night):
             self.period_night = True
         self.cont += minutes

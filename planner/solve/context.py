@@ -7,8 +7,10 @@ that last day binds) and small caches for arrival offsets and risk levels.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,7 @@ import pandas as pd
 from planner.rules.route import plan_single
 from planner.rules.geo import haversine_km
 from planner.solve.clusters import destination_areas
+from planner.scenario import Drivers
 from planner.solve.problem import LEVELS, ProblemData, Units, at
 
 
@@ -83,32 +86,67 @@ class SolveContext:
         return hit
 
 
-def _offsets(p: ProblemData, terminal: str | None, county: str, factory_id: str) -> tuple[int, int]:
+def _offsets(p: ProblemData, terminal: str | None, county: str, factory_id: str,
+             origins: dict[str, tuple[float, float]] | None = None,
+             factory_xy: dict[str, tuple[float, float]] | None = None) -> tuple[int, int]:
+    """(earliest, worst-case) days from departure to arrival, county -> factory.
+
+    ``origins`` (county -> lon, lat of where its coaches leave) and ``factory_xy`` are the same
+    numbers read once for many pairs (:func:`build_context` asks tens of thousands).
+    """
     sc = p.sc
-    f = p.factories.loc[factory_id]
+    if factory_xy is not None:
+        flon, flat = factory_xy[factory_id]
+    else:
+        f = p.factories.loc[factory_id]
+        flon, flat = float(f["lon"]), float(f["lat"])
+    if origins is not None and county in origins:
+        lon, lat = origins[county]
+    else:
+        lon, lat = _origin(p, terminal, county)
+        if origins is not None:
+            origins[county] = (lon, lat)
+    km = float(haversine_km(lon, lat, flon, flat)) * sc.travel.factor(county)
+    return _offset_pair(km, sc.fleet.drop_radius_km, sc.fleet.max_drop_factories, sc)
+
+
+def _origin(p: ProblemData, terminal: str | None, county: str) -> tuple[float, float]:
+    """Where a county's coaches leave: its terminal, else the mean of its villages."""
     if terminal is not None:
         h = p.hubs.loc[terminal]
-        lon, lat = float(h["lon"]), float(h["lat"])
-    else:
-        c = p.villages[p.villages["county_code"] == county]
-        lon, lat = float(c["lon"].mean()), float(c["lat"].mean())
-    km = float(haversine_km(lon, lat, float(f["lon"]), float(f["lat"]))) * sc.travel.factor(county)
-    return _offset_pair(km, sc.fleet.drop_radius_km, sc.fleet.max_drop_factories, sc)
+        return float(h["lon"]), float(h["lat"])
+    c = p.villages[p.villages["county_code"] == county]
+    return float(c["lon"].mean()), float(c["lat"].mean())
+
+
+def _whole_minutes(drive_min: float) -> int:
+    """The whole minutes :func:`planner.rules.route.plan_route` drives for ``drive_min``."""
+    return max(0, int(math.ceil(drive_min - 1e-9)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _arrival_day(clock: time, total_min: int, drivers: int, rules: Drivers) -> int:
+    """Days from leaving at ``clock`` to arriving after ``total_min`` whole minutes of driving.
+
+    A straight drive's timing depends only on these (the drive is rounded up to whole minutes
+    first), so the tens of thousands of county -> factory pairs share a few thousand timings.
+    """
+    day0 = date(2020, 1, 6)  # any day; only the time of day matters
+    return (plan_single(at(day0, clock), total_min, drivers, rules).arrive.date() - day0).days
 
 
 def _offset_pair(km: float, radius: float, k: int, sc) -> tuple[int, int]:
     from planner.rules.driving import drivers_needed
 
-    day0 = date(2020, 1, 6)  # any day; only the time of day matters
-    fast = plan_single(at(day0, sc.fleet.coach_depart_time), km / sc.travel.coach_speed_kmh * 60,
-                      drivers_needed(km, sc.drivers), sc.drivers).arrive
+    fast = _arrival_day(sc.fleet.coach_depart_time, _whole_minutes(km / sc.travel.coach_speed_kmh * 60),
+                        drivers_needed(km, sc.drivers), sc.drivers)
     # worst case: latest departure, a township pick-up round, the full multi-drop detour
     pick = sc.fleet.max_pickup_stops * (sc.fleet.pickup_dwell_min + 30)
     slow_km = km + 2 * radius
     slow_min = slow_km / sc.travel.coach_speed_kmh * 60 + k * sc.fleet.drop_dwell_min + pick
-    slow = plan_single(at(day0, sc.fleet.latest_coach_depart_time), slow_min,
-                      drivers_needed(slow_km + 60, sc.drivers), sc.drivers).arrive
-    return (fast.date() - day0).days, (slow.date() - day0).days
+    slow = _arrival_day(sc.fleet.latest_coach_depart_time, _whole_minutes(slow_min),
+                        drivers_needed(slow_km + 60, sc.drivers), sc.drivers)
+    return fast, slow
 
 
 def feeder_ride_limit_h(sc) -> float:
@@ -119,6 +157,31 @@ def feeder_ride_limit_h(sc) -> float:
     the ride back; so a ride of at most half the daytime limit keeps every run within it.
     """
     return min(sc.feeders.max_ride_h, sc.drivers.max_continuous_day_h / 2)
+
+
+def _closed_on_every_day(lv: np.ndarray, factory_levels: dict[str, np.ndarray], fac: np.ndarray,
+                         earliest: np.ndarray, latest: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Per unit: whether its factory is closed (level >= 3) on every arrival day of its feasible
+    days ``earliest..latest`` (shifted by ``lo``, clipped to the window); False when it has none.
+
+    The clipped days form one run of the factory's row, so this counts the open days in it
+    from prefix sums: the same answer as looking at each day, for all units at once.
+    """
+    n = len(fac)
+    out = np.zeros(n, dtype=bool)
+    has = np.flatnonzero(latest >= earliest)
+    if not len(has) or not factory_levels:
+        return out
+    rows = {fid: i for i, fid in enumerate(factory_levels)}  # the dict's rows, in its own order
+    table = np.stack([np.asarray(r) for r in factory_levels.values()])
+    width = table.shape[1]
+    open_before = np.zeros((len(table), width + 1), dtype=np.int64)
+    open_before[:, 1:] = np.cumsum(~(table >= 3), axis=1)
+    f = np.array([rows[x] for x in fac[has]], dtype=np.int64)  # KeyError for an unknown factory, as before
+    first = np.clip(earliest[has].astype(np.int64) + lo[has], 0, width - 1)
+    last = np.clip(latest[has].astype(np.int64) + lo[has], 0, width - 1)
+    out[has] = (open_before[f, last + 1] - open_before[f, first]) == 0
+    return out
 
 
 def build_context(p: ProblemData, units: Units) -> SolveContext:
@@ -142,8 +205,11 @@ def build_context(p: ProblemData, units: Units) -> SolveContext:
     # worst-case arrival offset per (county, factory)
     pairs = pd.DataFrame({"county": county, "factory": fac}).drop_duplicates()
     off_hi = {}
+    origins: dict[str, tuple[float, float]] = {}
+    factory_xy = {str(fid): (float(x), float(y))
+                  for fid, x, y in zip(p.factories.index, p.factories["lon"], p.factories["lat"])}
     for c, f in pairs.itertuples(index=False):
-        off_hi[(c, f)] = _offsets(p, terminals.get(c), c, f)
+        off_hi[(c, f)] = _offsets(p, terminals.get(c), c, f, origins, factory_xy)
     hi = np.array([off_hi[(c, f)][1] for c, f in zip(county, fac)], dtype=np.int64)
     lo = np.array([off_hi[(c, f)][0] for c, f in zip(county, fac)], dtype=np.int64)
     by_needed = fr["needed"].to_numpy() - hi
@@ -154,16 +220,7 @@ def build_context(p: ProblemData, units: Units) -> SolveContext:
     ).astype(object)
     earliest = fr["earliest"].to_numpy()
     # destinations closed on every feasible day
-    closed_all = np.zeros(n, dtype=bool)
-    for i in range(n):
-        a, b = int(earliest[i]), int(latest[i])
-        if b < a:
-            continue
-        row = factory_levels[fac[i]]
-        days = np.arange(a, b + 1) + lo[i]
-        days = np.clip(days, 0, len(row) - 1)
-        if (row[days] >= 3).all():
-            closed_all[i] = True
+    closed_all = _closed_on_every_day(lv, factory_levels, fac, earliest, latest, lo)
     why[closed_all] = "destination_closed"
     # villages a feeder cannot reach within the ride limit must be picked up directly
     needs_direct = np.zeros(n, dtype=bool)

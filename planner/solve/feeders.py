@@ -20,10 +20,12 @@ Times are whole minutes: each leg is the ceiling of its travel time, as in the p
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -256,10 +258,104 @@ def _solve(hub, shared, cap, leg, ride_limit_min, dwell, iterations, seed, engin
         vehicle_fixed_cost=RUN_FIXED_COST,
         name=f"feeders to {hub}",
     )
-    sol = solve_vrp(problem, engine=engine, iterations=iterations, seed=seed)  # no wall clock: reproducible
-    if not sol.feasible:
+    key = (engine, iterations, seed, cap, ride_limit_min, dwell, problem.demands, dur.shape, dur.tobytes(),
+           cost.tobytes())
+    hit = _ROUTE_MEMO.get(key)
+    if hit is None:
+        sol = solve_vrp(problem, engine=engine, iterations=iterations, seed=seed)  # no wall clock: reproducible
+        hit = tuple(tuple(c - 1 for c in r) for r in sol.routes) if sol.feasible else None
+        if len(_ROUTE_MEMO) >= ROUTE_MEMO_MAX:
+            _ROUTE_MEMO.clear()
+        _ROUTE_MEMO[key] = hit
+    if hit is None:
         return [[i] for i in range(n)]
-    return [[c - 1 for c in r] for r in sol.routes]
+    return [list(r) for r in hit]
+
+
+#: routing problems remembered by :func:`_solve` (per process). The search is deterministic for
+#: a given problem, seed and iteration count, and a county asks the same one again (a load that
+#: found no feeder slot today is packed the same tomorrow), so a repeat costs nothing and gives
+#: the same routes; emptied when full, so memory stays bounded.
+ROUTE_MEMO_MAX = 4096
+_ROUTE_MEMO: dict[tuple, tuple[tuple[int, ...], ...] | None] = {}
+
+
+class _Timeline:
+    """A bus's runs in boarding order, each with its driving block given the run before it.
+
+    :func:`schedule_runs` asks hundreds of thousands of times whether one more run fits a bus.
+    Inserting a run changes only its own block and the next run's (whose empty drive now
+    starts at the new run's hub); the blocks before and after stay as they were. So the
+    blocks, whether each may start when its bus is free there, and when the bus drives out to
+    each run are kept here and updated on :meth:`add`, and :meth:`fits` builds the day's
+    blocks from them: the same blocks, in the same order, as :func:`timeline_blocks` on the
+    whole sorted sequence, so the same answer.
+    """
+
+    def __init__(self, bus: Bus, hub: str, dead_minutes: Callable[[str, str], int]) -> None:
+        self.bus = bus
+        self.hub = hub
+        self.dead = dead_minutes
+        # a stable sort: a run added later goes after the runs boarding at the same time
+        self.runs: list[BusRun] = sorted(bus.done, key=lambda r: r.board)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        bus, dead = self.bus, self.dead
+        self.boards = [r.board for r in self.runs]
+        self.blocks: list[DutyPeriod] = []
+        ok: list[bool] = []
+        place, free = bus.at, bus.free_at
+        for r in self.runs:
+            empty = dead(place, r.first)
+            start = r.board - timedelta(minutes=empty)
+            ok.append(start >= free)
+            self.blocks.append(DutyPeriod(start, r.arrive, empty + r.driving))
+            place, free = r.hub, r.arrive
+        n = len(ok)
+        self.ok_before = [True] * (n + 1)  # ok_before[k]: blocks 0..k-1 may all start when free
+        for k in range(n):
+            self.ok_before[k + 1] = self.ok_before[k] and ok[k]
+        self.ok_from = [True] * (n + 1)  # ok_from[k]: blocks k..n-1 may all start when free
+        for k in range(n - 1, -1, -1):
+            self.ok_from[k] = self.ok_from[k + 1] and ok[k]
+        # when the bus must leave the hub to reach each run's first village in time
+        self.drive_out = [r.board - timedelta(minutes=dead(self.hub, r.first)) for r in self.runs]
+
+    def add(self, run: BusRun) -> None:
+        """Insert ``run`` (after any run boarding at the same time)."""
+        self.runs.insert(bisect.bisect_right(self.boards, run.board), run)
+        self._refresh()
+
+    def fits(self, cand: BusRun, rules: Drivers | None) -> bool:
+        """Whether the bus can also do ``cand``: every block starts when the bus is free, and
+        the day keeps the driver ``rules`` (:func:`planner.rules.driving.duty_fits`)."""
+        k = bisect.bisect_right(self.boards, cand.board)
+        if not self.ok_before[k]:
+            return False
+        if k:
+            prev = self.runs[k - 1]
+            place, free = prev.hub, prev.arrive
+        else:
+            place, free = self.bus.at, self.bus.free_at
+        empty = self.dead(place, cand.first)
+        start = cand.board - timedelta(minutes=empty)
+        if start < free:
+            return False
+        mine = DutyPeriod(start, cand.arrive, empty + cand.driving)
+        tail = self.blocks[k + 1:]
+        if k < len(self.runs):
+            nxt = self.runs[k]
+            empty2 = self.dead(cand.hub, nxt.first)
+            start2 = nxt.board - timedelta(minutes=empty2)
+            if start2 < cand.arrive:
+                return False
+            tail = [DutyPeriod(start2, nxt.arrive, empty2 + nxt.driving), *tail]
+        if k < len(self.runs) and not self.ok_from[k + 1]:
+            return False
+        if rules is None:
+            return True
+        return duty_fits([*self.blocks[:k], mine, *tail], rules)
 
 
 def schedule_runs(
@@ -291,33 +387,34 @@ def schedule_runs(
     if not runs:
         return []
     key = order or (lambda r: (-r.ride, r.first))
-    planned: dict[str, list[BusRun]] = {b.bus_id: list(b.done) for b in buses}
+    planned: dict[str, _Timeline] = {b.bus_id: _Timeline(b, hub, dead_minutes) for b in buses}
     out: list[ScheduledRun] = []
 
     def fits(b: Bus, cand: BusRun) -> bool:
-        seq = sorted([*planned[b.bus_id], cand], key=lambda r: r.board)
-        blocks = timeline_blocks(b, seq, dead_minutes)
-        return blocks is not None and (rules is None or duty_fits(blocks, rules))
+        return planned[b.bus_id].fits(cand, rules)
 
     def put(bus_id: str, run: FeederRun, arr: datetime) -> None:
         sr = ScheduledRun(bus_id, run, arr - timedelta(minutes=run.ride))
-        planned[bus_id].append(as_bus_run(sr, hub))
-        planned[bus_id].sort(key=lambda r: r.board)
+        planned[bus_id].add(as_bus_run(sr, hub))
         out.append(sr)
 
+    # The bus chosen for a run is the largest (latest arrival that fits, bus id) over the buses,
+    # whatever order they are tried in; trying them by descending id lets the search stop at
+    # the first bus that fits at ``arrive_by`` (no bus can bring it in later, none with a
+    # smaller id wins a tie), instead of trying every bus of the county for every run.
+    by_id_desc = sorted(buses, key=lambda b: b.bus_id, reverse=True)
     left: list[FeederRun] = []
     for run in sorted(runs, key=key):
         ride = timedelta(minutes=run.ride)
         dwell = timedelta(minutes=run.dwell)
         driving = float(sum(run.legs) + run.to_hub)
         best = None
-        for b in buses:
+        for b in by_id_desc:
+            if best is not None and best[1] >= arrive_by:
+                break
             # latest arrivals worth trying: the deadline, or just before the bus drives out to a later run
             times = {arrive_by}
-            for r in planned[b.bus_id]:
-                t = r.board - timedelta(minutes=dead_minutes(hub, r.first))
-                if t < arrive_by:
-                    times.add(t)
+            times.update(t for t in planned[b.bus_id].drive_out if t < arrive_by)
             for arr in sorted(times, reverse=True):
                 if arrive_after is not None and arr < arrive_after:
                     break
@@ -343,7 +440,7 @@ def schedule_runs(
             # runs, else (a rest, the night stop) in 10-minute steps within a day
             after = [b.free_at + timedelta(minutes=dead_minutes(b.at, run.first)) + dwell + ride]
             after += [r.arrive + timedelta(minutes=dead_minutes(r.hub, run.first)) + dwell + ride
-                      for r in planned[b.bus_id]]
+                      for r in planned[b.bus_id].runs]
             times = sorted({max(low, ceil_minute(t)) for t in after})
             times += [low + timedelta(minutes=10 * k) for k in range(1, 145)]
             for arr in times:
@@ -364,10 +461,56 @@ def pickup_order(villages: list[str], from_start: Mapping[str, float], between: 
     """The order of a few pick-ups with the least driving: start -> every village -> end.
 
     Exact (every order is tried; ties go to the first order in sorted order), so meant for
-    the handful of villages of a township-direct coach (7 villages: 5,040 orders).
+    the handful of villages of a township-direct coach (7 villages: 5,040 orders). Up to
+    :data:`PICKUP_VECTOR_MAX` villages the orders are costed at once with numpy, adding the
+    same floats in the same order as the plain loop (so the same order wins, bit for bit).
     """
+    names = sorted(villages)
+    n = len(names)
+    if n == 0:
+        return []
+    if n > PICKUP_VECTOR_MAX:
+        return _pickup_order_loop(names, from_start, between, to_end)
+    perms = _permutations(n)
+    fs = np.array([from_start[v] for v in names], dtype=np.float64)
+    te = np.array([to_end[v] for v in names], dtype=np.float64)
+    bt = np.zeros((n, n), dtype=np.float64)
+    for i, a in enumerate(names):
+        for j, b in enumerate(names):
+            if i != j:
+                bt[i, j] = between(a, b)
+    # cost = from_start + to_end + sum(legs), the sum from the left, exactly as the loop adds them
+    if n == 1:
+        cost = fs[perms[:, 0]] + te[perms[:, -1]] + 0.0
+    else:
+        acc = bt[perms[:, 0], perms[:, 1]]
+        for k in range(1, n - 1):
+            acc = acc + bt[perms[:, k], perms[:, k + 1]]
+        cost = (fs[perms[:, 0]] + te[perms[:, -1]]) + acc
+    # the loop keeps the first order and moves on only to one cheaper by more than 1e-9
+    i = 0
+    while True:
+        later = np.flatnonzero(cost[i + 1:] < cost[i] - 1e-9)
+        if not len(later):
+            break
+        i = i + 1 + int(later[0])
+    return [names[k] for k in perms[i]]
+
+
+#: most villages :func:`pickup_order` costs with numpy (8! = 40,320 orders); beyond, a plain loop
+PICKUP_VECTOR_MAX = 8
+
+
+@lru_cache(maxsize=PICKUP_VECTOR_MAX)
+def _permutations(n: int) -> np.ndarray:
+    """Every order of ``range(n)``, in :func:`itertools.permutations` order (one row each)."""
+    return np.array(list(itertools.permutations(range(n))), dtype=np.intp).reshape(-1, n)
+
+
+def _pickup_order_loop(names: list[str], from_start: Mapping[str, float], between: Callable[[str, str], float],
+                       to_end: Mapping[str, float]) -> list[str]:
     best: tuple[float, tuple[str, ...]] | None = None
-    for order in itertools.permutations(sorted(villages)):
+    for order in itertools.permutations(names):
         cost = from_start[order[0]] + to_end[order[-1]] + sum(between(a, b) for a, b in zip(order, order[1:]))
         if best is None or cost < best[0] - 1e-9:
             best = (cost, order)

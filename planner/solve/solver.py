@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from planner.solve.bounds import ThroughputBound, throughput_bound
 from planner.solve.context import SolveContext, build_context
 from planner.solve.county import CountyInput, CountyPlanner
 from planner.solve.problem import ProblemData, Units, build_units, worker_eligibility
@@ -40,6 +41,9 @@ class SolveResult:
     ctx: SolveContext
     lower_bound: dict
     wall_time_s: dict[str, float] = field(default_factory=dict)
+    #: the throughput bound of the problem (:func:`planner.solve.bounds.throughput_bound`), computed
+    #: beside the county plans (it needs only the problem); None: the writer computes it
+    throughput: ThroughputBound | None = None
 
 
 def solve(p: ProblemData, *, processes: int = 1, progress: Callable[[str], None] | None = None,
@@ -64,14 +68,15 @@ def solve(p: ProblemData, *, processes: int = 1, progress: Callable[[str], None]
     say(f"专列车厢预订 {len(ctx.on_train):,} 个单元 (units booked on trains)")
     parts = PlanParts(prefix="")
     tasks = _county_tasks(ctx, booking)
-    for county_parts in _run_tasks(p, ctx, tasks, processes, say, scheduler=scheduler):
-        parts.extend(county_parts)
+    county_parts, bound = _run_tasks(p, ctx, tasks, processes, say, scheduler=scheduler)
+    for cp in county_parts:
+        parts.extend(cp)
     parts.extend(build_train_trips(p, ctx, booking))
     if p.locked is not None:  # replan (planner/solve/locked.py): fresh trip ids, the locked trips added
         parts = p.locked.merge(p, parts)
     t2 = time.perf_counter()
     lb = lower_bound(p, ctx, parts)
-    return SolveResult(parts, reasons, units, ctx, lb, {"prepare": t1 - t0, "solve": t2 - t1})
+    return SolveResult(parts, reasons, units, ctx, lb, {"prepare": t1 - t0, "solve": t2 - t1}, throughput=bound)
 
 
 # state a forked worker process inherits (copy-on-write) instead of receiving it pickled
@@ -116,12 +121,22 @@ def _plan_task(task: list[CountyInput], shared: tuple[ProblemData, SolveContext]
     return out
 
 
+def _bound_task(shared: tuple[ProblemData, SolveContext] | None = None) -> ThroughputBound:
+    """The throughput bound of the problem (of the inherited one when ``shared`` is None)."""
+    p, _ctx = shared if shared is not None else _SHARED
+    return throughput_bound(p)
+
+
 def _run_tasks(p: ProblemData, ctx: SolveContext, tasks: list[list[CountyInput]], processes: int,
-               say: Callable[[str], None], *, scheduler: str | None = None) -> list[PlanParts]:
-    """Plan every task through a ``concurrent.futures.Executor``; county records in county order.
+               say: Callable[[str], None], *, scheduler: str | None = None,
+               ) -> tuple[list[PlanParts], ThroughputBound]:
+    """Plan every task through a ``concurrent.futures.Executor``; county records in county order,
+    and the throughput bound.
 
     One process: in this process. Several: a pool of forked processes that inherit the
-    problem (no copy is sent). With a dask scheduler address: that cluster's executor
+    problem (no copy is sent); the throughput bound (an LP per county, needing only the
+    problem) is one more job of the pool, so that it runs beside the county plans instead of
+    after them in the writer. With a dask scheduler address: that cluster's executor
     (``distributed.Client.get_executor``), the problem scattered to every worker once.
     """
     global _SHARED
@@ -144,27 +159,32 @@ def _run_tasks(p: ProblemData, ctx: SolveContext, tasks: list[list[CountyInput]]
 
     _SHARED = (p, ctx)
     try:
-        workers = min(max(1, processes), len(tasks))
+        workers = min(max(1, processes), len(tasks) + 1)  # + the throughput bound
         if scheduler:
             from planner.solve.cluster import dask_executor
 
             with dask_executor(scheduler) as (executor, scatter):
                 shared = scatter((p, ctx))
+                bound_fut = executor.submit(_bound_task, shared)
                 futures = [executor.submit(_plan_task, task, shared) for task in tasks]
                 for fut in as_completed(futures):
                     collect(fut.result())
+                bound = bound_fut.result()
         elif workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
             for task in tasks:
                 collect(_plan_task(task))
+            bound = _bound_task()
         else:
             mp = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
+                bound_fut = pool.submit(_bound_task)
                 futures = [pool.submit(_plan_task, task) for task in tasks]
                 for fut in as_completed(futures):
                     collect(fut.result())
+                bound = bound_fut.result()
     finally:
         _SHARED = None
-    return [done[c] for c in sorted(done)]
+    return [done[c] for c in sorted(done)], bound
 
 
 class ProgressMessage(str):
