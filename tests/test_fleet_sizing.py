@@ -17,11 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from planner.check import check_plan_dir
 from planner.cli import main
 from planner.fleet_sizing import CountySizing, Probe, SizingError, _next_points, size_fleet
 from planner.pipeline import run_plan
-from planner.scenario import load_scenario
 from planner.variant import write_variant
 from tests.solver_fixtures import id_number
 
