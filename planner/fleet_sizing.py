@@ -784,6 +784,17 @@ def _atomic_csv(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def _atomic_text(text: str, path: Path) -> Path:
+    """Write ``text`` to ``path`` through a temporary file renamed over it (never half-written)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def curve_frame(res: SizingResult) -> pd.DataFrame:
     """One row per probe: county, extra coaches, extra feeders, workers moved, share of the target."""
     rows = [{"county": c.county, "extra_coaches": p.extra_coaches, "extra_feeders": p.extra_feeders,
@@ -876,11 +887,7 @@ def write_outputs(res: SizingResult, sc) -> list[Path]:
     """curve.csv, sizing.csv and 报告.md in ``res.out`` (each written atomically)."""
     out = res.out
     files = [_atomic_csv(curve_frame(res), out / "curve.csv"), _atomic_csv(sizing_frame(res), out / "sizing.csv")]
-    rep = out / "报告.md"
-    tmp = rep.with_name(f".{rep.name}.{os.getpid()}.tmp")
-    tmp.write_text(report_markdown(res, sc), encoding="utf-8")
-    os.replace(tmp, rep)
-    files.append(rep)
+    files.append(_atomic_text(report_markdown(res, sc), out / "报告.md"))
     return files
 
 

@@ -226,6 +226,17 @@ class Fleet(_Strict):
         1.0, gt=0, le=1, description="A township goes direct when it fills this share of a coach."
     )
 
+    def boarding_window_minutes(self) -> tuple[int, int]:
+        """The daily window [first, last] (minutes after local midnight) in which coach passengers board.
+
+        From the earlier of ``coach_depart_time`` and ``direct_first_pickup_time`` to
+        ``latest_coach_depart_time``: the checker's ``coach_boarding_outside_window`` and the
+        throughput bound's day cycle read it here.
+        """
+        first = min(self.coach_depart_time, self.direct_first_pickup_time)
+        last = self.latest_coach_depart_time
+        return first.hour * 60 + first.minute, last.hour * 60 + last.minute
+
 
 class Feeders(_Strict):
     """Feeder buses from villages to hubs."""

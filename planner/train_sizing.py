@@ -346,15 +346,10 @@ def report_markdown(res: TrainSizing, sc) -> str:
 
 def write_train_outputs(res: TrainSizing, sc) -> list[Path]:
     """trains.csv and 报告.md in ``res.out`` (each written atomically)."""
-    from planner.fleet_sizing import _atomic_csv
+    from planner.fleet_sizing import _atomic_csv, _atomic_text
 
-    files = [_atomic_csv(probes_frame(res), res.out / "trains.csv")]
-    rep = res.out / "报告.md"
-    tmp = rep.with_name(f".{rep.name}.{os.getpid()}.tmp")
-    tmp.write_text(report_markdown(res, sc), encoding="utf-8")
-    os.replace(tmp, rep)
-    files.append(rep)
-    return files
+    return [_atomic_csv(probes_frame(res), res.out / "trains.csv"),
+            _atomic_text(report_markdown(res, sc), res.out / "报告.md")]
 
 
 # ------------------------------------------------------------------ command line

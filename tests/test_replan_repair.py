@@ -27,14 +27,11 @@ from planner.solve.busy import Busy
 from planner.store.boarding import BoardingInput, PlanSeats, record_boarding
 from planner.store.cli_support import store_for
 from tests.conftest import TINY_SCENARIO
+from tests.test_replan_loop import _journeys, _raw
 from tests.solver_fixtures import id_number
 
 LOCK = "2020-02-18"
 REMOVED_TYPE = "C45"
-
-
-def _raw(plan: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(plan / f"{name}.csv", dtype=str, keep_default_na=False)
 
 
 def _leg_lines(plan: Path) -> dict[str, set[str]]:
@@ -45,13 +42,6 @@ def _leg_lines(plan: Path) -> dict[str, set[str]]:
         for line in f:
             out.setdefault(line.split(",", 1)[0], set()).add(line)
     return out
-
-
-def _journeys(plan: Path) -> dict[str, tuple]:
-    legs = _raw(plan, "legs")
-    legs["leg"] = legs["leg"].astype(int)
-    legs = legs.sort_values(["worker_id", "leg"])
-    return {w: tuple(zip(g["trip_id"], g["seat"])) for w, g in legs.groupby("worker_id")}
 
 
 @pytest.fixture(scope="module")

@@ -20,13 +20,6 @@ from planner.check.plan_files import Plan
 from planner.check.violations import concat, hm, s, vf
 
 
-def boarding_window_minutes(fleet) -> tuple[int, int]:
-    """The window [first, last] (minutes after local midnight) in which coach passengers board."""
-    first = min(fleet.coach_depart_time, fleet.direct_first_pickup_time)
-    last = fleet.latest_coach_depart_time
-    return first.hour * 60 + first.minute, last.hour * 60 + last.minute
-
-
 def boarding_window(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     """Every boarding stop of a passenger coach trip is left within the daily boarding window."""
     out = []
@@ -37,7 +30,7 @@ def boarding_window(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
     st = st[boards & st["depart"].notna()]
     if st.empty:
         return concat(out)
-    lo, hi = boarding_window_minutes(ctx.sc.fleet)
+    lo, hi = ctx.sc.fleet.boarding_window_minutes()
     tod = st["depart"].dt.hour * 60 + st["depart"].dt.minute + (st["depart"].dt.second > 0)
     bad = st[(tod < lo) | (tod > hi)]
     out.append(vf("coach_boarding_outside_window", "大巴在 " + s(bad["place_id"]) + " " + hm(bad["depart"])

@@ -119,10 +119,7 @@ def trip_hours_lower(km: np.ndarray, p: ProblemData, *, modelled: bool = False) 
     ``modelled``: at the coach speed instead (``km`` is then the travel model's road km).
     """
     r = p.sc.drivers
-    vmax = p.travel.max_kmh if p.travel is not None else p.sc.travel.coach_speed_kmh
-    if modelled:
-        vmax = p.sc.travel.coach_speed_kmh
-    drive = np.asarray(km, dtype=float) / vmax
+    drive = drive_hours_lower(km, p, modelled=modelled)
     rests = np.maximum(0, np.ceil(drive / r.max_continuous_day_h - 1e-9) - 1)
     return drive + rests * r.min_rest_min / 60.0
 
@@ -162,9 +159,7 @@ def day_cycle(drive_h: float, away: bool, sc) -> int:
     after return, with no driving in the night stop; the coach boards again on the first day whose
     boarding window it is back for. See the module docstring.
     """
-    from planner.check.boarding_window import boarding_window_minutes
-
-    lo, hi = boarding_window_minutes(sc.fleet)
+    lo, hi = sc.fleet.boarding_window_minutes()
     r = sc.drivers
     xs, xe = r.no_driving_start.hour * 60 + r.no_driving_start.minute, r.no_driving_end.hour * 60 + r.no_driving_end.minute
     drive = int(math.floor(drive_h * 60 + 1e-9))
@@ -204,27 +199,10 @@ def _factory_km(p: ProblemData, county: str, villages: np.ndarray, factories: np
     flon, flat = f["lon"].to_numpy(float), f["lat"].to_numpy(float)
     if not len(xy):
         return np.zeros(len(factories))
-    key = (county, modelled, tuple(map(str, factories)))
-    cache = p.__dict__.setdefault("_bound_km_cache", {})
-    if key in cache:
-        return cache[key]
     km = np.full(len(factories), np.inf)
     for lon, lat in xy:  # a county has at most a few hundred starting places
         km = np.minimum(km, haversine_km(lon, lat, flon, flat))
-    if modelled:
-        km = km * p.sc.travel.factor(county)
-    cache[key] = km
-    return km
-
-
-def _factory_hours(p: ProblemData, county: str, villages: np.ndarray, factories: np.ndarray,
-                   modelled: bool = False) -> np.ndarray:
-    """Per factory: shortest trip (h) from any starting place of the county (great-circle, fastest speed).
-
-    ``modelled``: great-circle km x the county's detour factor at the coach speed (the travel
-    model of ``planner/travel.py`` for a factory outside the road network's area).
-    """
-    return trip_hours_lower(_factory_km(p, county, villages, factories, modelled), p, modelled=modelled)
+    return km * p.sc.travel.factor(county) if modelled else km
 
 
 CLASS_H = 6.0  # cycle classes: round trips bucketed by 6 h
@@ -247,15 +225,15 @@ def _groups(p: ProblemData, w: pd.DataFrame, county: str, modelled: bool = False
     sc = p.sc
     last = len(p.days) - 1
     facs = w["factory_id"].unique()
-    hours = pd.Series(_factory_hours(p, county, w["village_code"].unique(), facs, modelled), index=facs)
+    km = _factory_km(p, county, w["village_code"].unique(), facs, modelled)
+    hours = pd.Series(trip_hours_lower(km, p, modelled=modelled), index=facs)
     fprov = p.factories.loc[facs, "county_code"].astype(str).str.slice(0, 2)
     away = pd.Series(fprov.to_numpy() != county[:2], index=facs)
     stay = (sc.fleet.turnaround_h + sc.fleet.rest_after_return_h) if sc.fleet.empty_return else 0.0
     cycle = pd.Series(2 * hours.to_numpy() + np.where(away, stay, 0.0), index=facs)
     q_of = np.floor(cycle / CLASS_H).astype(np.int64)
     cycle_h = {int(q): float(cycle[q_of == q].min()) for q in np.unique(q_of)}
-    drive_h = pd.Series(drive_hours_lower(_factory_km(p, county, w["village_code"].unique(), facs, modelled), p,
-                                          modelled=modelled), index=facs)
+    drive_h = pd.Series(drive_hours_lower(km, p, modelled=modelled), index=facs)
     cycle_days = {int(q): day_cycle(float(drive_h[q_of == q].min()), bool(away[q_of == q].all()), sc)
                   for q in np.unique(q_of)}
     h = w["factory_id"].map(hours).to_numpy(float)
