@@ -23,6 +23,7 @@ import pandas as pd
 from planner.check.accounting import accounting
 from planner.check.boarding_window import boarding_window
 from planner.check.chains import chains
+from planner.check.coach_travel import coach_travel
 from planner.check.context import CheckContext
 from planner.check.county import county
 from planner.check.dates import dates
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 # reported before the others: when they hold, the other findings are mostly their consequence
 FIRST_RULES = ("scenario_mismatch", "plan_format")
 RULE_FAMILIES = (accounting, structure, chains, seats, county, driving, feeders, fleet, hubs, dates, drops, waits,
-                boarding_window)
+                boarding_window, coach_travel)
 Progress = Callable[[str], None] | None
 
 

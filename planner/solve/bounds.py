@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 from scipy.optimize import linprog
 
 from planner.rules.geo import haversine_km
@@ -112,23 +113,27 @@ def _best_seats_by_day(p: ProblemData, type_id: str) -> np.ndarray:
                     dtype=float)
 
 
-def trip_hours_lower(km: np.ndarray, p: ProblemData, *, modelled: bool = False) -> np.ndarray:
+def rests_hours(drive_h: np.ndarray, p: ProblemData) -> np.ndarray:
+    """Hours of the rests a drive of ``drive_h`` needs at the least: ``min_rest_min`` after every
+    ``max_continuous_day_h`` of driving (the longer, day limit)."""
+    r = p.sc.drivers
+    drive = np.asarray(drive_h, dtype=float)
+    return np.maximum(0, np.ceil(drive / r.max_continuous_day_h - 1e-9) - 1) * r.min_rest_min / 60.0
+
+
+def trip_hours_lower(km: np.ndarray, p: ProblemData) -> np.ndarray:
     """Shortest possible coach trip over ``km`` (great-circle) at the fastest speed in use, with the rests.
 
-    A rest of ``min_rest_min`` after every ``max_continuous_day_h`` of driving (the longer, day limit).
-    ``modelled``: at the coach speed instead (``km`` is then the travel model's road km).
+    The looser timing that holds even without the checker's ``coach_faster_than_model``
+    (``strict=True`` of :func:`throughput_bound`; fleet sizing's round trip).
     """
-    r = p.sc.drivers
-    drive = drive_hours_lower(km, p, modelled=modelled)
-    rests = np.maximum(0, np.ceil(drive / r.max_continuous_day_h - 1e-9) - 1)
-    return drive + rests * r.min_rest_min / 60.0
+    drive = drive_hours_lower(km, p)
+    return drive + rests_hours(drive, p)
 
 
-def drive_hours_lower(km: np.ndarray, p: ProblemData, *, modelled: bool = False) -> np.ndarray:
-    """Hours of driving alone over ``km`` at the fastest speed in use (``modelled``: the coach speed)."""
+def drive_hours_lower(km: np.ndarray, p: ProblemData) -> np.ndarray:
+    """Hours of driving alone over ``km`` at the fastest speed in use."""
     vmax = p.travel.max_kmh if p.travel is not None else p.sc.travel.coach_speed_kmh
-    if modelled:
-        vmax = p.sc.travel.coach_speed_kmh
     return np.asarray(km, dtype=float) / vmax
 
 
@@ -151,8 +156,9 @@ def _drive_through(t: int, minutes: int, stop_start: int, stop_end: int) -> int:
     return t
 
 
-def day_cycle(drive_h: float, away: bool, sc) -> int:
-    """Least whole days between two boarding days of one coach whose trip drives ``drive_h`` each way.
+def day_cycle(drive_h: float, away: bool, sc, back_h: float | None = None) -> int:
+    """Least whole days between two boarding days of one coach whose trip drives ``drive_h`` out
+    and ``back_h`` back (``drive_h`` when not given).
 
     Boarding at the earliest on day 0 (the boarding window's start), the drive out, then (for a
     trip leaving the province with empty returns on) the turnaround, the drive back and the rest
@@ -163,46 +169,109 @@ def day_cycle(drive_h: float, away: bool, sc) -> int:
     r = sc.drivers
     xs, xe = r.no_driving_start.hour * 60 + r.no_driving_start.minute, r.no_driving_end.hour * 60 + r.no_driving_end.minute
     drive = int(math.floor(drive_h * 60 + 1e-9))
+    back = drive if back_h is None else int(math.floor(back_h * 60 + 1e-9))
     t = _drive_through(lo, drive, xs, xe)
     if away and sc.fleet.empty_return:
         t += int(math.floor(sc.fleet.turnaround_h * 60 + 1e-9))
-        t = _drive_through(t, drive, xs, xe)
+        t = _drive_through(t, back, xs, xe)
         t += int(math.floor(sc.fleet.rest_after_return_h * 60 + 1e-9))
     else:
-        t = _drive_through(t, drive, xs, xe)
+        t = _drive_through(t, back, xs, xe)
     day, tod = divmod(t, 1440)
     return int(day if tod <= hi else day + 1)
 
 
-def _county_places(p: ProblemData, county: str, villages: np.ndarray) -> np.ndarray:
-    """lon/lat of every place of the county a coach can start from or return to: its villages and hubs.
+def _county_places(p: ProblemData, county: str, villages: np.ndarray) -> pd.DataFrame:
+    """Every place of the county where a coach can take people on: its villages and hubs (place_id, lon, lat).
 
-    All villages of the county, not only those with workers: an empty return may end anywhere in
-    the home county, and a passenger trip may start with an empty run from there.
+    All villages of the county, not only those with workers: a coach boards only in its home
+    county (``pickup_outside_county``), so each trip out to a factory drives from one of these,
+    and the coach drives back to one of them before it boards again.
     """
     vv = p.villages
     in_county = (vv["county_code"].astype(str) == county) if "county_code" in vv.columns else \
         vv.index.astype(str).str.startswith(county)
     v = vv[in_county | vv.index.isin(villages)]
     h = p.hubs[p.hubs["county_code"].astype(str) == county]
-    lon = np.concatenate([v["lon"].to_numpy(float), h["lon"].to_numpy(float)])
-    lat = np.concatenate([v["lat"].to_numpy(float), h["lat"].to_numpy(float)])
-    return np.stack([lon, lat], axis=1)
+    return pd.DataFrame({"place_id": np.concatenate([v.index.astype(str), h.index.astype(str)]),
+                         "lon": np.concatenate([v["lon"].to_numpy(float), h["lon"].to_numpy(float)]),
+                         "lat": np.concatenate([v["lat"].to_numpy(float), h["lat"].to_numpy(float)])})
 
 
-def _factory_km(p: ProblemData, county: str, villages: np.ndarray, factories: np.ndarray,
-                modelled: bool = False) -> np.ndarray:
-    """Per factory: the least km from any starting place of the county (great-circle; ``modelled``:
-    x the county's detour factor, the travel model of ``planner/travel.py``)."""
-    xy = _county_places(p, county, villages)
+def _gc_from_places(src: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Per target (lon, lat): the least great-circle km from any place of ``src``."""
+    km = np.full(len(lon), np.inf)
+    for x, y in zip(src["lon"].to_numpy(float), src["lat"].to_numpy(float)):  # a county: a few thousand places
+        km = np.minimum(km, haversine_km(x, y, lon, lat))
+    return km
+
+
+def _factory_km(p: ProblemData, county: str, villages: np.ndarray, factories: np.ndarray) -> np.ndarray:
+    """Per factory: the least great-circle km from any boarding place of the county (``strict``)."""
+    src = _county_places(p, county, villages)
     f = p.factories.loc[factories]
-    flon, flat = f["lon"].to_numpy(float), f["lat"].to_numpy(float)
-    if not len(xy):
+    if not len(src):
         return np.zeros(len(factories))
-    km = np.full(len(factories), np.inf)
-    for lon, lat in xy:  # a county has at most a few hundred starting places
-        km = np.minimum(km, haversine_km(lon, lat, flon, flat))
-    return km * p.sc.travel.factor(county) if modelled else km
+    return _gc_from_places(src, f["lon"].to_numpy(float), f["lat"].to_numpy(float))
+
+
+def model_drive_hours(p: ProblemData, county: str, villages: np.ndarray, factories: np.ndarray,
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Per factory: the least driving hours out from, and back to, the county's boarding places
+    that any plan the checker accepts can show (``coach_faster_than_model``).
+
+    The checker accepts a coach stretch between two places only when it takes at least the travel
+    model's minutes (``planner/travel.py``): great-circle km x the home county's detour factor at the
+    coach speed (into a village: the lesser of coach and feeder minutes), or the road tables' minutes
+    where they cover both places. Without road tables that is great-circle km times one constant,
+    so a route through other places is never shorter than the straight stretch, and the least drive
+    is the great-circle km from the nearest boarding place over ``speed / factor`` (speed: the coach
+    speed, or the feeder speed if faster). With road tables, roads may be faster than the estimate:
+    the least drive is then a shortest path (Dijkstra) over the covered places and the factories,
+    each edge the lesser of the road minutes and the estimate (a stop at a place outside the
+    tables never shortens a route, the estimate being metric); out and back separately.
+    """
+    tr = p.sc.travel
+    per_km_min = tr.factor(county) / max(tr.coach_speed_kmh, tr.feeder_speed_kmh) * 60.0
+    src = _county_places(p, county, villages)
+    f = p.factories.loc[factories]
+    if not len(src) or not len(factories):
+        z = np.zeros(len(factories))
+        return z, z
+    flon, flat = f["lon"].to_numpy(float), f["lat"].to_numpy(float)
+    roads = p.travel.roads if p.travel is not None else None
+    if roads is None or not roads.covered.any():
+        out = _gc_from_places(src, flon, flat) * per_km_min / 60.0
+        return out, out
+    xy = p.travel.xy
+    cov = np.flatnonzero(roads.covered)
+    cov_ids = [roads.place_ids[i] for i in cov]
+    known = set(cov_ids)
+    extra = [str(x) for x in factories if str(x) not in known]
+    ids = cov_ids + extra
+    lon = np.array([xy[x][0] for x in ids])
+    lat = np.array([xy[x][1] for x in ids])
+    n, nc = len(ids), len(cov)
+    m = haversine_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :]) * per_km_min
+    m[:nc, :nc] = np.minimum(m[:nc, :nc], roads.minutes[np.ix_(cov, cov)])
+    # the county's boarding places as one source: to (out) and from (back) every node
+    gc_src = _gc_from_places(src, lon, lat) * per_km_min
+    row = {pid: i for i, pid in enumerate(roads.place_ids)}
+    s_rows = np.array([row[x] for x in src["place_id"] if x in row and roads.covered[row[x]]], dtype=np.int64)
+    to_node, from_node = gc_src.copy(), gc_src.copy()
+    if len(s_rows):
+        to_node[:nc] = np.minimum(to_node[:nc], roads.minutes[np.ix_(s_rows, cov)].min(axis=0))
+        from_node[:nc] = np.minimum(from_node[:nc], roads.minutes[np.ix_(cov, s_rows)].min(axis=1))
+    col = {x: i for i, x in enumerate(ids)}
+    target = np.array([col[str(x)] for x in factories]) + 1
+    hours = []
+    for edges, first in ((m, to_node), (m.T, from_node)):
+        g = np.full((n + 1, n + 1), np.inf)
+        g[1:, 1:] = edges
+        g[0, 1:] = first
+        dist = dijkstra(csgraph_from_dense(g, null_value=np.inf), directed=True, indices=0)
+        hours.append(dist[target] / 60.0)
+    return hours[0], hours[1]
 
 
 CLASS_H = 6.0  # cycle classes: round trips bucketed by 6 h
@@ -221,20 +290,25 @@ class _Groups:
     cycle_days: dict[int, int] = field(default_factory=dict)  # class -> day cycle M_q (see the module docstring)
 
 
-def _groups(p: ProblemData, w: pd.DataFrame, county: str, modelled: bool = False) -> _Groups:
+def _groups(p: ProblemData, w: pd.DataFrame, county: str, strict: bool = False) -> _Groups:
     sc = p.sc
     last = len(p.days) - 1
     facs = w["factory_id"].unique()
-    km = _factory_km(p, county, w["village_code"].unique(), facs, modelled)
-    hours = pd.Series(trip_hours_lower(km, p, modelled=modelled), index=facs)
+    if strict:
+        out_drive = back_drive = drive_hours_lower(_factory_km(p, county, w["village_code"].unique(), facs), p)
+    else:
+        out_drive, back_drive = model_drive_hours(p, county, w["village_code"].unique(), facs)
+    hours = pd.Series(out_drive + rests_hours(out_drive, p), index=facs)
+    back = back_drive + rests_hours(back_drive, p)
     fprov = p.factories.loc[facs, "county_code"].astype(str).str.slice(0, 2)
     away = pd.Series(fprov.to_numpy() != county[:2], index=facs)
     stay = (sc.fleet.turnaround_h + sc.fleet.rest_after_return_h) if sc.fleet.empty_return else 0.0
-    cycle = pd.Series(2 * hours.to_numpy() + np.where(away, stay, 0.0), index=facs)
+    cycle = pd.Series(hours.to_numpy() + back + np.where(away, stay, 0.0), index=facs)
     q_of = np.floor(cycle / CLASS_H).astype(np.int64)
     cycle_h = {int(q): float(cycle[q_of == q].min()) for q in np.unique(q_of)}
-    drive_h = pd.Series(drive_hours_lower(km, p, modelled=modelled), index=facs)
-    cycle_days = {int(q): day_cycle(float(drive_h[q_of == q].min()), bool(away[q_of == q].all()), sc)
+    # the least whole-day cycle of a class: its shortest drives out and back (a lower bound on each)
+    cycle_days = {int(q): day_cycle(float(out_drive[(q_of == q).to_numpy()].min()), bool(away[q_of == q].all()), sc,
+                                    float(back_drive[(q_of == q).to_numpy()].min()))
                   for q in np.unique(q_of)}
     h = w["factory_id"].map(hours).to_numpy(float)
     s = w["factory_id"].map(q_of).to_numpy(np.int64)
@@ -398,13 +472,13 @@ def _solve_county(p: ProblemData, groups: _Groups, fleet: dict[str, int], servic
     return float(-res.fun)
 
 
-def throughput_bound(p: ProblemData, *, modelled: bool = False) -> ThroughputBound:
+def throughput_bound(p: ProblemData, *, strict: bool = False) -> ThroughputBound:
     """Per county, the most workers any plan could move (see the module docstring); the total.
 
-    ``modelled=True`` times the trips by the scenario's travel model (great-circle x the county's
-    detour factor, at the coach speed) instead of the great-circle km at the fastest speed: a
-    tighter figure, valid only for plans whose coach trips are at least that long (every plan of
-    this planner, not every plan the checker accepts). ``bench/plan_quality.py`` reports both.
+    The trips are timed by the travel model, the least the checker accepts
+    (:func:`model_drive_hours`). ``strict=True`` times them over the great-circle km at the
+    fastest speed in use instead: the looser figure reported before the checker compared coach
+    stretches with the travel model (``bench/plan_quality.py`` prints both).
     """
     elig = worker_eligibility(p)
     ok = elig["reason"].isin(MOVABLE_REASONS).to_numpy()
@@ -423,7 +497,7 @@ def throughput_bound(p: ProblemData, *, modelled: bool = False) -> ThroughputBou
     usable = np.zeros(len(services))
     for county, wc in w.groupby("county", sort=True):
         fleet = {str(t): int(k) for (c, t), k in fl.items() if c == county}
-        groups = _groups(p, wc, str(county), modelled)
+        groups = _groups(p, wc, str(county), strict)
         coach_only = _solve_county(p, groups, fleet, services, trains=False)
         everyone = float(groups.frame["n"].sum())
         # coaches alone can move everybody: trains cannot add more (saves half the LPs at full scale)
