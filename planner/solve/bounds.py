@@ -20,17 +20,25 @@ programme over the days of the window (HiGHS through ``scipy.optimize.linprog``)
   ride departures of day ``d`` in a class ``q`` at least their own (a coach's round trip is at
   least as long as the one to its farthest factory); the first day is the latest of ready,
   proof issued and window start, the last the earliest of proof expiry, window end and the last
-  day from which the trip, driven at the fastest speed in use over the great-circle km with the
-  rests of the driver rules, still arrives by the end of ``needed_by``;
+  day from which the trip, timed as below with the rests of the driver rules, still arrives by
+  the end of ``needed_by``;
 - train carriages ``z[g, v]``: the seats of service ``v`` (carriages x the carriage's most
   generous seats that day), for workers whose factory's arrival station is the service's
   destination, on a day the worker may leave, arriving by the end of ``needed_by``.
 
+Trips are timed by the travel model, the least the checker accepts: every coach stretch between
+two places takes at least the travel model's minutes (``coach_faster_than_model``,
+``planner/check/coach_travel.py``), so a trip out from the county's nearest boarding place to a
+factory, and the drive back to one, take at least :func:`model_drive_hours` (great-circle km x the
+county's detour factor at the coach speed; with road tables, a shortest path over the lesser of
+road minutes and that estimate). ``strict=True`` keeps the older, looser timing (great-circle km at
+the fastest speed in use), which needs no comparison of coach stretches with geography.
+
 Relaxed (so the bound stays valid, and is looser): any mix of destinations on one coach (no
 drop radius or drop count), families split, the feeder ride to the station and the hub's daily
-capacity ignored, the trip out timed over great-circle km at the fastest speed (the checker
-does not compare coach km with geography, so this uses the scenario's geography as the plan's
-own truth), the night stop and the 24 h driving total ignored, every train seat available to
+capacity ignored, a trip timed from the county's nearest boarding place to the factory (not
+through the pick-ups and other drops it makes), the night stop and the 24 h driving total
+ignored within the hours (the whole-day cycle counts the night stop), every train seat available to
 every county (the total uses each seat once: ``total`` is at most the sum of the counties'
 coach-only bounds plus the usable train seats). A county's workers are taken to ride their own
 county's coaches (a coach boards people only in its home county and a worker boards first at
@@ -57,6 +65,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import csgraph_from_dense, dijkstra
 from scipy.optimize import linprog
 
+from planner.check.coach_travel import MINUTES_TOLERANCE_SHARE
 from planner.rules.geo import haversine_km
 from planner.solve.problem import LEVELS, ProblemData, day_offsets, worker_eligibility
 
@@ -99,7 +108,8 @@ class ThroughputBound:
                       "train_seats_usable": self.train_seats_usable},
             "by_county": per,
             "how": "per county LP over coach-days: fleet per type; a coach leaves again only a round trip "
-                   "(great-circle km at the fastest speed, rests, turnaround, empty return, rest) later and boards only in "
+                   "(timed by the travel model as the checker requires: great-circle km x detour factor at coach speed "
+                   "or road minutes, from the nearest boarding place; rests, turnaround, empty return, rest) later and boards only in "
                    "the daily boarding window (whole-day cycles); most seats "
                    "allowed that day; each worker's possible days (ready, proof, window, needed_by); train carriage "
                    "seats; relaxes drop limits, families, feeder rides, hub capacity; total counts each train seat once",
@@ -229,10 +239,12 @@ def model_drive_hours(p: ProblemData, county: str, villages: np.ndarray, factori
     speed, or the feeder speed if faster). With road tables, roads may be faster than the estimate:
     the least drive is then a shortest path (Dijkstra) over the covered places and the factories,
     each edge the lesser of the road minutes and the estimate (a stop at a place outside the
-    tables never shortens a route, the estimate being metric); out and back separately.
+    tables never shortens a route, the estimate being metric); out and back separately. All
+    minutes are scaled by ``1 - MINUTES_TOLERANCE_SHARE``, the checker's tolerance.
     """
     tr = p.sc.travel
-    per_km_min = tr.factor(county) / max(tr.coach_speed_kmh, tr.feeder_speed_kmh) * 60.0
+    slack = 1.0 - MINUTES_TOLERANCE_SHARE  # the checker lets a stretch be this much faster than the model
+    per_km_min = tr.factor(county) / max(tr.coach_speed_kmh, tr.feeder_speed_kmh) * 60.0 * slack
     src = _county_places(p, county, villages)
     f = p.factories.loc[factories]
     if not len(src) or not len(factories):
@@ -253,15 +265,16 @@ def model_drive_hours(p: ProblemData, county: str, villages: np.ndarray, factori
     lat = np.array([xy[x][1] for x in ids])
     n, nc = len(ids), len(cov)
     m = haversine_km(lon[:, None], lat[:, None], lon[None, :], lat[None, :]) * per_km_min
-    m[:nc, :nc] = np.minimum(m[:nc, :nc], roads.minutes[np.ix_(cov, cov)])
+    road = roads.minutes * slack
+    m[:nc, :nc] = np.minimum(m[:nc, :nc], road[np.ix_(cov, cov)])
     # the county's boarding places as one source: to (out) and from (back) every node
     gc_src = _gc_from_places(src, lon, lat) * per_km_min
     row = {pid: i for i, pid in enumerate(roads.place_ids)}
     s_rows = np.array([row[x] for x in src["place_id"] if x in row and roads.covered[row[x]]], dtype=np.int64)
     to_node, from_node = gc_src.copy(), gc_src.copy()
     if len(s_rows):
-        to_node[:nc] = np.minimum(to_node[:nc], roads.minutes[np.ix_(s_rows, cov)].min(axis=0))
-        from_node[:nc] = np.minimum(from_node[:nc], roads.minutes[np.ix_(cov, s_rows)].min(axis=1))
+        to_node[:nc] = np.minimum(to_node[:nc], road[np.ix_(s_rows, cov)].min(axis=0))
+        from_node[:nc] = np.minimum(from_node[:nc], road[np.ix_(cov, s_rows)].min(axis=1))
     col = {x: i for i, x in enumerate(ids)}
     target = np.array([col[str(x)] for x in factories]) + 1
     hours = []
