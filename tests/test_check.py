@@ -666,3 +666,50 @@ def test_coach_boarding_outside_window_is_caught(fx):
     early = (first + pd.Timedelta(minutes=1)).strftime("%H:%M")
     report = run(fx, fx.plan(), sc=with_keys(fx, fleet={"coach_depart_time": early, "direct_first_pickup_time": early}))
     assert hits(report, "coach_boarding_outside_window", trip=trip)
+
+
+def test_coach_stretch_shorter_than_the_travel_model_is_caught(fx):
+    """A coach stretch claiming fewer km than the travel model (great-circle x detour) is reported;
+    within the tolerance (0.5 km here) it is not. F0001 -> F0002 is 23.60 km by the model."""
+    from planner.check.coach_travel import place_stretches
+
+    plan = fx.plan()
+    assert not hits(run(fx, plan), "coach_km_below_model")
+    # the rest stops are merged in: the hub -> F0001 stretch is 288 x 3 + 144 x 2 + 178.01 km
+    df = place_stretches(plan_prepared(plan))
+    first = df[(df["trip_id"] == "C500101-0001") & (df["to_place"] == "F0001")].iloc[0]
+    assert first["from_place"] == "T500101" and first["km"] == pytest.approx(1330.01)
+    i = stop_index(plan, "C500101-0001", 8)
+    plan.stops.loc[i, "distance_km"] = 23.2
+    assert not hits(run(fx, plan), "coach_km_below_model")
+    plan.stops.loc[i, "distance_km"] = 20.0
+    report = run(fx, plan)
+    assert hits(report, "coach_km_below_model", trip="C500101-0001")
+    msg = report.of("coach_km_below_model")["message"].iloc[0]
+    assert "F0001" in msg and "F0002" in msg and "出行模型" in msg and "23.6" in msg
+
+
+def test_coach_faster_than_the_travel_model_is_caught(fx):
+    """Driving a stretch in less than the travel model's coach minutes (1 % tolerance) is reported:
+    F0001 -> F0002 takes 18.9 min at 75 km/h, the plan says 20; in 15 it is too fast. The empty
+    return F0002 -> T500101 (1,075 min by the model, 1,121 in the plan, rest stops left out)
+    arriving 60 min earlier is too fast, 15 min earlier is not."""
+    plan = fx.plan()
+    assert not hits(run(fx, plan), "coach_faster_than_model")
+    i = stop_index(plan, "C500101-0001", 8)
+    plan.stops.loc[i, "arrive"] -= pd.Timedelta(minutes=5)
+    report = run(fx, plan)
+    assert hits(report, "coach_faster_than_model", trip="C500101-0001")
+    assert "少于出行模型的 18.9 分钟" in report.of("coach_faster_than_model")["message"].iloc[0]
+    for minutes, caught in ((15, False), (60, True)):
+        plan = fx.plan()
+        j = stop_index(plan, "E500101-0001", 8)
+        plan.stops.loc[j, "arrive"] -= pd.Timedelta(minutes=minutes)
+        assert hits(run(fx, plan), "coach_faster_than_model", trip="E500101-0001") is caught, minutes
+
+
+def plan_prepared(plan):
+    """The plan as the rule families see it (times on the local clock)."""
+    from planner.check.plan_files import prepare
+
+    return prepare(plan)
