@@ -229,3 +229,22 @@ def test_day_cycle_by_hand():
     # a later last boarding time lets the 5 h trip's coach board again the same day
     late = cf.scenario(fleet={"turnaround_h": 2.0, "rest_after_return_h": 0.0, "latest_coach_depart_time": "19:30"})
     assert day_cycle(5.0, True, late) == 0
+
+
+def test_model_drive_with_road_tables(tmp_path):
+    """With road tables (the tiny OSM network) the least drive goes through the Dijkstra over the
+    covered places: factories outside the network are reached by the estimate from the nearest
+    boarding place, so the drives equal those without roads, out and back."""
+    from planner.solve.bounds import model_drive_hours
+    from tests.solver_fixtures import scenario
+    from tests.test_solver_roads import ROADS, _tables
+
+    p = build_problem(scenario(roads={"network": str(ROADS / "tiny.osm"), "cache_dir": str(tmp_path / "c")}), _tables())
+    p0 = build_problem(scenario(), _tables())
+    assert p.travel.roads is not None and p.travel.roads.covered.any()
+    county = str(p.workers["county_code"].iloc[0])
+    facs = p.workers["factory_id"].unique()
+    out, back = model_drive_hours(p, county, p.workers["village_code"].unique(), facs)
+    out0, back0 = model_drive_hours(p0, county, p0.workers["village_code"].unique(), facs)
+    assert out == pytest.approx(out0) and back == pytest.approx(back0) and (out > 10).all()
+    assert throughput_bound(p).total <= throughput_bound(p, strict=True).total
