@@ -4,12 +4,22 @@
    ``--lock`` (default the third day);
 2. today's data: ``--cancel`` workers cancelled, ``--new`` new registrations (copies of other
    workers' village, factory and dates, with new ids, ID numbers and phones), ``--no-shows``
-   people recorded absent on published trips (in the store), one coach removed from the fleet;
+   people recorded absent on published trips (in the store), one coach removed from the fleet in each of
+   ``--remove-coaches`` counties (spread over the counties in code order); the cancellations and new
+   registrations are drawn from all workers, so they spread over every county of the scenario;
 3. ``planner replan [--mode repair|fresh]`` run ``--runs`` times, each in its own process into a new folder, timed
    (wall and CPU seconds of the process, and the solver's own ``solve_total`` from summary.json);
    the timed runs use ``--no-check``; ``planner check`` runs once, apart, on the first result.
 
+A scenario with a ``[synth]`` section (the full municipality) works too: today's copy names the
+generated tables of its cache folder in ``[data]`` (today's workers and fleet replacing two of them).
+
 Run: nice -n 5 .venv/bin/python bench/replan.py --work /tmp/replan-bench [--base /tmp/demo]
+Full municipality (base planned beforehand; 10,000 changes)::
+
+    nice -n 10 .venv/bin/python bench/replan.py --work /tmp/replan-full --runs 1 \
+        --scenario scenarios/chongqing-2020-02.toml --base /work/exp/full-base \
+        --cancel 4000 --new 4000 --no-shows 2000 --remove-coaches 10
 """
 
 from __future__ import annotations
@@ -37,7 +47,13 @@ PLANNER = [sys.executable, "-m", "planner.cli"]
 
 
 def absolute_scenario(src: Path, dst: Path, replace: dict[str, Path]) -> Path:
-    """A copy of scenario ``src`` at ``dst`` with every data path absolute (and some replaced)."""
+    """A copy of scenario ``src`` at ``dst`` with every data path absolute (and some replaced).
+
+    The tables a ``[synth]`` section generates are named in ``[data]`` from its cache folder
+    (``replace`` taking precedence), so the copy reads exactly the base plan's generated data.
+    """
+    from planner.scenario import SYNTH_TABLES, load_scenario
+
     text = src.read_text(encoding="utf-8")
 
     def fix(m: re.Match) -> str:
@@ -46,8 +62,25 @@ def absolute_scenario(src: Path, dst: Path, replace: dict[str, Path]) -> Path:
         return f'{key} = "{path}"'
 
     text = re.sub(r'^(\w+) = "([^"]+\.(?:csv|gpkg|geojson|parquet|xlsx))"', fix, text, flags=re.M)
+    sc = load_scenario(src)
+    if sc.synth is not None:
+        text = re.sub(r'^(cache_dir|geodata_dir) = "([^"]+)"',
+                      lambda m: f'{m.group(1)} = "{(src.parent / m.group(2)).resolve()}"', text, flags=re.M)
+        extra = []
+        for name in SYNTH_TABLES:
+            path = replace.get(name) or sc.synth_dir() / f"{name}.csv"
+            if getattr(sc.data, name) is None and Path(path).exists():
+                extra.append(f'{name} = "{path}"')
+        text = text.replace("[data]\n", "[data]\n" + "".join(f"{e}\n" for e in extra), 1)
     dst.write_text(text, encoding="utf-8")
     return dst
+
+
+def table_path(src: Path, name: str) -> Path:
+    """Absolute path of data table ``name`` of scenario ``src`` (from its ``[synth]`` cache if generated)."""
+    from planner.scenario import load_scenario
+
+    return Path(load_scenario(src).file_specs()[name].path)
 
 
 def run(cmd: list[str]) -> tuple[float, float, str]:
@@ -72,6 +105,8 @@ def main() -> None:
     ap.add_argument("--cancel", type=int, default=475)
     ap.add_argument("--new", type=int, default=475)
     ap.add_argument("--no-shows", type=int, default=50)
+    ap.add_argument("--remove-coaches", type=int, default=1,
+                    help="counties that lose one coach each (spread over the counties in code order)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--mode", choices=("repair", "fresh"), default="repair", help="planner replan --mode")
@@ -108,9 +143,7 @@ def main() -> None:
                           by="bench", fever_threshold_c=37.3, source="cli")
     assert not res.problems, res.problems[:3]
     # today's register: cancellations (not among the no-shows), new registrations
-    text = src.read_text(encoding="utf-8")
-    wpath = (src.parent / re.search(r'^workers = "([^"]+)"', text, re.M).group(1)).resolve()
-    fpath = (src.parent / re.search(r'^fleet = "([^"]+)"', text, re.M).group(1)).resolve()
+    wpath, fpath = table_path(src, "workers"), table_path(src, "fleet")
     w = pd.read_csv(wpath, dtype=str, keep_default_na=False)
     keep_out = set(shows["worker_id"])
     cand = np.flatnonzero(~w["worker_id"].isin(keep_out).to_numpy() & (w["group_id"] == "").to_numpy())
@@ -120,20 +153,28 @@ def main() -> None:
     new = singles.iloc[rng.choice(len(singles), size=a.new, replace=False)].copy()
     county = new["village_code"].str[:6].to_numpy()
     new["worker_id"] = [f"W9{i:06d}" for i in range(a.new)]
-    ids = [f"{c}1985{(i % 12) + 1:02d}{(i % 28) + 1:02d}{800 + i % 99:03d}" for i, c in enumerate(county)]
+    birth = [pd.Timestamp("1985-01-01") + pd.Timedelta(days=i // 99) for i in range(a.new)]  # unique per county
+    ids = [f"{c}{b:%Y%m%d}{800 + i % 99:03d}" for i, (c, b) in enumerate(zip(county, birth))]
     new["id_number"] = [s + id_check_char(s) for s in ids]
     new["phone"] = [f"177{i:08d}" for i in range(a.new)]
     new["ready_date"] = pd.Timestamp(a.lock).date().isoformat()
     today = pd.concat([w2, new], ignore_index=True)
     today.to_csv(work / "workers.csv", index=False, encoding="utf-8")
     fleet = pd.read_csv(fpath, dtype=str, keep_default_na=False)
-    coach = fleet.index[fleet["type_id"].str.startswith("C")][0]
-    fleet.loc[coach, "count"] = str(int(fleet.loc[coach, "count"]) - 1)
+    coach_rows = fleet[fleet["type_id"].str.startswith("C") & (fleet["count"].astype(int) > 0)]
+    first = coach_rows.drop_duplicates("county_code").sort_values("county_code", kind="stable")
+    k = max(1, min(a.remove_coaches, len(first)))
+    picked = first.iloc[np.linspace(0, len(first) - 1, k).round().astype(int)] if k > 1 else first.iloc[:1]
+    for coach in picked.index:
+        fleet.loc[coach, "count"] = str(int(fleet.loc[coach, "count"]) - 1)
     fleet.to_csv(work / "fleet.csv", index=False, encoding="utf-8")
     sc2 = absolute_scenario(src, work / "today.toml", {"workers": work / "workers.csv", "fleet": work / "fleet.csv"})
     # the scenario's name must match the base plan's: the file differs (absolute paths), the operation not
-    print(f"changes: {a.cancel} cancelled, {a.new} new, {len(shows)} no-shows, one coach "
-          f"({fleet.loc[coach, 'type_id']}) removed; lock {a.lock} ({len(pub)} published trips)")
+    removed = ", ".join(f"{r.county_code} {r.type_id}" for r in fleet.loc[picked.index].itertuples())
+    per_county = pd.concat([gone["village_code"], new["village_code"]]).str[:6].value_counts()
+    print(f"changes: {a.cancel} cancelled, {a.new} new, {len(shows)} no-shows, one coach removed in "
+          f"{len(picked)} counties ({removed}); lock {a.lock} ({len(pub)} published trips); "
+          f"cancelled + new over {len(per_county)} counties ({per_county.min()}-{per_county.max()} each)")
     walls, cpus, solves = [], [], []
     for k in range(a.runs):
         out = work / "ops" / f"day2-{k}"

@@ -197,12 +197,13 @@ def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[s
     p.locked = li
     wall["lock"] = time.perf_counter() - t
     t = time.perf_counter()
-    res = solve(p, processes=processes or sc.solver.workers, progress=progress)
+    n_proc = processes or sc.solver.workers
+    res = solve(p, processes=n_proc, progress=progress)
     wall.update(res.wall_time_s)
     wall["solve_total"] = time.perf_counter() - t
     t = time.perf_counter()
     say("写出计划文件 (writing plan files)")
-    staged = stage_plan(out, p, res, rej, val.counts["workers"]["read"], wall)
+    staged = stage_plan(out, p, res, rej, val.counts["workers"]["read"], wall, processes=n_proc)
     try:
         summ = dict(staged.summary)
         summ["replan"] = li.summary_block()
@@ -214,7 +215,8 @@ def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[s
         report = ReplanReport(out=out, summary=summ, notes=notes,
                               changes={str(k): int(v) for k, v in changes["change"].value_counts().items()})
         if check:
-            check_staged(staged.path, sc, val, report, wall, say=say, progress=progress, base=base_dir)
+            check_staged(staged.path, sc, val, report, wall, say=say, progress=progress, base=base_dir,
+                         processes=n_proc)
         summ["wall_time_s"] = {k: round(v, 2) for k, v in wall.items()}
         summ["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         summ["warnings"] = list(val.plan_warnings())

@@ -81,9 +81,23 @@ class Repair:
 
 
 def _in(col: pd.Series, among) -> np.ndarray:  # noqa: ANN001 - a set, dict or iterable of str
-    """``col.isin(among)`` through a Python set (pandas' isin on Arrow strings converts every value of ``among``)."""
-    values = np.fromiter(iter(among), dtype=object)
-    return pd.Series(col.to_numpy(dtype=object)).isin(values).to_numpy()
+    """``col.isin(among)``, fast on the plan tables' id columns.
+
+    Pandas' isin on Arrow strings converts every value of ``among``, and on object arrays
+    hashes each cell again (0.5 s a call on the full municipality's 1.5 million legs): an Arrow
+    string column goes through ``pyarrow.compute.is_in`` (a missing cell is never in), any other
+    through a Python set.
+    """
+    values = among if isinstance(among, (set, frozenset, dict)) else set(among)
+    pa_arr = getattr(col.array, "_pa_array", None)
+    if pa_arr is not None and all(isinstance(v, str) for v in values):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        vs = pa.array(list(values), type=pa.string()).cast(pa_arr.type)
+        hit = pc.fill_null(pc.is_in(pa_arr, value_set=vs, skip_nulls=True), False)
+        return hit.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    return np.fromiter((v in values for v in col.to_numpy(dtype=object)), dtype=bool, count=len(col))
 
 
 def _fleet_ids(p) -> set[str]:  # noqa: ANN001 - ProblemData
