@@ -713,3 +713,27 @@ def plan_prepared(plan):
     from planner.check.plan_files import prepare
 
     return prepare(plan)
+
+
+def test_a_coach_removed_while_out_on_a_locked_trip_is_not_counted_against_todays_fleet(fx, case):
+    """Replan: the county's fleet today is one C53 (500101-C53-002 removed), and the fixture's two
+    coaches are on the road on the same days. When coach 002's trips are locked (published before it
+    was removed), today's fleet has one coach on the road: no ``coaches_on_road``. When they are not
+    locked, or the locked coach is the one still in the fleet, two coaches count and it is reported."""
+    from planner.check.context import CheckContext
+    from planner.check.locked import excuse_taken_off
+    from planner.check.plan_files import prepare
+
+    plan, tables = case
+    tables["fleet"].loc[tables["fleet"]["type_id"] == "C53", "count"] = 1
+    found = run(fx, plan, tables).violations
+    assert (found["rule"] == "coaches_on_road").any()
+    ctx = CheckContext.build(fx.sc, tables, fx.rejected_rows)
+
+    def after(locked: list[str]) -> pd.DataFrame:
+        plan.summary = {**(plan.summary or {}), "replan": {"locked_trips": locked}}
+        return excuse_taken_off(found, plan, tables, prepare(plan), ctx)
+
+    assert not (after(["C500101-0002", "E500101-0002"])["rule"] == "coaches_on_road").any()
+    assert (after([])["rule"] == "coaches_on_road").any()
+    assert (after(["C500101-0001", "E500101-0001"])["rule"] == "coaches_on_road").any()

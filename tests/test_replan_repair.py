@@ -272,3 +272,42 @@ def test_data_changes_repool_exactly_the_people_concerned(case, tmp_path, capsys
     assert w2.at[job, "status"] == "planned" or w2.at[job, "reason"] != "job_not_confirmed"
     ch = _raw(out, "changes").set_index("worker_id")
     assert lapsed in ch.index and job in ch.index if w2.at[job, "status"] == "planned" else lapsed in ch.index
+
+
+def test_a_feeder_bus_that_loses_a_run_drops_the_next_run_it_can_no_longer_reach():
+    """Bus B (one driver, 4 h continuous by day, 20 min rest) runs R1 V1->H1 06:00-07:00, R2 V2->H2
+    08:00-09:00, R3 V3->H2 10:00-11:00. Empty drives: H1->V2 30 min, H2->V3 30 min, so each run
+    starts after a 30 min stand (a rest). R2 dropped: the bus stands at H1, and H1->V3 takes 170 min,
+    from 07:10; with the 10 min stand after R1 it drives 06:00-11:00 in one period, 5 h > 4 h, so R3
+    cannot be kept (its people are re-pooled). R1 dropped instead: R2 is then the bus's first run,
+    nothing breaks. The last run dropped: nothing after it, nothing breaks."""
+    from types import SimpleNamespace
+
+    from planner.scenario import Drivers
+    from planner.solve.repair import _FeederChains
+
+    day = datetime(2020, 2, 16)
+    runs = [("R1", "V1", "H1", 6), ("R2", "V2", "H2", 8), ("R3", "V3", "H2", 10)]
+    trips = pd.DataFrame({
+        "trip_id": [r[0] for r in runs], "mode": "feeder", "purpose": "passenger", "vehicle_id": "B",
+        "home_county_code": "500101", "origin_id": [r[1] for r in runs], "destination_ids": [r[2] for r in runs],
+        "depart": [day + timedelta(hours=r[3]) for r in runs], "arrive": [day + timedelta(hours=r[3] + 1) for r in runs],
+        "drivers": 1})
+    stops = pd.DataFrame({"trip_id": [r[0] for r in runs for _ in (0, 1)],
+                          "place_kind": ["village", "hub"] * len(runs)})
+    minutes = {("H1", "V2"): 30, ("H2", "V3"): 30, ("H1", "V3"): 170}
+    travel = SimpleNamespace(feeder_minutes=lambda a, b, county: 0.0 if a == b else float(minutes.get((a, b), 60)))
+    p = SimpleNamespace(sc=SimpleNamespace(drivers=Drivers()), travel=travel)
+
+    def broken(dropped: set[str], locked: frozenset = frozenset()) -> set[str]:
+        return _FeederChains(trips, stops, set(locked), p, 0).broken({t: "no_passengers_left" for t in dropped})
+
+    assert broken(set()) == set()
+    assert broken({"R2"}) == {"R3"}
+    assert broken({"R1"}) == set()
+    assert broken({"R3"}) == set()
+    # asked again with nothing new dropped, the bus is not tested twice; a locked run is never dropped
+    chains = _FeederChains(trips, stops, set(), p, 0)
+    assert chains.broken({"R2": "x"}) == {"R3"}
+    assert chains.broken({"R2": "x", "R3": "y"}) == set()
+    assert broken({"R2"}, frozenset({"R3"})) == set()

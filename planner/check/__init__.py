@@ -154,7 +154,7 @@ def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], r
     if (plan.summary or {}).get("replan"):  # a replanned plan: its locked trips (planner/check/locked.py)
         from planner.check.locked import excuse_taken_off, locked_rules
 
-        found = [excuse_taken_off(concat(found), plan, tables), locked_rules(plan, tables, base)]
+        found = [excuse_taken_off(concat(found), plan, tables, p, ctx), locked_rules(plan, tables, base)]
     df = concat(found)
     df = df.drop_duplicates().reset_index(drop=True)[COLUMNS]
     stats = {"trips": len(p.trips), "stops": len(p.stops), "legs": len(p.legs), "workers": len(p.workers)}

@@ -98,12 +98,12 @@ def fleet(plan: Plan, ctx: CheckContext) -> pd.DataFrame:
                       + num(gap_h[bad], 1) + f" 小时后就再出发，需休息至少 {sc.fleet.rest_after_return_h:g} 小时",
                       trip=v["trip_id"][bad]))
 
-    out.append(_on_road(t, ctx))
+    out.append(on_road(t, ctx))
     out.append(_trains(t, ctx, vmode))
     return concat(out)
 
 
-def _on_road(t: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:
+def on_road(t: pd.DataFrame, ctx: CheckContext) -> pd.DataFrame:
     """Per county per calendar day, coaches with any trip on that day <= the county's coaches."""
     coach = t[(t["mode"] == "coach") & t["depart"].notna() & t["arrive"].notna()]
     if coach.empty:

@@ -30,7 +30,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.check.violations import Violation, from_list
+from planner.check.context import CheckContext
+from planner.check.fleet import on_road
+from planner.check.plan_files import Plan
+from planner.check.violations import Violation, concat, from_list
 from planner.errors import PlannerError
 from planner.plan_format import PlanFiles, read_plan
 from planner.store.frozen import frozen_hashes
@@ -51,26 +54,36 @@ def _base(plan: PlanFiles, block: dict, base: Path | None) -> tuple[PlanFiles | 
     return b, ""
 
 
-def excuse_taken_off(found: pd.DataFrame, plan: PlanFiles, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def excuse_taken_off(found: pd.DataFrame, plan: PlanFiles, tables: dict[str, pd.DataFrame],
+                     prepared: Plan | None = None, ctx: CheckContext | None = None) -> pd.DataFrame:
     """Fresh-plan findings a replan cannot avoid, dropped.
 
     * a family whose member was taken off at boarding (or cancelled) travelled without them;
       the member, replanned alone, is not a ``family_split`` the planner could have avoided;
     * a coach removed from the fleet after it went out on a locked trip: ``fleet_exceeded`` counts
-      only the vehicles of the new trips (each county's and type's within today's fleet).
+      only the vehicles of the new trips (each county's and type's within today's fleet), and
+      ``coaches_on_road`` (with ``prepared`` and ``ctx``) counts the coaches of today's fleet: the
+      removed coach's locked trips (published, under way) are on top of it.
     """
     block = (plan.summary or {}).get("replan") or {}
     taken = {str(w) for w in (block.get("taken_off") or {})}
     # repair mode: a family member re-pooled off a kept trip (vehicle removed, data changed) travels apart too
     taken |= {str(w) for w in ((block.get("repair") or {}).get("repooled") or {})}
+    locked = {str(t) for t in block.get("locked_trips", [])}
+    fl = tables["fleet"]
     if len(found) and (found["rule"] == "fleet_exceeded").any():
-        locked = {str(t) for t in block.get("locked_trips", [])}
         t = plan.trips[plan.trips["mode"].isin(["coach", "feeder"]) & ~plan.trips["trip_id"].astype(str).isin(locked)]
         used = t.groupby([t["home_county_code"].astype(str), t["vehicle_type"].astype(str)])["vehicle_id"].nunique()
-        fl = tables["fleet"]
         own = dict(zip(zip(fl["county_code"].astype(str), fl["type_id"].astype(str)), fl["count"].astype(int)))
         if all(n <= own.get(k, 0) for k, n in used.items()):
             found = found[found["rule"] != "fleet_exceeded"].reset_index(drop=True)
+    if len(found) and prepared is not None and ctx is not None and (found["rule"] == "coaches_on_road").any():
+        today = {f"{c}-{ty}-{i + 1:03d}" for c, ty, n in zip(fl["county_code"].astype(str), fl["type_id"].astype(str),
+                                                             fl["count"].astype(int)) for i in range(n)}
+        t = prepared.trips
+        gone = t["trip_id"].astype(str).isin(locked) & ~t["vehicle_id"].astype(str).isin(today)
+        if gone.any():
+            found = concat([found[found["rule"] != "coaches_on_road"], on_road(t[~gone], ctx)]).reset_index(drop=True)
     if not taken or not len(found):
         return found
     w = plan.workers.assign(worker_id=plan.workers["worker_id"].astype(str),

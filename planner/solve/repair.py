@@ -13,7 +13,9 @@ again, so a thousand changes move ten thousand people. Repair mode (the default)
   together: the other members of such a worker's family are re-pooled with them;
 * every unlocked trip of a vehicle no longer in today's fleet (``vehicle_removed``): the
   whole trip is dropped (its empty return too) and its people, on all their legs, re-pooled;
-* trips left with nobody on them (dropped, and a coach's empty return with them).
+* trips left with nobody on them (dropped, and a coach's empty return with them);
+* a feeder bus's kept run that the bus can no longer reach under the driver rules once a run
+  before it was dropped (``feeder_run_rechained``, :class:`_FeederChains`), its people re-pooled.
 
 Only the *pool* is planned: new registrations, the people taken off or re-pooled, and the
 people the base plan left unassigned whose data changed (their eligibility today differs
@@ -31,6 +33,7 @@ The pool goes by coach only (kept carriages hold the train seats).
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -39,13 +42,15 @@ import pandas as pd
 
 from planner.plan_format import PlanFiles
 from planner.solve.busy import Busy
-from planner.solve.feeders import BusRun
+from planner.rules.driving import duty_fits
+from planner.solve.feeders import Bus, BusRun, timeline_blocks
 from planner.solve.problem import CLOSED
 from planner.vocab import INELIGIBLE_REASONS
 
 VEHICLE_REMOVED = "vehicle_removed"
 REGISTRATION_CHANGED = "registration_changed"
 FAMILY_REPLANNED = "family_replanned"
+FEEDER_CHAIN_BROKEN = "feeder_run_rechained"
 NOTHING_LEFT = "no_passengers_left"
 #: base reasons that depend on the worker's own data only (a change there is worth planning again)
 DATA_REASONS = INELIGIBLE_REASONS | {"no_road_to_village", "destination_closed"}
@@ -176,28 +181,24 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
                 why = "destination_closed"
         if why:
             removed[wid] = why
-    # a family goes together: the others of a re-pooled member's family (on unlocked trips) too
+    # until nothing changes: a re-pooled member's family (on unlocked trips) comes too; trips nobody
+    # is left on are dropped (a coach's empty return with them); a feeder bus whose kept runs no
+    # longer chain under the driver rules (a dropped run used to bring it back to the hub its next
+    # run drives out from) loses the first run that breaks, its people re-pooled
     fam = now["group_id"]
-    groups = {fam.get(wid, "") for wid in removed} - {""}
-    if groups:
-        for wid in fam.index[fam.isin(groups)]:
-            if wid in bw.index and wid not in removed and wid not in taken_off and wid not in locked_people \
-                    and str(bw.at[wid, "status"]) == "planned":
-                removed[wid] = FAMILY_REPLANNED
-    # trips nobody is left on are dropped (a coach's empty return with them)
-    gone = set(removed) | set(taken_off)
-    left = legs[~_in(legs["worker_id"], gone) & ~_in(legs["trip_id"], dropped)].groupby("trip_id").size()
-    passenger = trips[(trips["purpose"] == "passenger") & ~_in(trips["trip_id"], locked_ids)
-                      & ~_in(trips["trip_id"], dropped)]
-    for tid in passenger["trip_id"]:
-        if int(left.get(tid, 0)) == 0:
-            dropped[tid] = NOTHING_LEFT
-    v = trips[trips["vehicle_id"] != ""].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
-    nxt = v.groupby("vehicle_id")["trip_id"].shift(-1)
-    nxt_purpose = v.groupby("vehicle_id")["purpose"].shift(-1)
-    for tid, n, np_ in zip(v["trip_id"], nxt, nxt_purpose):
-        if tid in dropped and isinstance(n, str) and np_ == "empty_return" and n not in locked_ids:
-            dropped.setdefault(n, dropped[tid])
+    runs_of = _FeederChains(trips, base.stops, locked_ids, p, feeder_dwell_min)
+    while True:
+        _add_families(removed, fam, bw, taken_off, locked_people)
+        gone = set(removed) | set(taken_off)
+        _drop_emptied(trips, legs, dropped, gone, locked_ids)
+        broken = runs_of.broken(dropped)
+        if not broken:
+            break
+        for tid in broken:
+            dropped[tid] = FEEDER_CHAIN_BROKEN
+        for wid in legs.loc[_in(legs["trip_id"], broken), "worker_id"].unique():
+            if wid not in taken_off and wid not in removed:
+                removed[wid] = FEEDER_CHAIN_BROKEN
     kept = set(trips["trip_id"]) - set(dropped)
     left_rv = legs[~_in(legs["worker_id"], gone) & _in(legs["trip_id"], revehicled)].groupby("trip_id").size()
     purpose_of = dict(zip(trips["trip_id"], trips["purpose"].astype(str)))
@@ -234,6 +235,105 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
     for (hub, d), n in kl.groupby([kl["board_place_id"].astype(str), days]).size().items():
         out.hub_used[(hub, int(d))] = int(n)
     return out
+
+
+def _add_families(removed: dict[str, str], fam: pd.Series, bw: pd.DataFrame, taken_off: dict[str, str],
+                  locked_people: set[str]) -> None:
+    """The planned others of a re-pooled member's family (not on a locked trip) are re-pooled too."""
+    groups = {fam.get(wid, "") for wid in removed} - {""}
+    if not groups:
+        return
+    for wid in fam.index[fam.isin(groups)]:
+        if wid in bw.index and wid not in removed and wid not in taken_off and wid not in locked_people \
+                and str(bw.at[wid, "status"]) == "planned":
+            removed[wid] = FAMILY_REPLANNED
+
+
+def _drop_emptied(trips: pd.DataFrame, legs: pd.DataFrame, dropped: dict[str, str], gone: set[str],
+                  locked_ids: set[str]) -> None:
+    """Unlocked passenger trips nobody is left on are dropped, a coach's empty return with them."""
+    left = legs[~_in(legs["worker_id"], gone) & ~_in(legs["trip_id"], dropped)].groupby("trip_id").size()
+    passenger = trips[(trips["purpose"] == "passenger") & ~_in(trips["trip_id"], locked_ids)
+                      & ~_in(trips["trip_id"], dropped)]
+    for tid in passenger["trip_id"]:
+        if int(left.get(tid, 0)) == 0:
+            dropped[tid] = NOTHING_LEFT
+    v = trips[trips["vehicle_id"] != ""].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
+    nxt = v.groupby("vehicle_id")["trip_id"].shift(-1)
+    nxt_purpose = v.groupby("vehicle_id")["purpose"].shift(-1)
+    for tid, n, np_ in zip(v["trip_id"], nxt, nxt_purpose):
+        if tid in dropped and isinstance(n, str) and np_ == "empty_return" and n not in locked_ids:
+            dropped.setdefault(n, dropped[tid])
+
+
+class _FeederChains:
+    """Whether each feeder bus's kept runs still chain under the driver rules once some are dropped.
+
+    A bus's runs are a chain: the empty drive to a run's first village starts at the hub where
+    the run before it ended (:func:`planner.solve.feeders.timeline_blocks`). Dropping a run moves
+    where the bus stands before the next one, so that empty drive may become longer, start before
+    the bus is back, or break continuous driving or the 24 h total (the checker's
+    ``feeder_continuous_driving`` / ``feeder_daily_driving``). The same test the feeder scheduler
+    makes for every run (:func:`planner.rules.driving.duty_fits`) is made again for the buses
+    that lost a run.
+    """
+
+    def __init__(self, trips: pd.DataFrame, stops: pd.DataFrame, locked_ids: set[str], p,  # noqa: ANN001
+                 dwell: int) -> None:
+        self.feeder = trips[trips["mode"] == "feeder"]
+        self.stops, self.locked, self.p, self.dwell = stops, locked_ids, p, dwell
+        self.vehicle = dict(zip(self.feeder["trip_id"], self.feeder["vehicle_id"]))
+        self.county = dict(zip(self.feeder["vehicle_id"], self.feeder["home_county_code"].astype(str)))
+        self.checked: dict[str, frozenset[str]] = {}  # bus -> the dropped runs it was found sound with
+
+    def broken(self, dropped: dict[str, str]) -> set[str]:
+        """The first unlocked run that breaks its bus's chain, for each bus that lost a run since last asked."""
+        lost: dict[str, set[str]] = {}
+        for tid in dropped:
+            vid = self.vehicle.get(tid)
+            if vid:
+                lost.setdefault(vid, set()).add(tid)
+        lost = {v: ts for v, ts in lost.items() if self.checked.get(v) != frozenset(ts)}
+        if not lost:
+            return set()
+        kt = self.feeder[_in(self.feeder["vehicle_id"], lost) & ~_in(self.feeder["trip_id"], dropped)]
+        runs = _feeder_runs(kt, self.stops, self.dwell)
+        ids = {vid: g.sort_values(["depart", "trip_id"], kind="stable")["trip_id"].tolist()
+               for vid, g in kt.groupby("vehicle_id", sort=True)}
+        drivers = kt.groupby("vehicle_id")["drivers"].min()
+        first_lost = self.feeder[_in(self.feeder["trip_id"], dropped)].groupby("vehicle_id")["depart"].min()
+        rules = self.p.sc.drivers
+        out: set[str] = set()
+        for vid, ts in sorted(lost.items()):
+            chain = runs.get(vid, ())
+            county = self.county.get(vid, "")
+
+            def dead(a: str, b: str, county: str = county) -> int:
+                return math.ceil(self.p.travel.feeder_minutes(a, b, county) - 1e-9)
+
+            n_drivers = max(1, int(drivers.get(vid, 1)))
+            bad = None
+            for k in range(1, len(chain) + 1):
+                bus = Bus(vid, chain[0].board - timedelta(days=1), chain[0].first)
+                blocks = timeline_blocks(bus, chain[:k], dead)
+                if blocks is None or not duty_fits(blocks, rules, n_drivers):
+                    bad = k - 1
+                    break
+            if bad is not None and chain[bad].arrive < pd.Timestamp(first_lost[vid]).to_pydatetime():
+                bad = None  # broken before any drop: the base plan's own chain, not this replan's doing
+            tid = _run_trip_id(chain, bad, ids.get(vid, []))
+            if tid is not None and tid not in self.locked:
+                out.add(tid)
+            else:  # sound (or broken only by a locked run, which cannot move): not asked again
+                self.checked[vid] = frozenset(ts)
+        return out
+
+
+def _run_trip_id(chain: tuple[BusRun, ...], k: int | None, trip_ids: list[str]) -> str | None:
+    """The trip of run ``k`` of a bus's chain (its runs and trips are both in boarding order)."""
+    if k is None or k >= len(trip_ids) or len(trip_ids) != len(chain):
+        return None
+    return trip_ids[k]
 
 
 def _revehicle(trips: pd.DataFrame, dropped: dict[str, str], fleet: set[str], p, legs: pd.DataFrame,  # noqa: ANN001

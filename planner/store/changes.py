@@ -38,6 +38,7 @@ CHANGE_REASON_LABELS: dict[str, str] = {
     "vehicle_removed": "原车辆已撤出车队，改乘他车",
     "registration_changed": "登记信息（日期、证明、村或工厂）变更，重新安排",
     "family_replanned": "同行家庭成员重新安排，一同改乘",
+    "feeder_run_rechained": "接驳车前一班次取消后赶不上本班次，重新安排",
 }
 COLUMNS = REPORT_TABLES["changes"].names()
 
