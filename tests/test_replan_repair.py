@@ -311,3 +311,46 @@ def test_a_feeder_bus_that_loses_a_run_drops_the_next_run_it_can_no_longer_reach
     assert chains.broken({"R2": "x"}) == {"R3"}
     assert chains.broken({"R2": "x", "R3": "y"}) == set()
     assert broken({"R2"}, frozenset({"R3"})) == set()
+
+
+def test_a_cancelled_train_and_a_stricter_rule_drop_the_trips_they_no_longer_allow(case, tmp_path, capsys):
+    """Today's data cancel the 02-24 train K7005 and raise 东莞 (4419) to high from 02-21, where high
+    now means one person per row. Unlocked trips that no longer match are dropped, their people planned
+    again: the K7005 carriage (train_service_changed), and every unlocked passenger trip arriving in
+    东莞 on or after 02-21 under the old half_seats rule (occupancy_rule_changed). Locked trips stay;
+    the new plan checks clean (the checker holds trains to their service and trips to the rule in force)."""
+    sc_dir = tmp_path / "sc"
+    shutil.copytree(case["scenario"].parent, sc_dir)
+    svc = pd.read_csv(sc_dir / "train_services.csv", dtype=str)
+    svc[svc["service_id"] != "K7005"].to_csv(sc_dir / "train_services.csv", index=False)
+    with open(sc_dir / "risk_calendar.csv", "a", encoding="utf-8") as f:
+        f.write("4419,2020-02-21,2020-03-15,high\n")
+    toml = (sc_dir / "scenario.toml").read_text(encoding="utf-8")
+    (sc_dir / "scenario.toml").write_text(toml + '\n[occupancy]\nhigh = "one_per_row"\n', encoding="utf-8")
+    day1 = case["day1"]
+    trips1, stops1, legs1 = _raw(day1, "trips"), _raw(day1, "stops"), _raw(day1, "legs")
+    open_ = trips1[~trips1["trip_id"].isin(case["published"]) & (trips1["purpose"] == "passenger")]
+    k7005 = set(open_.loc[open_["service_id"] == "K7005", "trip_id"])
+    dest = stops1[stops1["place_id"].isin(["F0001", "F0003", "S-DG"]) & (stops1["arrive"].str[:10] >= "2020-02-21")]
+    stricter = set(open_["trip_id"]) & set(dest["trip_id"]) - k7005 - case["removed_trips"]
+    assert k7005 and stricter, "the tiny plan changed: no unlocked trip for K7005 or to 东莞 after 02-21"
+    out = tmp_path / "day2"
+    assert main(["replan", str(sc_dir / "scenario.toml"), "--base", str(day1), "--out", str(out),
+                 "--db", str(day1.parent / "planner-store.sqlite")]) == 0
+    capsys.readouterr()
+    assert main(["check", str(out), "--scenario", str(sc_dir / "scenario.toml")]) == 0
+    rp = json.loads((out / "summary.json").read_text(encoding="utf-8"))["replan"]["repair"]
+    assert {rp["dropped_trips"].get(t) for t in k7005} == {"train_service_changed"}
+    assert {rp["dropped_trips"].get(t) for t in stricter} == {"occupancy_rule_changed"}
+    on = legs1[legs1["trip_id"].isin(k7005 | stricter)]["worker_id"]
+    taken_off = {case["absent"], str(case["cancelled"]["worker_id"])}  # off anyway (store, cancellation)
+    assert {rp["repooled"].get(w) for w in on if w not in taken_off} <= {"train_service_changed",
+                                                                        "occupancy_rule_changed", "family_replanned"}
+    trips2 = _raw(out, "trips")
+    assert not (trips2["service_id"] == "K7005").any()
+    assert case["published"] <= set(trips2["trip_id"])  # the locked trips stay whatever the rules say now
+    ch = _raw(out, "changes")
+    # (the removed coach's trip to 东莞 counts as stale too: the stricter rule is found first)
+    stale_or_removed = set(legs1.loc[legs1["trip_id"].isin(k7005 | stricter | case["removed_trips"]), "worker_id"])
+    assert set(ch.loc[ch["reason"].isin(["train_service_changed", "occupancy_rule_changed"]), "worker_id"]) \
+        <= stale_or_removed

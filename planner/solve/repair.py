@@ -13,6 +13,10 @@ again, so a thousand changes move ten thousand people. Repair mode (the default)
   together: the other members of such a worker's family are re-pooled with them;
 * every unlocked trip of a vehicle no longer in today's fleet (``vehicle_removed``): the
   whole trip is dropped (its empty return too) and its people, on all their legs, re-pooled;
+* every unlocked trip today's scenario no longer allows as it is (:func:`_stale_trips`): a train
+  carriage whose service was cancelled, re-timed or cut to fewer carriages
+  (``train_service_changed``), a passenger trip whose occupancy rule changed with the risk
+  calendar at its destinations (``occupancy_rule_changed``); dropped, its people re-pooled;
 * trips left with nobody on them (dropped, and a coach's empty return with them);
 * a feeder bus's kept run that the bus can no longer reach under the driver rules once a run
   before it was dropped (``feeder_run_rechained``, :class:`_FeederChains`), its people re-pooled.
@@ -35,7 +39,7 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
@@ -44,13 +48,15 @@ from planner.plan_format import PlanFiles
 from planner.solve.busy import Busy
 from planner.rules.driving import duty_fits
 from planner.solve.feeders import Bus, BusRun, timeline_blocks
-from planner.solve.problem import CLOSED
+from planner.solve.problem import CLOSED, LEVELS, at
 from planner.vocab import INELIGIBLE_REASONS
 
 VEHICLE_REMOVED = "vehicle_removed"
 REGISTRATION_CHANGED = "registration_changed"
 FAMILY_REPLANNED = "family_replanned"
 FEEDER_CHAIN_BROKEN = "feeder_run_rechained"
+TRAIN_SERVICE_CHANGED = "train_service_changed"
+OCCUPANCY_RULE_CHANGED = "occupancy_rule_changed"
 NOTHING_LEFT = "no_passengers_left"
 #: base reasons that depend on the worker's own data only (a change there is worth planning again)
 DATA_REASONS = INELIGIBLE_REASONS | {"no_road_to_village", "destination_closed"}
@@ -148,14 +154,18 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
     removed: dict[str, str] = {}
     # unlocked trips of vehicles no longer in the fleet: dropped, their people re-pooled
     fleet = _fleet_ids(p)
-    road = trips["mode"].isin(["coach", "feeder"]) & ~_in(trips["trip_id"], locked_ids)
+    stale = _stale_trips(trips, base.stops, p, locked_ids)
+    road = trips["mode"].isin(["coach", "feeder"]) & ~_in(trips["trip_id"], locked_ids) & ~_in(trips["trip_id"], stale)
     for tid in trips.loc[road & ~_in(trips["vehicle_id"], fleet), "trip_id"]:
         dropped[tid] = VEHICLE_REMOVED
     # a dropped coach trip another coach of the county is free for (same times) goes on that coach
     revehicled = _revehicle(trips, dropped, fleet, p, legs, taken_off, rest_after_return_h, turnaround_h)
-    for wid in legs.loc[_in(legs["trip_id"], dropped) & ~_in(legs["trip_id"], revehicled), "worker_id"].unique():
-        if wid not in taken_off:
-            removed[wid] = VEHICLE_REMOVED
+    # trips today's services or occupancy rules no longer allow (a coach's empty return goes with it)
+    dropped.update(stale)
+    off = legs[_in(legs["trip_id"], dropped) & ~_in(legs["trip_id"], revehicled)]
+    for wid, tid in zip(off["worker_id"], off["trip_id"]):
+        if wid not in taken_off and wid not in removed:
+            removed[wid] = dropped[tid]
     # people on unlocked trips whose data no longer allow their journey
     locked_people = set(legs.loc[_in(legs["trip_id"], locked_ids), "worker_id"])
     levels = {str(f): row for f, row in zip(p.factories.index, p.level_matrix(p.factories["county_code"]))}
@@ -235,6 +245,89 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
     for (hub, d), n in kl.groupby([kl["board_place_id"].astype(str), days]).size().items():
         out.hub_used[(hub, int(d))] = int(n)
     return out
+
+
+def _stale_trips(trips: pd.DataFrame, stops: pd.DataFrame, p, locked_ids: set[str]) -> dict[str, str]:  # noqa: ANN001
+    """Unlocked trips today's scenario no longer allows as they are: trip -> why.
+
+    * a train carriage whose service is gone from the train services, or now leaves or arrives at
+      another time, from or to another station, in another carriage type (``train_service_changed``);
+      a service cut to fewer carriages keeps its locked carriages, then the others in carriage order;
+    * a passenger trip whose occupancy rule is not the one in force any more: the risk calendar (or
+      the occupancy keys) changed for its destinations on its arrival day (``occupancy_rule_changed``),
+      the rule being the strictest level at the trip's destinations, the rule of its departure day.
+
+    Such a trip cannot be kept without breaking a rule of a fresh plan, so it is dropped and its
+    people are planned again; a trip rewritten in place would change what townships were told.
+    """
+    out: dict[str, str] = {}
+    open_ = trips[~_in(trips["trip_id"], locked_ids)]
+    cars = trips[trips["mode"] == "train"]
+    if not cars.empty:
+        svc = p.services.assign(service_id=p.services["service_id"].astype(str)).drop_duplicates("service_id")
+        svc = svc.set_index("service_id")
+        tol = pd.Timedelta(minutes=1)
+        kept_cars: dict[str, int] = {}
+        order = cars.assign(_open=~_in(cars["trip_id"], locked_ids)).sort_values(["_open", "trip_id"], kind="stable")
+        for r in order.itertuples(index=False):
+            sid, tid = str(r.service_id), str(r.trip_id)
+            if tid in locked_ids:
+                kept_cars[sid] = kept_cars.get(sid, 0) + 1
+                continue
+            if sid not in svc.index:
+                out[tid] = TRAIN_SERVICE_CHANGED
+                continue
+            rec = svc.loc[sid]
+            dep, arr = _service_times(rec)
+            if (abs(pd.Timestamp(r.depart) - dep) > tol or abs(pd.Timestamp(r.arrive) - arr) > tol
+                    or str(r.origin_id) != str(rec["origin_station_id"])
+                    or str(r.destination_ids) != str(rec["destination_station_id"])
+                    or str(r.vehicle_type) != str(rec["carriage_type"])
+                    or kept_cars.get(sid, 0) >= int(rec["carriages"])):
+                out[tid] = TRAIN_SERVICE_CHANGED
+                continue
+            kept_cars[sid] = kept_cars.get(sid, 0) + 1
+    # the occupancy rule in force at each open passenger trip's destinations on arrival
+    pax = open_[(open_["purpose"] == "passenger") & ~_in(open_["trip_id"], out)]
+    if pax.empty:
+        return out
+    st = stops.assign(trip_id=stops["trip_id"].astype(str), place_id=stops["place_id"].astype(str))
+    st = st[_in(st["trip_id"], set(pax["trip_id"]))]
+    first = st.groupby("trip_id").cumcount() == 0
+    dest = st[~first & st["place_kind"].isin(["hub", "station", "factory"]) & st["arrive"].notna()]
+    county = pd.concat([p.factories["county_code"], p.stations["county_code"],
+                        p.hubs["county_code"] if "county_code" in p.hubs.columns else pd.Series(dtype=str)])
+    county = county.astype(str)
+    county = county[~county.index.duplicated()]
+    places = pd.Index(dest["place_id"].unique())
+    codes = pd.Series(places.map(county.to_dict()), index=places).fillna("").astype(str)
+    is_code = places.str.fullmatch(r"\d{12}")
+    codes = codes.where(codes != "", pd.Series(np.where(is_code, places.str.slice(0, 6), ""), index=places))
+    matrix = p.level_matrix(codes.reset_index(drop=True))
+    row_of = {pl: i for i, pl in enumerate(places)}
+    day = (_day(dest["arrive"]).map(lambda d: (d - p.days[0]).days)).to_numpy()
+    rows = dest["place_id"].map(row_of).to_numpy()
+    inside = (day >= 0) & (day < matrix.shape[1])
+    lvl = np.zeros(len(dest), dtype=np.int64)
+    lvl[inside] = matrix[rows[inside], day[inside]]
+    worst = pd.Series(lvl, index=dest.index).groupby(dest["trip_id"]).max()
+    oc = p.sc.occupancy
+    for tid, rule, dep in zip(pax["trip_id"], pax["occupancy_rule"].astype(str), _day(pax["depart"])):
+        if tid not in worst.index or not isinstance(dep, date):
+            continue
+        want = oc.rule_for(LEVELS[min(int(worst[tid]), len(LEVELS) - 1)], dep)
+        if want != rule:
+            out[tid] = OCCUPANCY_RULE_CHANGED
+    return out
+
+
+def _service_times(rec: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """A train service's departure and arrival as written by the solver (arrival to the next minute)."""
+    day = pd.Timestamp(str(rec["date"])[:10]).date()
+    hh, mm = (int(x) for x in str(rec["depart_time"])[:5].split(":"))
+    dep = pd.Timestamp(at(day, time(hh, mm)))
+    arr = (dep + pd.Timedelta(hours=float(rec["travel_hours"])) + pd.Timedelta(seconds=59)).floor("min")
+    return dep, arr
 
 
 def _add_families(removed: dict[str, str], fam: pd.Series, bw: pd.DataFrame, taken_off: dict[str, str],

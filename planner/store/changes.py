@@ -39,6 +39,8 @@ CHANGE_REASON_LABELS: dict[str, str] = {
     "registration_changed": "登记信息（日期、证明、村或工厂）变更，重新安排",
     "family_replanned": "同行家庭成员重新安排，一同改乘",
     "feeder_run_rechained": "接驳车前一班次取消后赶不上本班次，重新安排",
+    "train_service_changed": "专列取消或时刻、车厢变更，重新安排",
+    "occupancy_rule_changed": "目的地风险等级变化，座位规则改变，重新安排",
 }
 COLUMNS = REPORT_TABLES["changes"].names()
 
