@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
 import numpy as np
 
 from planner.rules.driving import ceil_minute, drivers_needed
-from planner.rules.route import RoutePlan, plan_route, plan_single
+from planner.rules.route import plan_route, plan_single
 from planner.rules.seats import allowed_seats
-from planner.solve.busy import Busy, claim, coach_fits, usable_from
-from planner.solve.feeders import (Bus, BusRun, FeederRun, as_bus_run, pickup_order, prune_timeline, route_runs,
+from planner.solve.busy import claim, coach_fits, usable_from
+from planner.solve.county_records import (CoachRoute, CountyInput, FeederPlan, FeederStop, Load,  # noqa: F401
+                                          PlannedRun, Vehicle)
+from planner.solve.feeders import (Bus, FeederRun, as_bus_run, pickup_order, prune_timeline, route_runs,
                                    schedule_runs)
 from planner.solve.packing import pack_area
 from planner.solve.problem import CLOSED, LEVELS, ProblemData, at
@@ -35,80 +35,6 @@ from planner.solve.records import PlanParts, stop
 from planner.solve.sweep import SweepArea, SweepLoad, UnitArrays, best_pickup_load
 from planner.solve.sweep import min_fill as sweep_min_fill
 from planner.vocab import OCCUPANCY_RULES
-
-
-@dataclass
-class Vehicle:
-    """A coach or feeder bus of the county, and when it is next free at its base."""
-
-    vehicle_id: str
-    type_id: str
-    seats: dict[str, int]  # occupancy rule -> seats allowed
-    free_at: datetime
-    at_place: str = ""  # where the vehicle waits when free ("" = its home terminal)
-    runs: tuple[BusRun, ...] = ()  # a feeder bus's recent runs, for its timeline and the driver rules
-    busy: Busy | None = None  # a repair replan's kept trips of this coach (planner.solve.busy); None: none
-
-
-class FeederStop(NamedTuple):
-    """A village a feeder run calls at: when, who boards, km from the previous stop."""
-
-    village: str
-    arrive: datetime
-    depart: datetime
-    units: list[int]
-    km: float
-
-
-class PlannedRun(NamedTuple):
-    """A feeder run on a bus, timed: its stops, arrival at the hub, km from the last stop."""
-
-    bus: str
-    stops: list[FeederStop]
-    arrive: datetime
-    km_to_hub: float
-
-
-@dataclass
-class FeederPlan:
-    """Tentative feeder runs to one hub (nothing written yet) and what committing them changes."""
-
-    runs: list[PlannedRun]
-    timeline: dict[str, Bus]  # bus -> the bus with these runs done
-    brought: dict[int, datetime]  # unit -> arrival at the hub (units no bus brings are absent)
-
-
-@dataclass
-class CountyInput:
-    """What one county's planning needs (picklable, for worker processes)."""
-
-    county_code: str
-    unit_ids: np.ndarray
-    terminal_id: str | None
-    # (unit, station hub, must arrive by, day index of the train)
-    train_feeds: list[tuple[int, str, datetime, int]] = field(default_factory=list)
-
-
-class CoachRoute(NamedTuple):
-    """A timed coach trip that every rule allows, ready to be written."""
-
-    route: RoutePlan
-    drops: list[str]
-    segs: list[tuple[str, str, float, float, int]]  # (from, to, minutes, km, dwell after)
-    total_km: float
-    drivers: int
-    rule: str
-
-
-@dataclass
-class Load:
-    """A coach load chosen for a day."""
-
-    units: list[int]
-    people: int
-    factories: list[str]
-    area: int
-    urgency: int
 
 
 class CountyPlanner:
