@@ -84,7 +84,7 @@ UNASSIGNED_REASONS: dict[str, Reason] = {r.code: r for r in (
     Reason("refused_at_boarding", "上车时拒绝乘车",
            "the worker refused to board a published vehicle (recorded `refused`): ask whether they still want "
            "to travel", True),
-    # the limit that bound on the unit's last try (planner.solve.county names it)
+    # the limit that bound on the unit's last try (planner.solve.county_state.CountyState.note names it)
     Reason("no_coach_free", "可出行日无空闲大巴",
            "every coach of the county was out on the days the worker could leave: add coaches, or a train", True),
     Reason("terminal_capacity", "客运站日接待能力已满",

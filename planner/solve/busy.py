@@ -2,7 +2,7 @@
 
 A repair replan (:mod:`planner.solve.repair`) keeps the base plan's later trips, so a
 coach may be out on a kept trip in the middle of the window. The county planner
-(:mod:`planner.solve.county`) still thinks of a coach as "free from ``free_at``";
+(:mod:`planner.solve.county` and its steps) still thinks of a coach as "free from ``free_at``";
 :class:`Busy` adds the kept intervals (departure to the end of the drivers' rest after the
 empty return) and answers two questions for it:
 
@@ -54,7 +54,7 @@ class Busy:
         return all(e <= start for _s, e in self.intervals[:i])
 
 
-def usable_from(vehicle, ready_by: datetime) -> datetime:  # noqa: ANN001 - planner.solve.county.Vehicle
+def usable_from(vehicle, ready_by: datetime) -> datetime:  # noqa: ANN001 - planner.solve.county_records.Vehicle
     """From when ``vehicle`` may start a new trip leaving by ``ready_by`` (its ``free_at`` without kept trips)."""
     busy: Busy | None = getattr(vehicle, "busy", None)
     return vehicle.free_at if busy is None else busy.free_from(vehicle.free_at, ready_by)
@@ -66,23 +66,25 @@ def claim(vehicle, ready_by: datetime) -> None:  # noqa: ANN001
         vehicle.free_at = max(vehicle.free_at, usable_from(vehicle, ready_by))
 
 
-def coach_fits(planner, coach, route_plan) -> bool:  # noqa: ANN001 - CountyPlanner, Vehicle, CoachRoute
+def coach_fits(state, coach, route_plan) -> bool:  # noqa: ANN001 - CountyState, Vehicle, CoachRoute
     """True when the timed coach trip, its empty return and the drivers' rest overlap no kept trip of ``coach``.
 
-    The return is timed as :meth:`planner.solve.county.CountyPlanner._write_coach` writes it.
+    ``state`` is the county's :class:`planner.solve.county_state.CountyState` (its scenario,
+    terminal and travel times). The return is timed as
+    :func:`planner.solve.trip_writer.write_coach` writes it.
     """
     busy: Busy | None = getattr(coach, "busy", None)
     if busy is None:
         return True
-    sc = planner.sc
+    sc = state.sc
     route = route_plan.route
     start = route.departs[0]
     arrive_last = route.arrivals[-1]
     leave = ceil_minute(arrive_last + timedelta(hours=sc.fleet.turnaround_h))
     if sc.fleet.empty_return:
-        back_from, origin = route_plan.drops[-1], planner.terminal
-        drv = drivers_needed(planner._km(back_from, origin), sc.drivers)
-        back = plan_single(leave, planner._coach_minutes(back_from, origin), drv, sc.drivers)
+        back_from, origin = route_plan.drops[-1], state.terminal
+        drv = drivers_needed(state.km(back_from, origin), sc.drivers)
+        back = plan_single(leave, state.coach_minutes(back_from, origin), drv, sc.drivers)
         end = back.arrive + timedelta(hours=sc.fleet.rest_after_return_h)
     else:
         end = leave

@@ -23,7 +23,7 @@ import pandas as pd
 
 from planner.solve.bounds import ThroughputBound, throughput_bound
 from planner.solve.context import SolveContext, build_context
-from planner.solve.county import CountyInput, CountyPlanner
+from planner.solve.county import CountyInput, CountyPlanner, CountyResult
 from planner.solve.problem import ProblemData, Units, build_units, worker_eligibility
 from planner.solve.records import PlanParts
 from planner.solve.trains import book_trains, build_train_trips
@@ -102,8 +102,9 @@ def _county_tasks(ctx: SolveContext, booking) -> list[list[CountyInput]]:
 
 
 def _plan_task(task: list[CountyInput], shared: tuple[ProblemData, SolveContext] | None = None,
-               ) -> list[tuple[str, PlanParts, set[int], dict, float]]:
-    """Plan one task's counties in turn; return per county its records and what it changed in the context.
+               ) -> list[tuple[CountyResult, float]]:
+    """Plan one task's counties in turn; return per county its result (records and what it changed in the
+    context) and the seconds it took.
 
     ``shared`` is the (problem, context) pair; None reads the one a forked process inherited.
     """
@@ -111,13 +112,11 @@ def _plan_task(task: list[CountyInput], shared: tuple[ProblemData, SolveContext]
     out = []
     for inp in task:
         t0 = time.perf_counter()
-        fed_before = set(ctx.train_fed)
         planner = CountyPlanner(p, ctx, inp)
         if p.locked is not None:  # replan: vehicles out on locked trips are free once back
             p.locked.apply_fleet(planner.coaches, planner.feeders)
-        parts = planner.run()
-        hub = {k: v for k, v in ctx.hub_used.items() if k[0] == inp.terminal_id}
-        out.append((inp.county_code, parts, ctx.train_fed - fed_before, hub, time.perf_counter() - t0))
+        result = planner.run()
+        out.append((result, time.perf_counter() - t0))
     return out
 
 
@@ -149,10 +148,11 @@ def _run_tasks(p: ProblemData, ctx: SolveContext, tasks: list[list[CountyInput]]
 
     def collect(results) -> None:
         nonlocal units_done
-        for county, parts, fed, hub, seconds in results:
-            done[county] = parts
-            ctx.train_fed.update(fed)
-            ctx.hub_used.update(hub)
+        for result, seconds in results:
+            county = result.county_code
+            done[county] = result.parts
+            ctx.train_fed.update(result.train_fed)
+            ctx.hub_used.update(result.hub_used)
             units_done += size[county]
             say(progress_line(len(done), n_counties, units_done / units_total, time.perf_counter() - started,
                               f"区县 {county} 完成，{seconds:.0f} 秒 (county done)"))

@@ -1,6 +1,6 @@
 """The idle-coach sweep: pick-up coach loads from the people still waiting (no plan records here).
 
-On a day the feeder buses bind, :class:`planner.solve.county.CountyPlanner` sends the coaches
+On a day the feeder buses bind, :func:`planner.solve.direct.sweep_direct` sends the coaches
 nothing else needs today to collect people at the villages themselves. This module chooses
 the loads: for one destination area, the people still waiting are grouped around a seed
 village with its nearest villages (at most ``max_pickup_stops`` pick-ups, any township),
