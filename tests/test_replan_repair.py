@@ -354,3 +354,31 @@ def test_a_cancelled_train_and_a_stricter_rule_drop_the_trips_they_no_longer_all
     stale_or_removed = set(legs1.loc[legs1["trip_id"].isin(k7005 | stricter | case["removed_trips"]), "worker_id"])
     assert set(ch.loc[ch["reason"].isin(["train_service_changed", "occupancy_rule_changed"]), "worker_id"]) \
         <= stale_or_removed
+
+
+def test_stale_trains_by_hand(tmp_path):
+    """The tiny plan's K7001 carriage and a second one copied from it: with the service cut to one
+    carriage the locked one stays and the other goes; a re-timed or cancelled service takes its open
+    carriages; a carriage matching its service stays."""
+    from planner.pipeline import load_and_validate
+    from planner.solve.problem import build_problem
+    from planner.solve.repair import _stale_trips
+
+    day1 = tmp_path / "day1"
+    assert main(["plan", str(TINY_SCENARIO), "--out", str(day1), "--no-check"]) == 0
+    plan = read_plan(day1)
+    sc, val = load_and_validate(TINY_SCENARIO)
+    p = build_problem(sc, val.tables)
+    trips = plan.trips.assign(trip_id=plan.trips["trip_id"].astype(str))
+    car = trips[trips["trip_id"] == "TK7001-01"]
+    assert len(car) == 1, "the tiny plan changed: no K7001 carriage"
+    trips = pd.concat([trips, car.assign(trip_id="TK7001-02", vehicle_id="K7001-02")], ignore_index=True)
+    assert _stale_trips(trips, plan.stops, p, set()) == {}
+    sid = p.services["service_id"].astype(str)
+    p.services.loc[sid == "K7001", "carriages"] = 1
+    assert _stale_trips(trips, plan.stops, p, {"TK7001-02"}) == {"TK7001-01": "train_service_changed"}
+    assert _stale_trips(trips, plan.stops, p, set()) == {"TK7001-02": "train_service_changed"}
+    p.services.loc[sid == "K7001", ["carriages", "depart_time"]] = [8, "11:30"]
+    assert _stale_trips(trips, plan.stops, p, set()) == {t: "train_service_changed" for t in ("TK7001-01", "TK7001-02")}
+    p.services = p.services[sid != "K7005"]
+    assert _stale_trips(trips, plan.stops, p, {"TK7001-01", "TK7001-02"}) == {"TK7005-01": "train_service_changed"}
