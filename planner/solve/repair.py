@@ -39,7 +39,8 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,8 @@ from planner.plan_format import PlanFiles
 from planner.solve.busy import Busy
 from planner.rules.driving import duty_fits
 from planner.solve.feeders import Bus, BusRun, timeline_blocks
-from planner.solve.problem import CLOSED, LEVELS, at
+from planner.solve.problem import CLOSED, LEVELS
+from planner.solve.trains import service_time
 from planner.vocab import INELIGIBLE_REASONS
 
 VEHICLE_REMOVED = "vehicle_removed"
@@ -278,7 +280,7 @@ def _stale_trips(trips: pd.DataFrame, stops: pd.DataFrame, p, locked_ids: set[st
                 out[tid] = TRAIN_SERVICE_CHANGED
                 continue
             rec = svc.loc[sid]
-            dep, arr = _service_times(rec)
+            dep, arr = (pd.Timestamp(x) for x in service_time(SimpleNamespace(**rec.to_dict())))
             if (abs(pd.Timestamp(r.depart) - dep) > tol or abs(pd.Timestamp(r.arrive) - arr) > tol
                     or str(r.origin_id) != str(rec["origin_station_id"])
                     or str(r.destination_ids) != str(rec["destination_station_id"])
@@ -319,15 +321,6 @@ def _stale_trips(trips: pd.DataFrame, stops: pd.DataFrame, p, locked_ids: set[st
         if want != rule:
             out[tid] = OCCUPANCY_RULE_CHANGED
     return out
-
-
-def _service_times(rec: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """A train service's departure and arrival as written by the solver (arrival to the next minute)."""
-    day = pd.Timestamp(str(rec["date"])[:10]).date()
-    hh, mm = (int(x) for x in str(rec["depart_time"])[:5].split(":"))
-    dep = pd.Timestamp(at(day, time(hh, mm)))
-    arr = (dep + pd.Timedelta(hours=float(rec["travel_hours"])) + pd.Timedelta(seconds=59)).floor("min")
-    return dep, arr
 
 
 def _add_families(removed: dict[str, str], fam: pd.Series, bw: pd.DataFrame, taken_off: dict[str, str],

@@ -46,7 +46,8 @@ class TrainBooking:
     feeds: dict[str, list[tuple[int, str, datetime, int]]]  # county -> (unit, station, arrive by, day)
 
 
-def _service_time(rec) -> tuple[datetime, datetime]:
+def service_time(rec) -> tuple[datetime, datetime]:  # noqa: ANN001 - a row with date, depart_time, travel_hours
+    """A train service's departure and arrival (rounded up to the minute), as the plan writes them."""
     day = as_date(rec.date)
     hh, mm = (int(x) for x in str(rec.depart_time)[:5].split(":"))
     dep = at(day, datetime.min.time().replace(hour=hh, minute=mm))
@@ -67,10 +68,10 @@ def book_trains(p: ProblemData, ctx: SolveContext) -> TrainBooking:
     ride_cache: dict[tuple[str, str], float] = {}
     station_used: dict[tuple[str, int], int] = {}
     svc = p.services.copy()
-    svc["_dep"] = [_service_time(r)[0] for r in svc.itertuples(index=False)]
+    svc["_dep"] = [service_time(r)[0] for r in svc.itertuples(index=False)]
     svc = svc.sort_values(["_dep", "service_id"])
     for rec in svc.itertuples(index=False):
-        dep, arr = _service_time(rec)
+        dep, arr = service_time(rec)
         sid = str(rec.service_id)
         times[sid] = (dep, arr)
         d = p.day_index(dep.date())
