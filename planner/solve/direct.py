@@ -4,7 +4,7 @@ Used for a load from one township and few villages (:func:`send_direct`, chosen 
 :mod:`planner.solve.dispatch`), for a hub load the feeders could not bring, and for the
 idle-coach sweep (:func:`sweep_direct`): on a day the feeder buses bind, coaches nothing else
 needs collect the best pick-up loads (:mod:`planner.solve.sweep`) themselves. The pick-up
-order is the least driving through every village (:func:`pickup_order`); the trip is timed
+order is the least driving through every village (:func:`coach_pickup_order`); the trip is timed
 and written by :mod:`planner.solve.coach_timing`.
 """
 
@@ -17,7 +17,7 @@ from planner.solve.busy import claim, usable_from
 from planner.solve.coach_timing import build_coach, coach_route
 from planner.solve.county_records import Load
 from planner.solve.county_state import CountyState, pick_coach
-from planner.solve.feeders import pickup_order as exact_pickup_order
+from planner.solve.feeders import pickup_order
 from planner.solve.problem import at
 from planner.solve.sweep import SweepArea, SweepLoad, UnitArrays, best_pickup_load
 from planner.solve.sweep import min_fill as sweep_min_fill
@@ -36,7 +36,7 @@ def send_direct(st: CountyState, d: int, ld: Load, reserved: set[str], *, note: 
     sc = st.sc
     day = st.p.days[d]
     rule = st.rule_for(ld.factories, d)
-    villages = pickup_order(st, ld)
+    villages = coach_pickup_order(st, ld)
     first_pick = at(day, sc.fleet.direct_first_pickup_time)
     leave_base = first_pick - timedelta(minutes=st.feeder_minutes(st.terminal, villages[0]) + 1)
     coach = pick_coach(st, leave_base, ld.people, rule, reserved)
@@ -126,7 +126,7 @@ def sweep_direct(st: CountyState, d: int, pool: dict[int, list[int]], sent: set[
     return out
 
 
-def pickup_order(st: CountyState, ld: Load) -> list[str]:
+def coach_pickup_order(st: CountyState, ld: Load) -> list[str]:
     """The order of a direct coach's pick-ups: the least driving from the terminal, through
     every village, to the nearest drop factory (exact over all orders up to 7 villages,
     nearest-next from the farthest village beyond)."""
@@ -134,7 +134,7 @@ def pickup_order(st: CountyState, ld: Load) -> list[str]:
     vills = sorted({ctx.village[x] for x in ld.units})
     to_drop = {v: min(st.coach_minutes(v, f) for f in ld.factories) for v in vills}
     if len(vills) <= 7:
-        return exact_pickup_order(vills, {v: st.feeder_minutes(st.terminal, v) for v in vills},
+        return pickup_order(vills, {v: st.feeder_minutes(st.terminal, v) for v in vills},
                                   st.feeder_minutes, to_drop)
     f0 = ld.factories[0]
     start = max(vills, key=lambda v: (st.km(v, f0), v))

@@ -297,15 +297,11 @@ def _stale_trips(trips: pd.DataFrame, stops: pd.DataFrame, p, locked_ids: set[st
     st = st[_in(st["trip_id"], set(pax["trip_id"]))]
     first = st.groupby("trip_id").cumcount() == 0
     dest = st[~first & st["place_kind"].isin(["hub", "station", "factory"]) & st["arrive"].notna()]
-    county = pd.concat([p.factories["county_code"], p.stations["county_code"],
-                        p.hubs["county_code"] if "county_code" in p.hubs.columns else pd.Series(dtype=str)])
-    county = county.astype(str)
+    # a trip's destinations are hubs, stations and factories, each with its county
+    county = pd.concat([p.factories["county_code"], p.stations["county_code"], p.hubs["county_code"]]).astype(str)
     county = county[~county.index.duplicated()]
     places = pd.Index(dest["place_id"].unique())
-    codes = pd.Series(places.map(county.to_dict()), index=places).fillna("").astype(str)
-    is_code = places.str.fullmatch(r"\d{12}")
-    codes = codes.where(codes != "", pd.Series(np.where(is_code, places.str.slice(0, 6), ""), index=places))
-    matrix = p.level_matrix(codes.reset_index(drop=True))
+    matrix = p.level_matrix(pd.Series(places.map(county), dtype=object).fillna(""))
     row_of = {pl: i for i, pl in enumerate(places)}
     day = (_day(dest["arrive"]).map(lambda d: (d - p.days[0]).days)).to_numpy()
     rows = dest["place_id"].map(row_of).to_numpy()
