@@ -296,3 +296,40 @@ def test_arrival_offsets_memo_same_as_timing_each_pair():
             assert got == reference_offset_pair(km, radius, k, sc), km
             seen.add(got)
     assert len(seen) > 5
+
+
+def reference_day_offsets(values, start, missing=-10_000):  # noqa: ANN001, ANN201 - the code of 4003ff4
+    import numpy as np
+    import pandas as pd
+
+    ts = pd.to_datetime(values.astype(object).where(values.notna(), None), errors="coerce")
+    off = (ts - pd.Timestamp(start)).dt.days
+    return off.fillna(missing).astype(np.int64).to_numpy()
+
+
+def test_day_offsets_same_as_converting_every_cell():
+    """Datetime columns subtracted directly, others converted per distinct value: same days, same blanks."""
+    from datetime import date
+
+    import numpy as np
+    import pandas as pd
+
+    from planner.solve.problem import day_offsets
+
+    rng = np.random.default_rng(3)
+    days = [date(2020, 1, 20) + timedelta(days=int(d)) for d in rng.integers(0, 60, 2_000)]
+    with_blanks = [None if i % 7 == 0 else d for i, d in enumerate(days)]
+    cases = [
+        pd.Series(with_blanks, dtype=object),
+        pd.Series([None if d is None else d.isoformat() for d in with_blanks]),
+        pd.Series(pd.to_datetime(pd.Series(with_blanks, dtype=object))),  # datetime64 with NaT
+        pd.Series([pd.Timestamp(d) + pd.Timedelta(hours=13) for d in days]),  # times of day: floor to the day
+        pd.Series(["2020-02-03", "", "bad", None, "2020-03-01"]),
+        pd.Series([], dtype=object),
+        pd.Series([None, None], dtype=object),
+    ]
+    for values in cases:
+        got = day_offsets(values, date(2020, 2, 5), missing=-7)
+        want = reference_day_offsets(values, date(2020, 2, 5), missing=-7)
+        assert got.dtype == want.dtype and len(got) == len(values)
+        assert (got == want).all()

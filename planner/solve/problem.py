@@ -46,10 +46,21 @@ def as_date(value: object) -> date | None:
 
 
 def day_offsets(values: pd.Series, start: date, *, missing: int = -10_000) -> np.ndarray:
-    """Whole days from ``start`` for a column of dates (vectorised); ``missing`` for blanks."""
-    ts = pd.to_datetime(values.astype(object).where(values.notna(), None), errors="coerce")
-    off = (ts - pd.Timestamp(start)).dt.days
-    return off.fillna(missing).astype(np.int64).to_numpy()
+    """Whole days from ``start`` for a column of dates (vectorised); ``missing`` for blanks.
+
+    A datetime column is subtracted as it is; any other column (dates, text) is
+    converted once per distinct value (a register has a few dozen dates for
+    hundreds of thousands of rows), the same conversion as on the whole column.
+    """
+    origin = pd.Timestamp(start)
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        off = (values - origin).dt.days
+        return off.fillna(missing).astype(np.int64).to_numpy()
+    codes, uniques = pd.factorize(values.astype(object).where(values.notna(), None), use_na_sentinel=True)
+    ts = pd.to_datetime(pd.Series(np.asarray(uniques, dtype=object), dtype=object), errors="coerce")
+    per_value = (ts - origin).dt.days.fillna(missing).astype(np.int64).to_numpy()
+    per_value = np.append(per_value, np.int64(missing))  # code -1 (blank) takes the last entry
+    return per_value[codes]
 
 
 def at(day: date, clock: object) -> datetime:
@@ -196,34 +207,40 @@ def worker_eligibility(p: ProblemData) -> pd.DataFrame:
     w = p.workers
     sc = p.sc
     start = p.days[0]
-    n = len(w)
-    province = w["factory_id"].map(p.factories["province"]).astype(str).to_numpy()
-    proof = w["health_proof"].astype(str).to_numpy()
-    valid_days = np.full(n, -1, dtype=np.int64)
-    for prov in np.unique(province):
-        sel = province == prov
-        for kind in ("certificate", "green_code"):
+    # per distinct factory and proof kind (a register has ~1,000 factories and two kinds for
+    # hundreds of thousands of rows); code -1 (blank) takes the last entry, as an unknown value would
+    fac_code, fac_ids = pd.factorize(w["factory_id"], use_na_sentinel=True)
+    factories = pd.Series([*fac_ids, None], dtype=object)
+    province = factories.map(p.factories["province"]).astype(str).to_numpy()
+    kind_code, kinds = pd.factorize(w["health_proof"].astype(str), use_na_sentinel=True)
+    valid_of = np.full((len(factories), len(kinds) + 1), -1, dtype=np.int64)
+    for k, kind in enumerate(kinds):
+        if kind not in ("certificate", "green_code"):
+            continue
+        for f, prov in enumerate(province):
             days = sc.health.valid_days(prov, kind)
             if days is not None:
-                valid_days[sel & (proof == kind)] = days
+                valid_of[f, k] = days
+    valid_days = valid_of[fac_code, kind_code]
     ready = day_offsets(w["ready_date"], start)
     proof_day = day_offsets(w["proof_date"], start, missing=-10_000)
     earliest = np.maximum(np.maximum(ready, 0), proof_day)
     if p.locked is not None:  # replan (planner/solve/locked.py): nothing leaves before the day after the lock
         earliest = p.locked.earliest(earliest, start)
     expiry = np.where(valid_days > 0, proof_day + valid_days - 1, -1)
-    needed = day_offsets(w["factory_id"].map(p.factories["needed_by"]), start)
+    needed = day_offsets(factories.map(p.factories["needed_by"]), start)[fac_code]
     job = w["job_confirmed"].astype(bool).to_numpy()
-    reason = np.full(n, "", dtype=object)
     last_window = len(p.days) - 1
-    reason[(reason == "") & ~job] = "job_not_confirmed"
-    reason[(reason == "") & (valid_days <= 0)] = "no_recognised_health_proof"
-    reason[(reason == "") & (earliest > needed)] = "ready_after_needed_by"
-    reason[(reason == "") & (earliest > last_window)] = "ready_after_window"
-    reason[(reason == "") & (earliest > expiry)] = "health_proof_expired"
+    # the first reason that applies, in this order
+    tests = [("job_not_confirmed", ~job), ("no_recognised_health_proof", valid_days <= 0),
+             ("ready_after_needed_by", earliest > needed), ("ready_after_window", earliest > last_window),
+             ("health_proof_expired", earliest > expiry)]
     if p.travel is not None and p.travel.unreachable:
-        no_road = w["village_code"].astype(str).isin(p.travel.unreachable).to_numpy()
-        reason[(reason == "") & no_road] = "no_road_to_village"
+        tests.append(("no_road_to_village", w["village_code"].astype(str).isin(p.travel.unreachable).to_numpy()))
+    code = np.zeros(len(w), dtype=np.int8)
+    for i, (_name, hit) in enumerate(tests, start=1):
+        code[(code == 0) & hit] = i
+    reason = np.array(["", *(name for name, _hit in tests)], dtype=object)[code]
     if p.locked is not None:  # replan: people on locked trips stay there; a fever needs a newer proof
         p.locked.hold(w, reason, start)
     return pd.DataFrame(
