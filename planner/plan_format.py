@@ -397,14 +397,17 @@ def _issue(issues: list[FormatIssue] | None, spec: PlanTable, col: str, bad: pd.
     issues.append(FormatIssue(spec.file, col, f"{spec.file} 列 {col}：{int(bad.sum()):,} 个单元格{what}（{examples}）"))
 
 
-def type_table(name: str, df: pd.DataFrame, issues: list[FormatIssue] | None = None) -> pd.DataFrame:
+def type_table(name: str, df: pd.DataFrame, issues: list[FormatIssue] | None = None, *,
+               only: Iterable[str] | None = None) -> pd.DataFrame:
     """Give the string columns of one plan table their types (in place, returns df).
 
     With ``issues``, cells that do not match their column's type (and literal
-    ``NaT``/``nan`` where the format says empty) are appended to it.
+    ``NaT``/``nan`` where the format says empty) are appended to it. ``only``: type
+    just these columns (a partial read, :func:`read_columns`); the others are not added.
     """
     spec = TABLES[name]
-    for c in spec.columns:
+    columns = spec.columns if only is None else [c for c in spec.columns if c.name in set(only)]
+    for c in columns:
         if c.name not in df.columns:
             df[c.name] = ""
     if issues is not None:
@@ -412,7 +415,7 @@ def type_table(name: str, df: pd.DataFrame, issues: list[FormatIssue] | None = N
         if extra:
             issues.append(FormatIssue(spec.file, ", ".join(extra),
                                       f"{spec.file} 有计划格式中没有的列：{', '.join(extra)}"))
-    for c in spec.columns:
+    for c in columns:
         raw = df[c.name].astype(str)
         null = raw.isin(NULL_LITERALS)
         _issue(issues, spec, c.name, null, raw, "写成了缺失值字面量，格式规定应为空")
@@ -457,6 +460,23 @@ def _read_csv(path: Path, name: str) -> pd.DataFrame:
         msg = f"{path}: 缺少列 {', '.join(missing)} (missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)})"
         raise PlanFormatError(msg)
     return df
+
+
+def read_columns(plan_dir: Path, name: str, columns: Iterable[str]) -> pd.DataFrame:
+    """Some columns of one table of a plan directory, typed as :func:`read_plan` types them.
+
+    Not verified against the summary's checksums: for the writer reading back what it has just
+    written (``planner replan``'s ``changes.csv``); every other reader uses :func:`read_plan`.
+    """
+    spec = TABLES[name]
+    wanted = [c for c in spec.names() if c in set(columns)]
+    path = Path(plan_dir) / spec.file
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", usecols=wanted)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        msg = f"{path}: 读不回刚写出的计划表 (cannot read back the plan table): {exc}"
+        raise PlanFormatError(msg) from None
+    return type_table(name, df, only=wanted)
 
 
 def read_summary(plan_dir: Path) -> dict:

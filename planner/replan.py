@@ -128,7 +128,6 @@ def run_replan(scenario_path: str | Path, base_dir: str | Path, out: str | Path,
 def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[str], *, lock_through, db, check,
                    processes, say, progress, mode="repair") -> ReplanReport:  # noqa: ANN001
     from planner.loader import load_and_validate
-    from planner.plan_format import read_plan
     from planner.plan_writer import stage_plan
     from planner.solve.locked import LockedInput
     from planner.solve.problem import build_problem, worker_eligibility
@@ -208,7 +207,7 @@ def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[s
         summ = dict(staged.summary)
         summ["replan"] = li.summary_block()
         staged.save_summary(summ)  # the checker's locked rules read it
-        new = read_plan(staged.path)
+        new = _new_journeys(staged.path)
         changes = plan_changes(base, new, [*lp.taken_off, *_repooled_reasons(new, repooled)])
         write_changes(staged.path, changes)
         wall["write"] = time.perf_counter() - t
@@ -227,6 +226,18 @@ def _replan_locked(scenario_path, base, base_dir: Path, out: Path, notes: list[s
         staged.discard()
         raise
     return report
+
+
+def _new_journeys(plan_dir: Path):  # noqa: ANN202 - PlanFiles
+    """The new plan's legs and workers as :func:`planner.store.changes.plan_changes` reads them (read back
+    from the files just written, only the columns it needs; trips and stops left empty)."""
+    import pandas as pd
+
+    from planner.plan_format import PlanFiles, read_columns
+
+    legs = read_columns(plan_dir, "legs", ("worker_id", "leg", "trip_id", "seat"))
+    workers = read_columns(plan_dir, "workers", ("worker_id", "status", "reason", "township_code"))
+    return PlanFiles(pd.DataFrame(), pd.DataFrame(), legs, workers, {}, [], plan_dir)
 
 
 def _repooled_reasons(new, repooled: dict[str, str]) -> list:  # noqa: ANN001 - PlanFiles

@@ -96,12 +96,12 @@ class CheckReport:
 SECOND_PROCESS_FAMILIES = (accounting, structure, chains, dates)
 
 # what a forked checker process inherits (copy-on-write) instead of receiving it pickled
-_SHARED: tuple[Plan, CheckContext] | None = None
+_SHARED: tuple[Plan, CheckContext, dict[str, Callable[[], pd.DataFrame]]] | None = None
 
 
 def _run_group(names: tuple[str, ...], progress: Progress = None) -> dict[str, tuple[pd.DataFrame, float]]:
     """Run the named rule families on the shared plan; per family its violations and seconds."""
-    p, ctx = _SHARED
+    p, ctx, extra = _SHARED
     out = {}
     for family in RULE_FAMILIES:
         if family.__name__ in names:
@@ -109,18 +109,28 @@ def _run_group(names: tuple[str, ...], progress: Progress = None) -> dict[str, t
                 progress(f"校验 {family.__name__} (checking)")
             t0 = time.perf_counter()
             out[family.__name__] = (family(p, ctx), time.perf_counter() - t0)
+    for name, rules in extra.items():
+        if name in names:
+            if progress:
+                progress(f"校验 {name} (checking)")
+            t0 = time.perf_counter()
+            out[name] = (rules(), time.perf_counter() - t0)
     return out
 
 
 def _run_families(p: Plan, ctx: CheckContext, progress: Progress, processes: int,
+                  extra: dict[str, Callable[[], pd.DataFrame]] | None = None,
                   ) -> dict[str, tuple[pd.DataFrame, float]]:
     """Every rule family's violations and seconds; with ``processes`` > 1 (and fork available)
-    :data:`SECOND_PROCESS_FAMILIES` run in a forked process while this one runs the rest. The
-    families are independent and only read the plan, so the findings are the same either way."""
+    :data:`SECOND_PROCESS_FAMILIES` and the ``extra`` rules (name -> a function giving their
+    violations: a replan's locked-trip rules) run in a forked process while this one runs the
+    rest. The families are independent and only read the plan, so the findings are the same
+    either way."""
     global _SHARED
-    names = tuple(f.__name__ for f in RULE_FAMILIES)
-    second = tuple(f.__name__ for f in SECOND_PROCESS_FAMILIES)
-    _SHARED = (p, ctx)
+    extra = extra or {}
+    names = (*(f.__name__ for f in RULE_FAMILIES), *extra)
+    second = (*(f.__name__ for f in SECOND_PROCESS_FAMILIES), *extra)
+    _SHARED = (p, ctx, extra)
     try:
         if processes <= 1 or "fork" not in multiprocessing.get_all_start_methods():
             return _run_group(names, progress)
@@ -148,13 +158,18 @@ def check_plan(plan: PlanFiles, sc: Scenario, tables: dict[str, pd.DataFrame], r
     ctx = CheckContext.build(sc, tables, rejected_worker_rows)
     p: Plan = prepare(plan)
     found = [scenario_mismatch(plan, sc.checksum, sc.name), format_violations(plan)]
-    results = _run_families(p, ctx, progress, processes)
-    timings = {f.__name__: round(results[f.__name__][1], 3) for f in RULE_FAMILIES}
-    found += [results[f.__name__][0] for f in RULE_FAMILIES]
-    if (plan.summary or {}).get("replan"):  # a replanned plan: its locked trips (planner/check/locked.py)
+    replanned = bool((plan.summary or {}).get("replan"))
+    extra: dict[str, Callable[[], pd.DataFrame]] = {}
+    if replanned:  # a replanned plan: its locked trips (planner/check/locked.py), beside the families
         from planner.check.locked import excuse_taken_off, locked_rules
 
-        found = [excuse_taken_off(concat(found), plan, tables, p, ctx), locked_rules(plan, tables, base)]
+        extra["locked"] = lambda: locked_rules(plan, tables, base)
+    results = _run_families(p, ctx, progress, processes, extra)
+    timings = {f.__name__: round(results[f.__name__][1], 3) for f in RULE_FAMILIES}
+    found += [results[f.__name__][0] for f in RULE_FAMILIES]
+    if replanned:
+        timings["locked"] = round(results["locked"][1], 3)
+        found = [excuse_taken_off(concat(found), plan, tables, p, ctx), results["locked"][0]]
     df = concat(found)
     df = df.drop_duplicates().reset_index(drop=True)[COLUMNS]
     stats = {"trips": len(p.trips), "stops": len(p.stops), "legs": len(p.legs), "workers": len(p.workers)}

@@ -222,13 +222,14 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
     on_kept = set(legs.loc[_in(legs["trip_id"], kept | set(revehicled)), "worker_id"]) - gone
     pool: set[str] = set()
     held: dict[str, str] = {}
-    for wid, i in pos.items():
-        if wid in on_kept:
-            continue
-        if wid not in bw.index or wid in gone:
-            pool.add(wid)
-            continue
-        base_reason = str(bw.at[wid, "reason"])
+    ids = pd.Series(list(pos), dtype=object)
+    at_pos = np.fromiter(pos.values(), dtype=np.int64, count=len(pos))
+    in_base = ids.isin(bw.index).to_numpy()
+    look = ~ids.isin(on_kept).to_numpy()
+    pool.update(ids[look & (~in_base | ids.isin(gone).to_numpy())])
+    rest = look & in_base & ~ids.isin(gone).to_numpy()
+    base_reasons = [str(r) for r in bw["reason"].reindex(ids[rest]).tolist()]
+    for wid, i, base_reason in zip(ids[rest], at_pos[rest], base_reasons):
         if wid in differs or (base_reason in DATA_REASONS and str(reason_now[i]) != base_reason):
             pool.add(wid)
         else:
@@ -243,7 +244,9 @@ def build_repair(base: PlanFiles, p, elig: pd.DataFrame, locked_ids: set[str], t
     kl = legs[_in(legs["trip_id"], kept) & ~_in(legs["worker_id"], gone)]
     hubs = set(p.hubs.index.astype(str))
     kl = kl[_in(kl["board_place_id"].astype(str), hubs)]
-    days = (pd.to_datetime(kl["board_time"]).dt.date - start).map(lambda x: x.days)
+    bt = pd.to_datetime(kl["board_time"])
+    bt = bt.dt.tz_localize(None) if bt.dt.tz is not None else bt  # the day on the local clock, as .dt.date
+    days = (bt.dt.normalize() - pd.Timestamp(start)).dt.days
     for (hub, d), n in kl.groupby([kl["board_place_id"].astype(str), days]).size().items():
         out.hub_used[(hub, int(d))] = int(n)
     return out
@@ -337,14 +340,14 @@ def _drop_emptied(trips: pd.DataFrame, legs: pd.DataFrame, dropped: dict[str, st
     left = legs[~_in(legs["worker_id"], gone) & ~_in(legs["trip_id"], dropped)].groupby("trip_id").size()
     passenger = trips[(trips["purpose"] == "passenger") & ~_in(trips["trip_id"], locked_ids)
                       & ~_in(trips["trip_id"], dropped)]
-    for tid in passenger["trip_id"]:
-        if int(left.get(tid, 0)) == 0:
-            dropped[tid] = NOTHING_LEFT
+    for tid in passenger.loc[~passenger["trip_id"].isin(left.index), "trip_id"]:  # nobody left on it
+        dropped[tid] = NOTHING_LEFT
     v = trips[trips["vehicle_id"] != ""].sort_values(["vehicle_id", "depart", "trip_id"], kind="stable")
     nxt = v.groupby("vehicle_id")["trip_id"].shift(-1)
     nxt_purpose = v.groupby("vehicle_id")["purpose"].shift(-1)
-    for tid, n, np_ in zip(v["trip_id"], nxt, nxt_purpose):
-        if tid in dropped and isinstance(n, str) and np_ == "empty_return" and n not in locked_ids:
+    before_return = (nxt_purpose == "empty_return").to_numpy()  # only these rows can pass their drop on
+    for tid, n in zip(v["trip_id"].to_numpy()[before_return], nxt.to_numpy()[before_return]):
+        if tid in dropped and isinstance(n, str) and n not in locked_ids:
             dropped.setdefault(n, dropped[tid])
 
 
@@ -395,12 +398,15 @@ class _FeederChains:
 
             n_drivers = max(1, int(drivers.get(vid, 1)))
             bad = None
-            for k in range(1, len(chain) + 1):
-                bus = Bus(vid, chain[0].board - timedelta(days=1), chain[0].first)
-                blocks = timeline_blocks(bus, chain[:k], dead)
-                if blocks is None or not duty_fits(blocks, rules, n_drivers):
-                    bad = k - 1
-                    break
+            bus = Bus(vid, chain[0].board - timedelta(days=1), chain[0].first) if chain else None
+            whole = timeline_blocks(bus, chain, dead) if chain else []
+            # a chain that fits whole fits in every prefix (more runs only add driving); else the first that breaks
+            if chain and (whole is None or not duty_fits(whole, rules, n_drivers)):
+                for k in range(1, len(chain) + 1):
+                    blocks = timeline_blocks(bus, chain[:k], dead)
+                    if blocks is None or not duty_fits(blocks, rules, n_drivers):
+                        bad = k - 1
+                        break
             if bad is not None and chain[bad].arrive < pd.Timestamp(first_lost[vid]).to_pydatetime():
                 bad = None  # broken before any drop: the base plan's own chain, not this replan's doing
             tid = _run_trip_id(chain, bad, ids.get(vid, []))
@@ -533,12 +539,28 @@ def hold_reasons(workers: pd.DataFrame, reason: np.ndarray, held: dict[str, str]
     if not held:
         return
     wid = workers["worker_id"].astype(str).to_numpy()
-    among = np.fromiter((v in held for v in wid), dtype=bool, count=len(wid))
+    among = _in(workers["worker_id"].astype(str), held)
     for i in np.flatnonzero((reason == "") & among):
         reason[i] = held[wid[i]]
 
 
 # ---------------------------------------------------------------- free seats of kept trips
+class _Clock:
+    """A column of times as integer ticks (``ticks``; ``second`` ticks a second), boxed back to the
+    column's own Timestamp (same unit and time zone) by :meth:`stamp`."""
+
+    def __init__(self, col: pd.Series) -> None:
+        col = pd.to_datetime(col)
+        self.tz = getattr(col.dtype, "tz", None)
+        self.unit = np.datetime_data(col.to_numpy().dtype)[0] if self.tz is None else col.dtype.unit
+        self.ticks = col.array.asi8 if self.tz is not None else col.to_numpy().view("i8")
+        self.second = int(np.timedelta64(1, "s") / np.timedelta64(1, self.unit))
+
+    def stamp(self, tick: int) -> pd.Timestamp:
+        t = pd.Timestamp(np.datetime64(int(tick), self.unit))
+        return t.tz_localize("UTC").tz_convert(self.tz) if self.tz is not None else t
+
+
 @dataclass
 class Fill:
     """People put into free seats of kept unlocked trips: their legs and what ``workers.csv`` says of them."""
@@ -579,10 +601,11 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
     kl = keep_legs.sort_values(["worker_id", "leg"], kind="stable")
     per: dict[str, list[tuple]] = {}
     taken: dict[str, set[str]] = {}
-    cols = [kl[c].to_numpy() for c in ("worker_id", "trip_id", "seat", "board_place_id", "board_time",
-                                       "alight_place_id", "alight_time")]
-    for wid, t, seat, b, bt, a, at_ in zip(*cols):
-        per.setdefault(str(wid), []).append((str(t), str(b), bt, str(a), at_))
+    # leg times as integer ticks, made Timestamps only where one is used (a million legs' cost seconds)
+    board, alight = _Clock(kl["board_time"]), _Clock(kl["alight_time"])
+    cols = [kl[c].to_numpy() for c in ("worker_id", "trip_id", "seat", "board_place_id", "alight_place_id")]
+    for wid, t, seat, b, a, bt, at_ in zip(*cols, board.ticks, alight.ticks):
+        per.setdefault(str(wid), []).append((str(t), str(b), int(bt), str(a), int(at_)))
         taken.setdefault(str(t), set()).add(str(seat))
     journeys: dict[tuple[str, str], dict[tuple, tuple]] = {}
     first_legs: dict[str, dict[str, tuple]] = {}  # village -> feeder trip -> its step
@@ -603,7 +626,7 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
     # trunk legs per (hub, factory) in boarding order, with the boarding time in seconds, for a bisection
     trunk_at: dict[tuple[str, str], tuple[list[int], list[tuple]]] = {}
     for key, legs_ in second_legs.items():
-        rows = sorted((int(pd.Timestamp(s2[2]).timestamp()), ctid, chain, s2) for ctid, (chain, s2) in legs_.items())
+        rows = sorted((s2[2] // board.second, ctid, chain, s2) for ctid, (chain, s2) in legs_.items())
         trunk_at[key] = ([r[0] for r in rows], rows)
 
     def candidates(v: str, f: str) -> dict[tuple, tuple]:
@@ -614,7 +637,7 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
             hit = trunk_at.get((s1[3], f))
             if hit is None:
                 continue
-            arrive = int(pd.Timestamp(s1[4]).timestamp())
+            arrive = s1[4] // alight.second
             times, rows = hit
             for k in range(bisect.bisect_left(times, arrive + transfer), bisect.bisect_right(times, arrive + max_wait)):
                 _t, ctid, chain, s2 = rows[k]
@@ -659,13 +682,13 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
         need = int(min(needed[members]))
         for tids, (chain, steps) in sorted(cands.items(), key=lambda kv: (kv[1][1][0][2], kv[0])):
             trunk = steps[0] if chain == "direct" else steps[min(1, len(steps) - 1)]
-            day = pd.Timestamp(trunk[2]).date()
-            arrive = pd.Timestamp(steps[-1][4])
+            day = board.stamp(trunk[2]).date()
+            arrive = alight.stamp(steps[-1][4])
             if not (lo <= (day - start).days <= hi) or (arrive.date() - start).days > need:
                 continue
             if any(free_count(t) < len(members) for t in tids):
                 continue
-            hubs = [((b, (pd.Timestamp(bt).date() - start).days)) for _t, b, bt, _a, _at in steps if b in hub_cap]
+            hubs = [((b, (board.stamp(bt).date() - start).days)) for _t, b, bt, _a, _at in steps if b in hub_cap]
             if any(repair.hub_used.get(h, 0) + len(members) > hub_cap[h[0]] for h in hubs):
                 continue
             for h in hubs:
@@ -678,8 +701,8 @@ def fill_kept_seats(base: PlanFiles, p, elig: pd.DataFrame, repair: Repair, keep
                     leg_no = tids.index(t) + 1
                     _t, b, bt, a, at_ = steps[leg_no - 1]
                     rows.append({"worker_id": str(w.at[i, "worker_id"]), "leg": leg_no, "trip_id": t, "seat": s,
-                                 "board_place_id": b, "board_time": pd.Timestamp(bt), "alight_place_id": a,
-                                 "alight_time": pd.Timestamp(at_)})
+                                 "board_place_id": b, "board_time": board.stamp(bt), "alight_place_id": a,
+                                 "alight_time": alight.stamp(at_)})
             for i in members:
                 outcome[str(w.at[i, "worker_id"])] = (chain, day, arrive.to_pydatetime())
             break

@@ -45,12 +45,27 @@ CHANGE_REASON_LABELS: dict[str, str] = {
 COLUMNS = REPORT_TABLES["changes"].names()
 
 
-def _journeys(plan: PlanFiles) -> dict[str, tuple[str, str]]:
-    """worker_id -> (trips, seats) of every leg in order (';'-joined), for planned workers with legs."""
+def _legs_in_order(plan: PlanFiles) -> pd.DataFrame:
+    """worker_id, trip_id, seat (text) of every leg in travel order, with ``pos``: the leg's place in it."""
     legs = plan.legs[["worker_id", "leg", "trip_id", "seat"]].copy()
     for c in ("worker_id", "trip_id", "seat"):
         legs[c] = legs[c].astype(str)
     legs = legs.sort_values(["worker_id", "leg"], kind="stable")
+    legs["pos"] = legs.groupby("worker_id", sort=False).cumcount()
+    return legs[["worker_id", "pos", "trip_id", "seat"]]
+
+
+def _differing(la: pd.DataFrame, lb: pd.DataFrame) -> set[str]:
+    """Workers whose legs (trip and seat, in order) are not the same in both plans, or who have legs in one only."""
+    m = la.merge(lb, on=["worker_id", "pos"], how="outer", suffixes=("_a", "_b"), indicator=True)
+    diff = (m["_merge"] != "both").to_numpy() | (m["trip_id_a"] != m["trip_id_b"]).to_numpy() \
+        | (m["seat_a"] != m["seat_b"]).to_numpy()
+    return set(m.loc[diff, "worker_id"])
+
+
+def _journeys(legs: pd.DataFrame, ids: set[str]) -> dict[str, tuple[str, str]]:
+    """worker_id -> (trips, seats) of every leg in order (';'-joined), for the workers ``ids`` with legs."""
+    legs = legs[legs["worker_id"].isin(ids)]
     per: dict[str, tuple[list[str], list[str]]] = {}
     for w, t, s in zip(legs["worker_id"].to_numpy(), legs["trip_id"].to_numpy(), legs["seat"].to_numpy()):
         hit = per.get(w)
@@ -61,22 +76,29 @@ def _journeys(plan: PlanFiles) -> dict[str, tuple[str, str]]:
     return {w: (";".join(t), ";".join(s)) for w, (t, s) in per.items()}
 
 
-def _workers(plan: PlanFiles) -> dict[str, tuple[str, str, str]]:
-    """worker_id -> (status, reason, township_code), the first row of each id."""
-    w = plan.workers[["worker_id", "status", "reason", "township_code"]].copy().astype(str)
+def _workers(plan: PlanFiles, ids: set[str]) -> dict[str, tuple[str, str, str]]:
+    """worker_id -> (status, reason, township_code), the first row of each id, for the workers ``ids``."""
+    w = plan.workers[["worker_id", "status", "reason", "township_code"]]
+    w = w[w["worker_id"].astype(str).isin(ids)].copy().astype(str)
     w = w[w["worker_id"] != ""].drop_duplicates("worker_id", keep="first")
     return dict(zip(w["worker_id"], zip(w["status"], w["reason"], w["township_code"])))
 
 
 def plan_changes(old: PlanFiles, new: PlanFiles, taken_off: Iterable[TakenOff] = ()) -> pd.DataFrame:
-    """The rows of ``changes.csv`` (columns :data:`COLUMNS`, all text), sorted by township, change, worker."""
-    a, b = _journeys(old), _journeys(new)
-    wa, wb = _workers(old), _workers(new)
+    """The rows of ``changes.csv`` (columns :data:`COLUMNS`, all text), sorted by township, change, worker.
+
+    Only the workers whose legs differ are looked at further (a replan changes a few
+    thousand of hundreds of thousands).
+    """
+    la, lb = _legs_in_order(old), _legs_in_order(new)
+    ids = _differing(la, lb)
+    a, b = _journeys(la, ids), _journeys(lb, ids)
+    wa, wb = _workers(old, ids), _workers(new, ids)
     off: dict[str, str] = {}
     for t in taken_off:
         off.setdefault(t.worker_id, t.reason)
     rows = []
-    for wid in sorted(set(a) | set(b)):
+    for wid in sorted(ids):
         ja, jb = a.get(wid), b.get(wid)
         if ja is not None and jb is not None:
             if ja == jb:
